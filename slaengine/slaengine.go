@@ -1,0 +1,102 @@
+// Package slaengine computes service-level clocks for tickets: business
+// calendars (weekly hours, holidays, time zone), policies per priority,
+// first-response and resolution clocks that pause while a ticket waits on
+// its requester, warn/breach state and compliance reports.
+//
+// Everything here is a pure function of (policy, calendar, ticket timeline,
+// now): no I/O, no clocks read, no globals mutated, so the same answers come
+// out in the console, in the store's deadline index and in reports.
+package slaengine
+
+import "time"
+
+// Window is one span of business hours inside a local day, as offsets from
+// local midnight: [Start, End). End may be 24h.
+type Window struct {
+	Start, End time.Duration
+}
+
+// Date is a calendar day in the calendar's own time zone (used for holidays).
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// Calendar says when business time runs.
+type Calendar struct {
+	Name     string
+	Location *time.Location
+	// Week holds the business windows per weekday, indexed by time.Weekday.
+	Week [7][]Window
+	// Holidays are whole local days without business time.
+	Holidays []Date
+}
+
+// Priority is 1 (critical) to 4 (low).
+type Priority int
+
+// Target is what a policy promises for one priority.
+type Target struct {
+	Response   time.Duration // business time to first response
+	Resolution time.Duration // business time to resolution
+	Calendar   *Calendar     // the calendar both clocks run on
+}
+
+// Policy holds the targets per priority and how clocks behave.
+type Policy struct {
+	Name    string
+	Targets map[Priority]Target
+	// WarnAt is the share of a target after which a running clock is in
+	// warning state (default 0.75).
+	WarnAt float64
+	// Pause lists the statuses during which both clocks stop (default
+	// waiting and pending-release).
+	Pause map[string]bool
+}
+
+// State of one clock.
+type State string
+
+const (
+	StateOK       State = "ok"
+	StateWarning  State = "warning"
+	StateBreached State = "breached" // running and past due, or stopped after due
+	StateMet      State = "met"      // stopped before due
+	StatePaused   State = "paused"
+)
+
+// Point is one change in a ticket's life that matters to its clocks.
+type Point struct {
+	At        time.Time
+	Status    string   // status from this point on; "" leaves it unchanged
+	Priority  Priority // priority from this point on; 0 leaves it unchanged
+	Responded bool     // first response given at At
+}
+
+// Timeline is what the engine knows of one ticket, oldest point first.
+type Timeline struct {
+	Created  time.Time
+	Priority Priority
+	Status   string
+	Points   []Point
+}
+
+// Clock is one SLA clock evaluated at a given time.
+type Clock struct {
+	Target time.Duration
+	Used   time.Duration // business time consumed, pauses excluded
+	Left   time.Duration // Target - Used; negative once breached
+	// Due is when the clock breaches if nothing changes; zero while paused.
+	Due     time.Time
+	State   State
+	Stopped time.Time // when the clock stopped (met or breached-and-stopped)
+	// Running is false when stopped or paused.
+	Running bool
+}
+
+// Clocks are both clocks of one ticket.
+type Clocks struct {
+	Response   Clock
+	Resolution Clock
+}

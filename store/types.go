@@ -1,0 +1,199 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskhq/desk/slaengine"
+)
+
+// TicketID is the number n of ticket SD-n. Numbers are sequential and never
+// reused, not even after a restore of an older backup into the same store.
+type TicketID uint64
+
+func (id TicketID) String() string { return "SD-" + strconv.FormatUint(uint64(id), 10) }
+
+// ParseTicketID accepts "SD-12", "sd-12" and "12".
+func ParseTicketID(s string) (TicketID, error) {
+	t := strings.TrimSpace(s)
+	if len(t) > 3 && strings.EqualFold(t[:3], "SD-") {
+		t = t[3:]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("%q is not a ticket id: use SD-<number>, for example SD-12", s)
+	}
+	return TicketID(n), nil
+}
+
+// Type of ticket, from the seeds' classification step.
+type Type string
+
+const (
+	Incident  Type = "incident"
+	Request   Type = "request"
+	ChangeReq Type = "change" // request for change
+)
+
+// Types in the order the console cycles through them.
+var Types = []Type{Incident, Request, ChangeReq}
+
+// Priority is 1 (critical) to 4 (low). It marshals as "P1".."P4".
+type Priority int
+
+func (p Priority) String() string { return "P" + strconv.Itoa(int(p)) }
+
+func (p Priority) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+func (p *Priority) UnmarshalText(b []byte) error {
+	s := strings.TrimPrefix(strings.ToUpper(string(b)), "P")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 4 {
+		return fmt.Errorf("priority %q: use P1, P2, P3 or P4", b)
+	}
+	*p = Priority(n)
+	return nil
+}
+
+// Status of a ticket.
+type Status string
+
+const (
+	StatusNew            Status = "new"
+	StatusOpen           Status = "open"
+	StatusWaiting        Status = "waiting" // on the requester; SLA clocks paused
+	StatusEscalated      Status = "escalated"
+	StatusPendingRelease Status = "pending-release"
+	StatusResolved       Status = "resolved"
+	StatusClosed         Status = "closed"
+)
+
+// Statuses in lifecycle order.
+var Statuses = []Status{StatusNew, StatusOpen, StatusWaiting, StatusEscalated, StatusPendingRelease, StatusResolved, StatusClosed}
+
+// Valid reports whether s is one of Statuses.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Active reports whether the ticket still needs work (not resolved or closed).
+func (s Status) Active() bool { return s != StatusResolved && s != StatusClosed && s != "" }
+
+// Person is a requester or correspondent.
+type Person struct {
+	Name         string `json:"name"`
+	Email        string `json:"email"`
+	Organisation string `json:"organisation"`
+}
+
+// Ticket is the current state of a ticket. It is a projection of the ticket's
+// history: Apply folds events into it, in the same transaction that appends
+// them, so the two can never disagree.
+type Ticket struct {
+	ID           TicketID  `json:"id"`
+	Type         Type      `json:"type"`
+	Priority     Priority  `json:"priority"`
+	Status       Status    `json:"status"`
+	Queue        string    `json:"queue"`
+	Assignee     string    `json:"assignee"`
+	Team         string    `json:"team,omitempty"` // 3rd-level team after a functional escalation
+	Category     string    `json:"category,omitempty"`
+	Requester    Person    `json:"requester"`
+	Subject      string    `json:"subject"`
+	Master       TicketID  `json:"master,omitempty"` // master ticket this one is linked to
+	Links        []Link    `json:"links,omitempty"`
+	External     []string  `json:"external,omitempty"` // references in other systems (e.g. a supplier's Jira id)
+	Participants []string  `json:"participants,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+	Responded    time.Time `json:"responded,omitzero"` // first response
+	Resolved     time.Time `json:"resolved,omitzero"`
+	// Events is the number of events in the history; the next event's Seq.
+	Events int `json:"events"`
+	// SLA is both clocks evaluated at Updated; project them to now with
+	// slaengine.Policy.Project.
+	SLA slaengine.Clocks `json:"-"`
+	// Deadline is the earliest due time of a running clock (zero when none
+	// runs); the store keeps an index on it.
+	Deadline time.Time `json:"-"`
+}
+
+// Link is a typed relation to another ticket.
+type Link struct {
+	Kind string   `json:"kind"` // "master", "child", "related", "follow-up"
+	To   TicketID `json:"to"`
+}
+
+// EventKind names what an event did.
+type EventKind string
+
+const (
+	EvCreated    EventKind = "created"
+	EvMessageIn  EventKind = "message-in"
+	EvMessageOut EventKind = "message-out"
+	EvNote       EventKind = "note"
+	EvField      EventKind = "field"  // Field changed From -> To
+	EvStatus     EventKind = "status" // status changed From -> To
+	EvLinked     EventKind = "linked"
+	EvResponded  EventKind = "responded" // explicit "first response given"
+)
+
+// Event is one entry of a ticket's append-only history.
+type Event struct {
+	Ticket TicketID  `json:"ticket"`
+	Seq    int       `json:"seq"` // 0 for the created event, then 1, 2, ...
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"` // operator name, "mail", "system" or "demo"
+	Kind   EventKind `json:"kind"`
+	Field  string    `json:"field,omitempty"` // for EvField: type, priority, queue, assignee, team, category, subject, external
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Text   string    `json:"text,omitempty"` // note text
+	Link   *Link     `json:"link,omitempty"`
+	// Created carries the initial fields of an EvCreated event.
+	Created *Ticket  `json:"created,omitempty"`
+	Message *Message `json:"message,omitempty"`
+}
+
+// Message is a mail (or phone call transcript) in or out.
+type Message struct {
+	MessageID   string       `json:"message_id,omitempty"` // without angle brackets
+	InReplyTo   string       `json:"in_reply_to,omitempty"`
+	References  []string     `json:"references,omitempty"`
+	From        Person       `json:"from"`
+	To          []string     `json:"to,omitempty"`
+	Cc          []string     `json:"cc,omitempty"`
+	Subject     string       `json:"subject"`
+	Body        string       `json:"body"`
+	Date        time.Time    `json:"date,omitzero"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// Problems lists what could not be read (malformed headers, unknown
+	// charset, oversize attachment dropped); empty for a clean mail.
+	Problems []string `json:"problems,omitempty"`
+	// Auto is set when the mail is automatic (auto-reply, bulk, bounce): it
+	// is registered but never acknowledged.
+	Auto bool `json:"auto,omitempty"`
+	// Outbox is the outbox entry that sends an outbound message.
+	Outbox uint64 `json:"outbox,omitempty"`
+}
+
+// Attachment metadata; the content, when kept, is a blob in the store.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	Blob        string `json:"blob,omitempty"` // key of the stored content; empty when dropped
+}
+
+// Change is one entry of the change feed: a ticket whose state changed.
+type Change struct {
+	Ticket TicketID
+	Seq    int // the event count after the change
+}
