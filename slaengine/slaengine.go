@@ -31,6 +31,10 @@ type Calendar struct {
 	Week [7][]Window
 	// Holidays are whole local days without business time.
 	Holidays []Date
+
+	// prep is the compiled form NewCalendar builds; treat a Calendar as
+	// read-only once built, since changes to the fields above do not reach it.
+	prep *prepared
 }
 
 // Priority is 1 (critical) to 4 (low).
@@ -40,7 +44,14 @@ type Priority int
 type Target struct {
 	Response   time.Duration // business time to first response
 	Resolution time.Duration // business time to resolution
-	Calendar   *Calendar     // the calendar both clocks run on
+	Calendar   *Calendar     // the calendar both clocks run on; nil means 24x7
+}
+
+// Goals are the shares of tickets per priority whose clock must meet its
+// target (the seeds: 90% first response, 95% resolution).
+type Goals struct {
+	Response   float64
+	Resolution float64
 }
 
 // Policy holds the targets per priority and how clocks behave.
@@ -51,8 +62,14 @@ type Policy struct {
 	// warning state (default 0.75).
 	WarnAt float64
 	// Pause lists the statuses during which both clocks stop (default
-	// waiting and pending-release).
+	// waiting and pending-release). Nil: no status pauses the clocks.
 	Pause map[string]bool
+	// ByType overrides Targets per ticket type ("incident", "request",
+	// "change"); a priority missing there falls back to Targets.
+	ByType map[string]map[Priority]Target
+	// Goals for the compliance report; zero fields mean the defaults
+	// (0.90 response, 0.95 resolution).
+	Goals Goals
 }
 
 // State of one clock.
@@ -64,6 +81,9 @@ const (
 	StateBreached State = "breached" // running and past due, or stopped after due
 	StateMet      State = "met"      // stopped before due
 	StatePaused   State = "paused"
+	// StateNone: the policy sets no target for this clock (a priority or
+	// type it does not know, or a zero duration), so it never breaches.
+	StateNone State = "none"
 )
 
 // Point is one change in a ticket's life that matters to its clocks.
@@ -75,11 +95,16 @@ type Point struct {
 }
 
 // Timeline is what the engine knows of one ticket, oldest point first.
+// Priority and Status are the values at Created (Status "" means new);
+// Points change them. Points later than the evaluation time are ignored, and
+// a point out of order counts as happening at the previous point.
 type Timeline struct {
 	Created  time.Time
 	Priority Priority
 	Status   string
 	Points   []Point
+	// Type is the ticket's current type, for Policy.ByType.
+	Type string
 }
 
 // Clock is one SLA clock evaluated at a given time.
@@ -93,6 +118,10 @@ type Clock struct {
 	Stopped time.Time // when the clock stopped (met or breached-and-stopped)
 	// Running is false when stopped or paused.
 	Running bool
+	// At is when this evaluation was made; Project continues from it.
+	At time.Time
+
+	cal *Calendar // the calendar Used was measured on, for Project
 }
 
 // Clocks are both clocks of one ticket.

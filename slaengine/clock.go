@@ -1,0 +1,212 @@
+package slaengine
+
+import "time"
+
+// clockRun accumulates one clock while Compute walks a timeline.
+type clockRun struct {
+	target   time.Duration
+	used     time.Duration
+	crossed  bool      // used has reached target
+	crossing time.Time // the instant it did
+	breached bool      // the clock ran on past crossing
+	stopped  bool
+	stopAt   time.Time
+}
+
+// run adds the business time dt of the interval [a, b) during which the
+// clock ran. A clock breaches when it is still running after the instant
+// its target was used up; the instant itself is still on time.
+func (r *clockRun) run(cal *Calendar, a, b time.Time, dt time.Duration) {
+	if r.target <= 0 {
+		return
+	}
+	if !r.crossed && r.used+dt >= r.target {
+		r.crossed = true
+		r.crossing = cal.Add(a, r.target-r.used)
+	}
+	r.used += dt
+	if r.crossed && b.After(r.crossing) {
+		r.breached = true
+	}
+}
+
+// Compute evaluates both clocks of one ticket at now.
+//
+// The first-response clock stops at the first point with Responded set, or
+// when the ticket is first resolved or closed (the resolution notice is the
+// requester's first reply); it never restarts. The resolution clock stops
+// while the ticket is resolved or closed and runs on from where it stopped
+// when the ticket is reopened. Both pause while the status is in p.Pause.
+//
+// After a priority change the target of the current priority applies,
+// measured over all business time since Created on the current priority's
+// calendar (as Zammad and OTRS do): raising P4 to P1 after a day can breach
+// at once. Cost: one Between per point, plus one Add per clock.
+func Compute(p Policy, tl Timeline, now time.Time) Clocks {
+	if now.Before(tl.Created) {
+		now = tl.Created
+	}
+	prio := currentPriority(tl, now)
+	tg := p.Target(tl.Type, prio)
+	cal := tg.Calendar
+	if cal == nil {
+		cal = AlwaysOpen()
+	}
+	resp := clockRun{target: tg.Response}
+	res := clockRun{target: tg.Resolution}
+	status := tl.Status
+	if status == "" {
+		status = "new"
+	}
+	stop := func(r *clockRun, at time.Time) {
+		if !r.stopped {
+			r.stopped, r.stopAt = true, at
+		}
+	}
+	if stopsResolution(status) {
+		stop(&resp, tl.Created)
+		stop(&res, tl.Created)
+	}
+	advance := func(a, b time.Time) {
+		if !b.After(a) || p.Pause[status] {
+			return
+		}
+		if resp.stopped && res.stopped {
+			return
+		}
+		dt := cal.Between(a, b)
+		if !resp.stopped {
+			resp.run(cal, a, b, dt)
+		}
+		if !res.stopped {
+			res.run(cal, a, b, dt)
+		}
+	}
+	t := tl.Created
+	for _, pt := range tl.Points {
+		at := pt.At
+		if at.Before(t) {
+			at = t
+		}
+		if at.After(now) {
+			break
+		}
+		advance(t, at)
+		t = at
+		if pt.Status != "" {
+			status = pt.Status
+		}
+		if pt.Responded {
+			stop(&resp, at)
+		}
+		if stopsResolution(status) {
+			stop(&resp, at)
+			stop(&res, at)
+		} else {
+			res.stopped, res.stopAt = false, time.Time{}
+		}
+	}
+	advance(t, now)
+	paused := p.Pause[status]
+	w := p.warnAt()
+	return Clocks{
+		Response:   resp.clock(cal, now, paused, w),
+		Resolution: res.clock(cal, now, paused, w),
+	}
+}
+
+func (r *clockRun) clock(cal *Calendar, now time.Time, paused bool, warn float64) Clock {
+	c := Clock{Target: r.target, Used: r.used, Left: r.target - r.used, At: now, cal: cal}
+	switch {
+	case r.target <= 0:
+		c.State = StateNone
+	case r.stopped:
+		c.Stopped = r.stopAt
+		c.State = StateMet
+		if r.breached {
+			c.State = StateBreached
+		}
+	case paused:
+		c.State = StatePaused
+		if r.breached {
+			c.State = StateBreached
+		}
+	default:
+		c.Running = true
+		if r.crossed {
+			c.Due = r.crossing
+		} else {
+			c.Due = cal.Add(now, c.Left)
+		}
+		c.State = runningState(c, now, warn)
+	}
+	return c
+}
+
+// runningState is the state of a running clock at now: breached once now is
+// past the instant its target was used up, warning from the warn share on.
+func runningState(c Clock, now time.Time, warn float64) State {
+	switch {
+	case now.After(c.Due):
+		return StateBreached
+	case float64(c.Used) >= warn*float64(c.Target):
+		return StateWarning
+	}
+	return StateOK
+}
+
+// Project re-evaluates clocks computed earlier at a later now, assuming no
+// new points since: cheap enough to call for every visible row every second.
+// A running clock grows by the business time since its At (one Between on
+// the calendar it was computed on; for clocks that lost it, e.g. after
+// decoding, the calendar of prio's target). Its Due does not move, since it
+// already is the instant the target runs out if nothing changes. Paused and
+// stopped clocks only get the new At. A now before At changes nothing.
+func (p Policy) Project(prio Priority, c Clocks, now time.Time) Clocks {
+	w := p.warnAt()
+	c.Response = p.project(prio, c.Response, now, w)
+	c.Resolution = p.project(prio, c.Resolution, now, w)
+	return c
+}
+
+func (p Policy) project(prio Priority, c Clock, now time.Time, warn float64) Clock {
+	if !now.After(c.At) {
+		return c
+	}
+	if c.Running {
+		cal := c.cal
+		if cal == nil {
+			cal = p.Target("", prio).Calendar
+		}
+		if cal == nil {
+			cal = AlwaysOpen()
+			c.cal = cal
+		}
+		c.Used += cal.Between(c.At, now)
+		c.Left = c.Target - c.Used
+		c.State = runningState(c, now, warn)
+	}
+	c.At = now
+	return c
+}
+
+// Next returns the clock an operator should watch and its name: the
+// response clock until it has stopped, then the resolution clock.
+func (c Clocks) Next() (Clock, string) {
+	if c.Response.Stopped.IsZero() && c.Response.State != StateNone {
+		return c.Response, "response"
+	}
+	return c.Resolution, "resolution"
+}
+
+// Deadline is the earliest Due of the running clocks (in the past for a
+// breached one); zero when none runs.
+func (c Clocks) Deadline() time.Time {
+	var d time.Time
+	for _, cl := range [2]Clock{c.Response, c.Resolution} {
+		if cl.Running && !cl.Due.IsZero() && (d.IsZero() || cl.Due.Before(d)) {
+			d = cl.Due
+		}
+	}
+	return d
+}
