@@ -1,0 +1,294 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Checkpoint is how far intake has read one mailbox.
+type Checkpoint struct {
+	Mailbox     string `json:"mailbox"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+}
+
+// Checkpoint returns the checkpoint for mailbox (zero value when none).
+func (s *Store) Checkpoint(mailbox string) (Checkpoint, error) {
+	var cp Checkpoint
+	err := s.read(func(txn *badger.Txn) error {
+		err := getJSON(txn, checkpointKey(mailbox), &cp)
+		if errors.Is(err, ErrNotFound) {
+			cp = Checkpoint{}
+			return nil
+		}
+		return err
+	})
+	return cp, err
+}
+
+// SaveCheckpoint records cp (used when nothing is registered, e.g. "start
+// from now"). It is on disk when it returns.
+func (s *Store) SaveCheckpoint(cp Checkpoint) error {
+	if cp.Mailbox == "" {
+		return errors.New("store: a checkpoint needs a mailbox name")
+	}
+	return s.write(func(txn *badger.Txn, w *writeSet) error {
+		w.sync = true
+		return putCheckpoint(txn, cp, true)
+	})
+}
+
+// putCheckpoint writes cp; unless force, it never moves a mailbox's
+// checkpoint backwards within one UIDVALIDITY (two intakes racing, or a
+// replayed mail, must not make intake read everything again).
+func putCheckpoint(txn *badger.Txn, cp Checkpoint, force bool) error {
+	if cp.Mailbox == "" {
+		return nil
+	}
+	if !force {
+		var old Checkpoint
+		err := getJSON(txn, checkpointKey(cp.Mailbox), &old)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err == nil && old.UIDValidity == cp.UIDValidity && old.LastUID >= cp.LastUID {
+			return nil
+		}
+	}
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	return txn.Set(checkpointKey(cp.Mailbox), b)
+}
+
+// MessageTicket returns the ticket that holds (or sent) the message with
+// this Message-ID (or content-hash key). Angle brackets are ignored.
+func (s *Store) MessageTicket(key string) (TicketID, bool, error) {
+	k := normKey(key)
+	if k == "" {
+		return 0, false, nil
+	}
+	var id TicketID
+	found := false
+	err := s.read(func(txn *badger.Txn) error {
+		var err error
+		id, found, err = messageTicket(txn, k)
+		return err
+	})
+	return id, found, err
+}
+
+func messageTicket(txn *badger.Txn, k string) (TicketID, bool, error) {
+	item, err := txn.Get(messageKey(k))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var id TicketID
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return fmt.Errorf("store: message index entry %q is damaged", k)
+		}
+		id = TicketID(binary.BigEndian.Uint64(b))
+		return nil
+	})
+	return id, err == nil, err
+}
+
+// Intake is one inbound mail to register atomically.
+type Intake struct {
+	// Key is the Message-ID, or a content hash when the mail has none; a
+	// key already registered makes RegisterMail a no-op that reports dup.
+	Key        string
+	Checkpoint Checkpoint // advanced in the same transaction
+	// Either append to Ticket, or create New.
+	Ticket TicketID
+	New    *NewTicket
+	// Events to append (message-in, status changes such as a reopen). For
+	// a new ticket they follow the created event.
+	Events []Event
+	// Blobs are attachment contents keyed by Attachment.Blob.
+	Blobs map[string][]byte
+	// Ack, when set, queues an acknowledgement to the requester in the same
+	// transaction; the store fills in the ticket number (Ticket, a "[SD-n]"
+	// subject tag, and TicketPlaceholder in Subject and Body), Kind "ack"
+	// when empty, and Auto.
+	Ack *OutMail
+}
+
+// RegisterMail registers one mail exactly once: dedupe by Key, ticket
+// create/append, message-id index, blobs, outbox entry and checkpoint in one
+// durable (synced) transaction. A duplicate still advances the checkpoint
+// and returns the ticket that holds the mail.
+func (s *Store) RegisterMail(actor string, in Intake) (t Ticket, dup bool, err error) {
+	key := normKey(in.Key)
+	if key == "" {
+		return Ticket{}, false, errors.New("store: register mail: the mail has no key; use its Message-ID or a content hash")
+	}
+	if (in.New == nil) == (in.Ticket == 0) {
+		return Ticket{}, false, errors.New("store: register mail: give either a ticket to append to or a new ticket, not both or neither")
+	}
+	if in.Ticket != 0 {
+		defer s.lockTicket(in.Ticket)()
+	}
+	err = s.write(func(txn *badger.Txn, w *writeSet) error {
+		w.sync = true
+		t, dup = Ticket{}, false
+		if err := putCheckpoint(txn, in.Checkpoint, false); err != nil {
+			return fmt.Errorf("store: advance checkpoint of %s: %w", in.Checkpoint.Mailbox, err)
+		}
+		held, found, err := messageTicket(txn, key)
+		if err != nil {
+			return err
+		}
+		if found {
+			dup = true
+			t, err = getTicket(txn, held)
+			return err
+		}
+		if in.New != nil {
+			t, err = s.createIn(txn, w, actor, *in.New, in.Events)
+		} else {
+			var cur Ticket
+			if cur, err = getTicket(txn, in.Ticket); err == nil {
+				if len(in.Events) == 0 {
+					return fmt.Errorf("store: register mail %s on %s: no events to append", key, in.Ticket)
+				}
+				t, err = s.appendIn(txn, w, cur, in.Events, actor)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("store: register mail %s: %w", key, err)
+		}
+		if err := setIfAbsent(txn, messageKey(key), u64(nil, uint64(t.ID))); err != nil {
+			return err
+		}
+		for k, b := range in.Blobs {
+			if k == "" {
+				continue
+			}
+			if err := setIfAbsent(txn, blobKey(k), b); err != nil {
+				return fmt.Errorf("store: keep attachment %s: %w", k, err)
+			}
+		}
+		if in.Ack != nil {
+			ack := *in.Ack
+			ack.To = slices.Clone(ack.To)
+			ack.References = slices.Clone(ack.References)
+			ack.Ticket = t.ID
+			ack.Auto = true
+			if ack.Kind == "" {
+				ack.Kind = "ack"
+			}
+			if err := s.putOutMail(txn, w, &ack); err != nil {
+				return fmt.Errorf("store: queue acknowledgement for %s: %w", t.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Ticket{}, false, err
+	}
+	return t, dup, nil
+}
+
+// Quarantined is a mail that could not be registered (or was held by the
+// sender policy), kept whole so nothing is lost.
+type Quarantined struct {
+	ID       uint64    `json:"id"`
+	Key      string    `json:"key"`
+	Mailbox  string    `json:"mailbox"`
+	UID      uint32    `json:"uid"`
+	At       time.Time `json:"at"`
+	From     string    `json:"from"`
+	Subject  string    `json:"subject"`
+	Reason   string    `json:"reason"`
+	Raw      []byte    `json:"raw"`
+	Released bool      `json:"released"`
+}
+
+// Quarantine stores q (and advances cp) in one durable transaction; dedupe
+// by q.Key (an empty Key is never a duplicate).
+func (s *Store) Quarantine(q Quarantined, cp Checkpoint) (dup bool, err error) {
+	key := normKey(q.Key)
+	err = s.write(func(txn *badger.Txn, w *writeSet) error {
+		w.sync = true
+		dup = false
+		if err := putCheckpoint(txn, cp, false); err != nil {
+			return fmt.Errorf("store: advance checkpoint of %s: %w", cp.Mailbox, err)
+		}
+		if key != "" {
+			ok, err := exists(txn, quarKeyKey(key))
+			if err != nil {
+				return err
+			}
+			if ok {
+				dup = true
+				return nil
+			}
+		}
+		n, err := nextCounter(txn, ctrQuarantine)
+		if err != nil {
+			return err
+		}
+		c := q
+		c.ID, c.Key = n, key
+		if c.At.IsZero() {
+			c.At = s.now()
+		}
+		b, err := json.Marshal(&c)
+		if err != nil {
+			return fmt.Errorf("store: encode quarantined mail: %w", err)
+		}
+		if err := txn.Set(quarantineKey(n), b); err != nil {
+			return err
+		}
+		if key != "" {
+			return txn.Set(quarKeyKey(key), u64(nil, n))
+		}
+		return nil
+	})
+	return dup, err
+}
+
+// QuarantineList returns quarantined mails, newest first.
+func (s *Store) QuarantineList() ([]Quarantined, error) {
+	var out []Quarantined
+	err := s.read(func(txn *badger.Txn) error {
+		return reverseScan(txn, []byte{pQuarantine}, func(item *badger.Item) (bool, error) {
+			var q Quarantined
+			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &q) }); err != nil {
+				return false, fmt.Errorf("store: read quarantined mail %x: %w", item.Key(), err)
+			}
+			out = append(out, q)
+			return true, nil
+		})
+	})
+	return out, err
+}
+
+// Blob returns stored attachment content.
+func (s *Store) Blob(key string) ([]byte, error) {
+	var b []byte
+	err := s.read(func(txn *badger.Txn) error {
+		item, err := txn.Get(blobKey(key))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("attachment %q: %w", key, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		b, err = item.ValueCopy(nil)
+		return err
+	})
+	return b, err
+}

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// OutMail is one entry of the outbox.
+type OutMail struct {
+	ID         uint64    `json:"id"`
+	Ticket     TicketID  `json:"ticket"`
+	Kind       string    `json:"kind"` // "ack", "reply", "resolution", "redirect"
+	To         []string  `json:"to"`
+	Subject    string    `json:"subject"`
+	Body       string    `json:"body"`
+	MessageID  string    `json:"message_id"`
+	InReplyTo  string    `json:"in_reply_to,omitempty"`
+	References []string  `json:"references,omitempty"`
+	Auto       bool      `json:"auto"` // automatic mail: Auto-Submitted: auto-replied
+	Queued     time.Time `json:"queued"`
+	Attempts   int       `json:"attempts"`
+	NextTry    time.Time `json:"next_try"`
+	LastError  string    `json:"last_error,omitempty"`
+	Sent       time.Time `json:"sent,omitzero"`
+}
+
+// outbound prepares an outbound message event: it gets a Message-ID, the
+// support address as sender, a subject tagged with the ticket number and,
+// when it has recipients, an outbox entry. Cc recipients are sent to as
+// well (the outbox has one recipient list).
+func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *Message, resolving bool) error {
+	if m.MessageID == "" {
+		m.MessageID = fmt.Sprintf("sd-%d.%d.%s@%s", uint64(id), seq, randHex(6), s.opt.MailDomain)
+	}
+	if m.From.Email == "" {
+		m.From.Email = s.opt.SupportAddress
+	}
+	m.Subject = tagSubject(m.Subject, id)
+	if len(m.To) == 0 {
+		return nil
+	}
+	kind := "reply"
+	if resolving {
+		kind = "resolution"
+	}
+	om := OutMail{
+		Ticket: id, Kind: kind, To: append(slices.Clone(m.To), m.Cc...),
+		Subject: m.Subject, Body: m.Body, MessageID: m.MessageID,
+		InReplyTo: m.InReplyTo, References: slices.Clone(m.References),
+		Auto: m.Auto,
+	}
+	if err := s.putOutMail(txn, w, &om); err != nil {
+		return err
+	}
+	m.Outbox = om.ID
+	return nil
+}
+
+// tagSubject makes sure replies to the subject thread back even when a mail
+// client drops In-Reply-To.
+func tagSubject(subj string, id TicketID) string {
+	subj = strings.ReplaceAll(subj, TicketPlaceholder, id.String())
+	if strings.Contains(subj, "["+id.String()+"]") {
+		return subj
+	}
+	if subj == "" {
+		return "[" + id.String() + "]"
+	}
+	return "[" + id.String() + "] " + subj
+}
+
+// putOutMail numbers m and writes it with its indexes; the commit is synced
+// because the mail will leave the process.
+func (s *Store) putOutMail(txn *badger.Txn, w *writeSet, m *OutMail) error {
+	if len(m.To) == 0 {
+		return errors.New("store: an outbound mail needs at least one recipient")
+	}
+	n, err := nextCounter(txn, ctrOutbox)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	m.ID = n
+	m.Queued = now
+	if m.NextTry.IsZero() {
+		m.NextTry = now
+	}
+	m.Sent, m.Attempts, m.LastError = time.Time{}, 0, ""
+	if m.Ticket != 0 {
+		m.Subject = tagSubject(m.Subject, m.Ticket)
+		m.Body = strings.ReplaceAll(m.Body, TicketPlaceholder, m.Ticket.String())
+	}
+	if m.MessageID == "" {
+		m.MessageID = fmt.Sprintf("sd-%d.out%d.%s@%s", uint64(m.Ticket), n, randHex(6), s.opt.MailDomain)
+	}
+	m.MessageID = normKey(m.MessageID)
+	if m.Ticket != 0 {
+		if err := setIfAbsent(txn, messageKey(m.MessageID), u64(nil, uint64(m.Ticket))); err != nil {
+			return err
+		}
+	}
+	if m.Auto {
+		for _, a := range m.To {
+			if err := txn.Set(autoKey(a, now, n), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := putOut(txn, m); err != nil {
+		return err
+	}
+	if err := txn.Set(outDueKey(m.NextTry, n), nil); err != nil {
+		return err
+	}
+	w.sync = true
+	return nil
+}
+
+func putOut(txn *badger.Txn, m *OutMail) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("store: encode outbox entry %d: %w", m.ID, err)
+	}
+	return txn.Set(outboxKey(m.ID), b)
+}
+
+// Enqueue adds a mail that belongs to no ticket event (e.g. a redirect
+// answer). The entry is on disk when it returns.
+func (s *Store) Enqueue(m OutMail) (OutMail, error) {
+	m.To = slices.Clone(m.To)
+	m.References = slices.Clone(m.References)
+	err := s.write(func(txn *badger.Txn, w *writeSet) error {
+		c := m
+		if err := s.putOutMail(txn, w, &c); err != nil {
+			return err
+		}
+		m = c
+		return nil
+	})
+	return m, err
+}
+
+// Outbox returns unsent mail due at or before now, oldest first.
+func (s *Store) Outbox(now time.Time) ([]OutMail, error) {
+	var out []OutMail
+	end := timeKey(now)
+	err := s.read(func(txn *badger.Txn) error {
+		var ids []uint64
+		err := prefixScan(txn, []byte{pOutDue}, true, func(item *badger.Item) (bool, error) {
+			k := item.Key()
+			if len(k) != 17 {
+				return true, nil
+			}
+			if binary.BigEndian.Uint64(k[1:9]) > end {
+				return false, nil
+			}
+			ids = append(ids, binary.BigEndian.Uint64(k[9:]))
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			var m OutMail
+			if err := getJSON(txn, outboxKey(id), &m); err != nil {
+				return fmt.Errorf("store: read outbox entry %d: %w", id, err)
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// OutboxAll returns the whole outbox (sent and unsent), newest first, up to
+// limit (0 or less: no limit).
+func (s *Store) OutboxAll(limit int) ([]OutMail, error) {
+	var out []OutMail
+	err := s.read(func(txn *badger.Txn) error {
+		return reverseScan(txn, []byte{pOutbox}, func(item *badger.Item) (bool, error) {
+			var m OutMail
+			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &m) }); err != nil {
+				return false, fmt.Errorf("store: read outbox entry %x: %w", item.Key(), err)
+			}
+			out = append(out, m)
+			return limit <= 0 || len(out) < limit, nil
+		})
+	})
+	return out, err
+}
+
+// reverseScan iterates prefix p from its last key to its first.
+func reverseScan(txn *badger.Txn, p []byte, fn func(item *badger.Item) (bool, error)) error {
+	o := badger.DefaultIteratorOptions
+	o.Prefix = p
+	o.Reverse = true
+	it := txn.NewIterator(o)
+	defer it.Close()
+	for it.Seek(append(slices.Clone(p), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)); it.ValidForPrefix(p); it.Next() {
+		more, err := fn(it.Item())
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkSent records a successful send; it is on disk when it returns, so a
+// restart does not send the mail again.
+func (s *Store) MarkSent(id uint64, at time.Time) error {
+	return s.updateOut(id, func(m *OutMail) {
+		m.Sent = at
+		m.Attempts++
+		m.LastError = ""
+	})
+}
+
+// MarkFailed records a failed attempt and when to try again.
+func (s *Store) MarkFailed(id uint64, reason string, next time.Time) error {
+	return s.updateOut(id, func(m *OutMail) {
+		m.Attempts++
+		m.LastError = reason
+		m.NextTry = next
+	})
+}
+
+func (s *Store) updateOut(id uint64, fn func(m *OutMail)) error {
+	return s.write(func(txn *badger.Txn, w *writeSet) error {
+		var m OutMail
+		if err := getJSON(txn, outboxKey(id), &m); err != nil {
+			return fmt.Errorf("store: outbox entry %d: %w", id, err)
+		}
+		if !m.Sent.IsZero() {
+			return fmt.Errorf("store: outbox entry %d was already sent at %s", id, m.Sent.Format(time.RFC3339))
+		}
+		if err := txn.Delete(outDueKey(m.NextTry, id)); err != nil {
+			return err
+		}
+		fn(&m)
+		if m.Sent.IsZero() {
+			if err := txn.Set(outDueKey(m.NextTry, id), nil); err != nil {
+				return err
+			}
+		}
+		w.sync = true
+		return putOut(txn, &m)
+	})
+}
+
+// AutoMailsToday counts automatic mails queued to addr in the 24 hours before now.
+func (s *Store) AutoMailsToday(addr string, now time.Time) (int, error) {
+	p := autoPrefix(addr)
+	from, to := timeKey(now.Add(-24*time.Hour)), timeKey(now)
+	n := 0
+	err := s.read(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = p
+		o.PrefetchValues = false
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Seek(u64(slices.Clone(p), from+1)); it.ValidForPrefix(p); it.Next() {
+			k := it.Item().Key()
+			if len(k) != len(p)+16 {
+				continue
+			}
+			if binary.BigEndian.Uint64(k[len(p):]) > to {
+				break
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/deskhq/desk/slaengine"
+)
+
+// Policy returns the policy in force.
+func (s *Store) Policy() slaengine.Policy { return *s.policy.Load() }
+
+// setPolicyBatch is how many tickets one SetPolicy transaction rewrites;
+// ErrTxnTooBig halves it.
+const setPolicyBatch = 500
+
+// SetPolicy replaces the SLA policy (config reload) and recomputes the clocks
+// and deadline index of every active ticket, in batches of transactions. A
+// write racing a batch simply conflicts and is retried, and writes made
+// after the swap already use the new policy. Each recomputed ticket appears
+// on the change feed.
+func (s *Store) SetPolicy(p slaengine.Policy) error {
+	s.policy.Store(&p)
+	var ids []TicketID
+	for _, st := range Statuses {
+		if !st.Active() {
+			continue
+		}
+		if err := s.ByStatus(st, "", func(id TicketID) bool { ids = append(ids, id); return true }); err != nil {
+			return fmt.Errorf("store: list active tickets for the new SLA policy: %w", err)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(setPolicyBatch, len(ids))
+		for {
+			err := s.recompute(ids[:n])
+			if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
+				n /= 2
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store: recompute SLA clocks with the new policy: %w", err)
+			}
+			break
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (s *Store) recompute(ids []TicketID) error {
+	return s.write(func(txn *badger.Txn, w *writeSet) error {
+		for _, id := range ids {
+			old, err := getTicket(txn, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var tl slaengine.Timeline
+			if err := getJSON(txn, timelineKey(id), &tl); err != nil && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("read SLA timeline of %s: %w", id, err)
+			}
+			cur := old
+			// Clocks are evaluated at Updated, like every write does
+			// (see Ticket.SLA); Due does not depend on it.
+			s.computeSLA(&cur, tl, cur.Updated)
+			if err := s.putProjection(txn, &old, &cur, false); err != nil {
+				return err
+			}
+			w.changes = append(w.changes, Change{Ticket: id, Seq: cur.Events})
+		}
+		return nil
+	})
+}

@@ -1,0 +1,478 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/deskhq/desk/slaengine"
+)
+
+var (
+	// ErrNotFound: no such ticket (or record).
+	ErrNotFound = errors.New("not found")
+	// ErrStale: the ticket changed since the caller read it (see Expect).
+	ErrStale = errors.New("ticket changed since you read it")
+)
+
+// LockedError says the data directory is held by another process.
+type LockedError struct {
+	Dir    string
+	Holder string // e.g. "desk serve (pid 4242) on host nightdesk since 2026-11-23 02:10"
+}
+
+func (e *LockedError) Error() string {
+	return "the data directory " + e.Dir + " is in use by " + e.Holder
+}
+
+// Options for Open.
+type Options struct {
+	// Policy computes SLA clocks and the deadline index at write time.
+	// A policy without targets computes no clocks (no deadlines).
+	Policy slaengine.Policy
+	// Log receives Badger's own messages; nil discards them (Badger's
+	// default logger would write over the console).
+	Log *log.Logger
+	// Holder describes this process for the lock file ("desk console", "desk serve").
+	Holder string
+	// MailDomain is the right-hand side of Message-IDs the store generates
+	// for outbound messages ("desk.example.org").
+	MailDomain string
+	// SupportAddress is the From of outbound mail.
+	SupportAddress string
+	// Now is the clock; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// Key prefixes, one byte per record kind and per index. Index entries have
+// empty values so scans over them are key-only.
+const (
+	pTicket     = 't' // id -> ticket record (projection + SLA)
+	pTimeline   = 'l' // id -> SLA timeline, kept beside the projection so writes need not replay history
+	pEvent      = 'e' // id + seq -> event
+	pCounter    = 'n' // name -> big-endian uint64
+	pStatus     = 's' // status 0 queue 0 id -> ""
+	pRequester  = 'r' // lower(email) 0 id -> ""
+	pDeadline   = 'd' // due unixnano + id -> "" (only tickets with a running clock)
+	pMessage    = 'm' // message key -> id
+	pCheckpoint = 'c' // mailbox -> checkpoint
+	pOutbox     = 'o' // id -> OutMail
+	pOutDue     = 'u' // next-try unixnano + id -> "" (unsent mail only)
+	pQuarantine = 'q' // id -> Quarantined
+	pQuarKey    = 'k' // key -> quarantine id (dedupe)
+	pBlob       = 'b' // key -> content
+	pAuto       = 'a' // lower(addr) 0 queued unixnano + outbox id -> "" (automatic mail)
+)
+
+const (
+	ctrTicket     = "ticket"
+	ctrOutbox     = "outbox"
+	ctrQuarantine = "quarantine"
+)
+
+// holderFile names the process that holds the directory; Badger's own LOCK
+// file only has a pid, which tells an operator on another host nothing.
+const holderFile = "desk-holder"
+
+// Store is the system of record.
+type Store struct {
+	db     *badger.DB
+	dir    string
+	opt    Options
+	policy atomic.Pointer[slaengine.Policy]
+	hub    hub
+
+	// gate lets Restore run Badger's Load with no other transaction
+	// running: every operation holds it shared.
+	gate sync.RWMutex
+	// commitMu makes commit and publish one step, so the change feed sees
+	// commits in commit order.
+	commitMu sync.Mutex
+	// stripes serialise writers of the same ticket inside this process:
+	// conflicts then come only from cross-ticket keys and are rare.
+	stripes [64]sync.Mutex
+	noLocks bool // tests: exercise the ErrConflict retry path
+
+	conflicts atomic.Int64 // ErrConflict retries, for tests and diagnostics
+	closed    atomic.Bool
+}
+
+// Open opens or creates the store in dir. A dir held by another process gives
+// a *LockedError.
+//
+// Memory: Badger's defaults cost ~85 MB of heap at open (64 MB memtables x5,
+// 256 MB block cache). A desk store is small (100k tickets is ~100 MB on
+// disk) and the whole process must fit in 200 MB with 20 sessions, so the
+// memtables are 8 MB x2, the block cache 16 MB and the index cache 8 MB.
+// Values over 4 KB (mail bodies, attachments, raw quarantined mail) go to
+// the value log so the LSM tree holding projections and indexes stays small
+// and a full scan touches few blocks.
+func Open(dir string, o Options) (*Store, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MailDomain == "" {
+		o.MailDomain = "desk.invalid"
+	}
+	if o.Holder == "" {
+		o.Holder = "desk"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory %s: %w", dir, err)
+	}
+	bo := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{o.Log}).
+		WithLoggingLevel(badger.WARNING).
+		WithMetricsEnabled(false).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithValueThreshold(4 << 10).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2).
+		WithNumGoroutines(2).
+		WithNumVersionsToKeep(1).
+		WithCompression(options.Snappy)
+	db, err := badger.Open(bo)
+	if err != nil {
+		if isLockErr(err) {
+			return nil, &LockedError{Dir: dir, Holder: readHolder(dir)}
+		}
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	s := &Store{db: db, dir: dir, opt: o}
+	p := o.Policy
+	s.policy.Store(&p)
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "unknown host"
+	}
+	holder := fmt.Sprintf("%s (pid %d) on host %s since %s", o.Holder, os.Getpid(), host, time.Now().Format("2006-01-02 15:04"))
+	if err := os.WriteFile(filepath.Join(dir, holderFile), []byte(holder+"\n"), 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: write %s in %s: %w", holderFile, dir, err)
+	}
+	return s, nil
+}
+
+func isLockErr(err error) bool {
+	return errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EAGAIN) ||
+		strings.Contains(err.Error(), "Cannot acquire directory lock")
+}
+
+// readHolder says who holds dir: our holder file, else Badger's pid file.
+func readHolder(dir string) string {
+	if b, err := os.ReadFile(filepath.Join(dir, holderFile)); err == nil {
+		if h := strings.TrimSpace(string(b)); h != "" {
+			return sanitizeLine(h)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "LOCK")); err == nil {
+		if pid := strings.TrimSpace(string(b)); pid != "" {
+			return "another process (pid " + sanitizeLine(pid) + ")"
+		}
+	}
+	return "another process"
+}
+
+// sanitizeLine keeps a file's text from carrying escapes to a terminal.
+func sanitizeLine(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// Close flushes and releases the directory.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	s.hub.closeAll()
+	os.Remove(filepath.Join(s.dir, holderFile))
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+func (s *Store) now() time.Time { return s.opt.Now() }
+
+// ---- transactions ----
+
+// writeSet collects what a transaction must do after it commits.
+type writeSet struct {
+	changes []Change
+	sync    bool // make the commit durable before returning
+}
+
+const maxAttempts = 100
+
+// write runs fn in a read-write transaction, retrying on ErrConflict with a
+// jittered exponential backoff. fn may run more than once.
+func (s *Store) write(fn func(txn *badger.Txn, w *writeSet) error) error {
+	if s.closed.Load() {
+		return errors.New("store: the store is closed")
+	}
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	for attempt := 1; ; attempt++ {
+		txn := s.db.NewTransaction(true)
+		w := &writeSet{}
+		err := fn(txn, w)
+		if err == nil {
+			s.commitMu.Lock()
+			err = txn.Commit()
+			if err == nil {
+				s.hub.publish(w.changes)
+			}
+			s.commitMu.Unlock()
+		}
+		txn.Discard()
+		if err == nil {
+			if w.sync {
+				if err := s.db.Sync(); err != nil {
+					return fmt.Errorf("store: sync to disk: %w", err)
+				}
+			}
+			return nil
+		}
+		if errors.Is(err, badger.ErrConflict) && attempt < maxAttempts {
+			s.conflicts.Add(1)
+			backoff(attempt)
+			continue
+		}
+		if errors.Is(err, badger.ErrConflict) {
+			return fmt.Errorf("store: gave up after %d conflicting attempts; try again: %w", attempt, err)
+		}
+		return err
+	}
+}
+
+func backoff(attempt int) {
+	d := 50 * time.Microsecond << min(attempt, 8)
+	d = min(d, 10*time.Millisecond)
+	time.Sleep(time.Duration(mrand.Int64N(int64(d)) + 1))
+}
+
+func (s *Store) read(fn func(txn *badger.Txn) error) error {
+	if s.closed.Load() {
+		return errors.New("store: the store is closed")
+	}
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	return s.db.View(fn)
+}
+
+func (s *Store) lockTicket(id TicketID) func() {
+	if s.noLocks {
+		return func() {}
+	}
+	m := &s.stripes[uint64(id)%uint64(len(s.stripes))]
+	m.Lock()
+	return m.Unlock
+}
+
+// ---- keys ----
+
+func u64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
+
+// keyStr keeps a user string from forging a key separator.
+func keyStr(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0 {
+			c = 1
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+func ticketKey(id TicketID) []byte   { return u64([]byte{pTicket}, uint64(id)) }
+func timelineKey(id TicketID) []byte { return u64([]byte{pTimeline}, uint64(id)) }
+
+func eventPrefix(id TicketID) []byte { return u64([]byte{pEvent}, uint64(id)) }
+func eventKey(id TicketID, seq int) []byte {
+	return binary.BigEndian.AppendUint32(eventPrefix(id), uint32(seq))
+}
+
+func counterKey(name string) []byte { return append([]byte{pCounter}, name...) }
+
+func statusPrefix(st Status, queue string, withQueue bool) []byte {
+	b := keyStr([]byte{pStatus}, string(st))
+	b = append(b, 0)
+	if withQueue {
+		b = append(keyStr(b, queue), 0)
+	}
+	return b
+}
+func statusKey(st Status, queue string, id TicketID) []byte {
+	return u64(statusPrefix(st, queue, true), uint64(id))
+}
+
+func requesterPrefix(email string) []byte {
+	return append(keyStr([]byte{pRequester}, strings.ToLower(strings.TrimSpace(email))), 0)
+}
+func requesterKey(email string, id TicketID) []byte { return u64(requesterPrefix(email), uint64(id)) }
+
+// timeKey orders times before and after 1970 correctly.
+func timeKey(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
+func keyTime(v uint64) time.Time  { return time.Unix(0, int64(v^(1<<63))) }
+
+func deadlineKey(due time.Time, id TicketID) []byte {
+	return u64(u64([]byte{pDeadline}, timeKey(due)), uint64(id))
+}
+
+func messageKey(key string) []byte { return append([]byte{pMessage}, key...) }
+
+func checkpointKey(mailbox string) []byte { return append([]byte{pCheckpoint}, mailbox...) }
+
+func outboxKey(id uint64) []byte { return u64([]byte{pOutbox}, id) }
+func outDueKey(next time.Time, id uint64) []byte {
+	return u64(u64([]byte{pOutDue}, timeKey(next)), id)
+}
+
+func quarantineKey(id uint64) []byte { return u64([]byte{pQuarantine}, id) }
+func quarKeyKey(key string) []byte   { return append([]byte{pQuarKey}, key...) }
+func blobKey(key string) []byte      { return append([]byte{pBlob}, key...) }
+
+func autoPrefix(addr string) []byte {
+	return append(keyStr([]byte{pAuto}, strings.ToLower(strings.TrimSpace(addr))), 0)
+}
+func autoKey(addr string, at time.Time, id uint64) []byte {
+	return u64(u64(autoPrefix(addr), timeKey(at)), id)
+}
+
+// normKey is how Message-IDs are compared: without angle brackets or space.
+func normKey(k string) string {
+	k = strings.TrimSpace(k)
+	k = strings.TrimPrefix(k, "<")
+	k = strings.TrimSuffix(k, ">")
+	return strings.TrimSpace(k)
+}
+
+// ---- small txn helpers ----
+
+func getJSON(txn *badger.Txn, key []byte, v any) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return item.Value(func(b []byte) error { return jsonUnmarshal(b, v) })
+}
+
+func exists(txn *badger.Txn, key []byte) (bool, error) {
+	_, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// nextCounter allocates the next number of a counter inside txn; a
+// concurrent allocation makes the commit conflict and the caller retries, so
+// numbers are sequential and never reused.
+func nextCounter(txn *badger.Txn, name string) (uint64, error) {
+	v, err := readCounter(txn, name)
+	if err != nil {
+		return 0, err
+	}
+	v++
+	if err := txn.Set(counterKey(name), u64(nil, v)); err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+func readCounter(txn *badger.Txn, name string) (uint64, error) {
+	item, err := txn.Get(counterKey(name))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var v uint64
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return fmt.Errorf("store: counter %q is damaged (%d bytes)", name, len(b))
+		}
+		v = binary.BigEndian.Uint64(b)
+		return nil
+	})
+	return v, err
+}
+
+// prefixScan iterates keys with prefix p; keyOnly skips value prefetch.
+func prefixScan(txn *badger.Txn, p []byte, keyOnly bool, fn func(item *badger.Item) (bool, error)) error {
+	o := badger.DefaultIteratorOptions
+	o.Prefix = p
+	o.PrefetchValues = !keyOnly
+	it := txn.NewIterator(o)
+	defer it.Close()
+	for it.Seek(p); it.ValidForPrefix(p); it.Next() {
+		more, err := fn(it.Item())
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// ---- Badger logger ----
+
+type badgerLogger struct{ l *log.Logger }
+
+func (b badgerLogger) printf(level, f string, a ...any) {
+	if b.l != nil {
+		b.l.Printf("badger "+level+": "+strings.TrimRight(f, "\n"), a...)
+	}
+}
+func (b badgerLogger) Errorf(f string, a ...any)   { b.printf("error", f, a...) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.printf("warning", f, a...) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.printf("info", f, a...) }
+func (b badgerLogger) Debugf(f string, a ...any)   {}
+
+func (s *Store) logf(f string, a ...any) {
+	if s.opt.Log != nil {
+		s.opt.Log.Printf("store: "+f, a...)
+	}
+}
+
