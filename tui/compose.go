@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/textarea"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/deskhq/desk/store"
+)
+
+// composeModel writes an internal note or a reply to the requester. Drafts
+// survive esc: reopening the composer on the same ticket brings the text
+// back, so a stray key never costs an operator their words.
+type composeModel struct {
+	styles *Styles
+	area   textarea.Model
+	kind   composeKind
+	ticket store.TicketID
+	to     string
+	active bool
+	drafts map[draftKey]string
+}
+
+type composeKind int
+
+const (
+	composeNote composeKind = iota
+	composeReply
+	composeResolve // resolution text, mailed to the requester, status resolved
+)
+
+type draftKey struct {
+	kind   composeKind
+	ticket store.TicketID
+}
+
+type composedMsg struct {
+	kind   composeKind
+	ticket store.TicketID
+	text   string
+}
+
+func newComposeModel(s *Styles) composeModel {
+	ta := textarea.New()
+	ta.ShowLineNumbers = false
+	ta.CharLimit = 64 << 10
+	ta.Prompt = "│ "
+	return composeModel{styles: s, area: ta, drafts: map[draftKey]string{}}
+}
+
+func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h int) tea.Cmd {
+	c.kind, c.ticket, c.to, c.active = kind, t, to, true
+	c.SetSize(w, h)
+	c.area.SetValue(c.drafts[draftKey{kind, t}])
+	return c.area.Focus()
+}
+
+func (c *composeModel) SetSize(w, h int) {
+	c.area.SetWidth(max(w-4, 20))
+	c.area.SetHeight(max(h-6, 3))
+}
+
+func (c composeModel) Update(msg tea.Msg) (composeModel, tea.Cmd) {
+	if km, ok := msg.(tea.KeyMsg); ok {
+		switch km.String() {
+		case "ctrl+s":
+			text := strings.TrimSpace(c.area.Value())
+			if text == "" {
+				return c, nil
+			}
+			c.active = false
+			c.area.Blur()
+			delete(c.drafts, draftKey{c.kind, c.ticket})
+			k, t := c.kind, c.ticket
+			return c, func() tea.Msg { return composedMsg{kind: k, ticket: t, text: text} }
+		case "esc":
+			c.active = false
+			c.area.Blur()
+			if v := c.area.Value(); strings.TrimSpace(v) != "" {
+				c.drafts[draftKey{c.kind, c.ticket}] = v
+			}
+			return c, nil
+		}
+	}
+	var cmd tea.Cmd
+	c.area, cmd = c.area.Update(msg)
+	return c, cmd
+}
+
+func (c composeModel) View() string {
+	title := "Internal note on " + c.ticket.String() + " (not sent to the requester)"
+	switch c.kind {
+	case composeReply:
+		title = "Reply on " + c.ticket.String() + " to " + SafeLine(c.to)
+	case composeResolve:
+		title = "Resolve " + c.ticket.String() + ": the resolution is mailed to " + SafeLine(c.to)
+	}
+	return c.styles.Title.Render(title) + "\n" + c.area.View() + "\n" +
+		c.styles.Dim.Render("ctrl+s save · esc keep draft and close")
+}

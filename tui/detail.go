@@ -1,0 +1,290 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/deskhq/desk/slaengine"
+	"github.com/deskhq/desk/store"
+)
+
+// detailModel is the ticket pane: fields, SLA clocks and the full history.
+// Its text is laid out when the ticket or the width changes; View only
+// slices the viewport.
+type detailModel struct {
+	styles *Styles
+	keys   *KeyMap
+	policy slaengine.Policy
+
+	id      store.TicketID
+	ticket  store.Ticket
+	history []store.Event
+	loaded  bool
+	err     error
+	vp      viewport.Model
+	width   int
+	height  int
+	now     time.Time
+	focused bool
+}
+
+// detailLoadedMsg carries a ticket read by a Cmd; req drops stale answers.
+type detailLoadedMsg struct {
+	req     uint64
+	ticket  store.Ticket
+	history []store.Event
+	err     error
+}
+
+func newDetailModel(s *Styles, k *KeyMap) detailModel {
+	vp := viewport.New(0, 0)
+	vp.KeyMap = viewport.KeyMap{
+		Up:           k.Up,
+		Down:         k.Down,
+		PageUp:       k.PageUp,
+		PageDown:     k.PageDown,
+		HalfPageUp:   key.NewBinding(key.WithDisabled()),
+		HalfPageDown: key.NewBinding(key.WithDisabled()),
+		Left:         key.NewBinding(key.WithDisabled()),
+		Right:        key.NewBinding(key.WithDisabled()),
+	}
+	return detailModel{styles: s, keys: k, vp: vp}
+}
+
+func loadDetail(st *store.Store, id store.TicketID, req uint64) tea.Cmd {
+	return func() tea.Msg {
+		t, err := st.Get(id)
+		if err != nil {
+			return detailLoadedMsg{req: req, err: fmt.Errorf("reading %s: %w", id, err)}
+		}
+		h, err := st.History(id)
+		return detailLoadedMsg{req: req, ticket: t, history: h, err: err}
+	}
+}
+
+func (d *detailModel) SetSize(w, h int) {
+	d.width, d.height = w, h
+	d.vp.Width, d.vp.Height = w, max(h-clockLines, 1)
+	d.layout()
+}
+
+func (d *detailModel) SetTicket(t store.Ticket, h []store.Event) {
+	keepOffset := d.loaded && d.id == t.ID
+	d.id, d.ticket, d.history, d.loaded, d.err = t.ID, t, h, true, nil
+	off := d.vp.YOffset
+	d.layout()
+	if keepOffset {
+		d.vp.SetYOffset(off)
+	} else {
+		d.vp.GotoTop()
+	}
+}
+
+func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
+	var cmd tea.Cmd
+	if km, ok := msg.(tea.KeyMsg); ok {
+		switch {
+		case key.Matches(km, d.keys.Top):
+			d.vp.GotoTop()
+			return d, nil
+		case key.Matches(km, d.keys.Bottom):
+			d.vp.GotoBottom()
+			return d, nil
+		}
+	}
+	d.vp, cmd = d.vp.Update(msg)
+	return d, cmd
+}
+
+// clockLines is the fixed header above the scrolling part: the live clocks
+// stay in view however far the history is scrolled.
+const clockLines = 3
+
+func (d detailModel) View() string {
+	if d.err != nil {
+		return d.styles.FlashErr.Render(pad(d.err.Error(), d.width))
+	}
+	if !d.loaded {
+		return d.styles.Dim.Render(pad("  no ticket selected", d.width))
+	}
+	return d.clocks() + "\n" + d.vp.View()
+}
+
+// clocks renders the title and both SLA clocks, projected to now; this is
+// the only part that changes with time.
+func (d detailModel) clocks() string {
+	t := &d.ticket
+	title := d.styles.Title.Render(pad(t.ID.String()+"  "+SafeLine(t.Subject), d.width))
+	c := d.policy.Project(slaengine.Priority(t.Priority), t.SLA, d.now)
+	line := func(name string, k slaengine.Clock) string {
+		var s string
+		switch {
+		case k.State == slaengine.StateMet:
+			s = "met at " + k.Stopped.Local().Format("Mon 02 Jan 15:04")
+		case k.State == slaengine.StateBreached && !k.Running:
+			s = "breached (stopped " + k.Stopped.Local().Format("Mon 02 Jan 15:04") + ")"
+		case k.State == slaengine.StatePaused:
+			s = "paused, " + slaengine.FormatLeft(k.Left) + " left"
+		case k.State == slaengine.StateBreached:
+			s = "BREACHED " + slaengine.FormatLeft(k.Left) + " (due " + k.Due.Local().Format("Mon 02 Jan 15:04") + ")"
+		default:
+			s = slaengine.FormatLeft(k.Left) + " left, due " + k.Due.Local().Format("Mon 02 Jan 15:04")
+		}
+		return d.styles.Label.Render(fmt.Sprintf("%-11s", name)) + d.styles.SLA[k.State].Render(slaMarker(k.State)+s)
+	}
+	if !t.Status.Active() && t.Status != "" {
+		return title + "\n" + line("response", c.Response) + "\n" + line("resolution", c.Resolution)
+	}
+	return title + "\n" + line("response", c.Response) + "\n" + line("resolution", c.Resolution)
+}
+
+// layout renders the fields and the history into the viewport.
+func (d *detailModel) layout() {
+	if !d.loaded || d.width <= 0 {
+		return
+	}
+	t := &d.ticket
+	w := d.width
+	var b strings.Builder
+	field := func(label, value string) string {
+		return d.styles.Label.Render(fmt.Sprintf("%-10s ", label)) + d.styles.Value.Render(SafeLine(value))
+	}
+	req := t.Requester.Name
+	if t.Requester.Email != "" {
+		req += " <" + t.Requester.Email + ">"
+	}
+	if t.Requester.Organisation != "" {
+		req += ", " + t.Requester.Organisation
+	}
+	assignee := t.Assignee
+	if assignee == "" {
+		assignee = "(unassigned)"
+	}
+	fields := []string{
+		field("status", string(t.Status)) + "   " + field("priority", t.Priority.String()) + "   " + field("type", string(t.Type)),
+		field("queue", orDash(t.Queue)) + "   " + field("assignee", assignee) + "   " + field("team", orDash(t.Team)),
+		field("requester", req),
+		field("created", t.Created.Local().Format("Mon 02 Jan 2006 15:04")) + "   " + field("updated", t.Updated.Local().Format("Mon 02 Jan 15:04")),
+	}
+	if t.Master != 0 {
+		fields = append(fields, field("master", t.Master.String()))
+	}
+	if len(t.Links) > 0 {
+		var ls []string
+		for _, l := range t.Links {
+			ls = append(ls, l.Kind+" "+l.To.String())
+		}
+		fields = append(fields, field("links", strings.Join(ls, ", ")))
+	}
+	if len(t.External) > 0 {
+		fields = append(fields, field("external", strings.Join(t.External, ", ")))
+	}
+	for _, f := range fields {
+		b.WriteString(truncateLine(f, w))
+		b.WriteString("\n")
+	}
+	b.WriteString(d.styles.Header.Render(pad(fmt.Sprintf("── history (%d events) ", len(d.history)), w)))
+	b.WriteString("\n")
+	for _, e := range d.history {
+		b.WriteString(d.renderEvent(e, w))
+	}
+	d.vp.SetContent(b.String())
+}
+
+func (d *detailModel) renderEvent(e store.Event, w int) string {
+	meta := d.styles.EventMeta.Render(e.At.Local().Format("02 Jan 15:04") + " " + SafeLine(e.Actor) + " ")
+	var head, body string
+	switch e.Kind {
+	case store.EvCreated:
+		head = "created"
+		if e.Created != nil {
+			head += fmt.Sprintf(" %s %s %s", e.Created.Priority, e.Created.Type, orDash(e.Created.Queue))
+		}
+	case store.EvMessageIn, store.EvMessageOut:
+		dir := "mail from"
+		who := ""
+		if e.Message != nil {
+			who = e.Message.From.Name
+			if e.Message.From.Email != "" {
+				who += " <" + e.Message.From.Email + ">"
+			}
+		}
+		if e.Kind == store.EvMessageOut {
+			dir = "reply to"
+			if e.Message != nil {
+				who = strings.Join(e.Message.To, ", ")
+			}
+		}
+		head = dir + " " + who
+		if m := e.Message; m != nil {
+			if m.Auto {
+				head += " (automatic: not acknowledged)"
+			}
+			body = m.Body
+			for _, a := range m.Attachments {
+				note := ""
+				if a.Blob == "" {
+					note = ", content not kept (over the size limit)"
+				}
+				body += fmt.Sprintf("\n[attachment] %s (%s, %s%s)", a.Name, a.ContentType, humanBytes(a.Size), note)
+			}
+			for _, p := range m.Problems {
+				body += "\n[problem] " + p
+			}
+		}
+	case store.EvNote:
+		head, body = "note", e.Text
+	case store.EvField:
+		head = fmt.Sprintf("%s: %s → %s", e.Field, orDash(e.From), orDash(e.To))
+	case store.EvStatus:
+		head = fmt.Sprintf("status: %s → %s", orDash(e.From), e.To)
+		body = e.Text
+	case store.EvLinked:
+		if e.Link != nil {
+			head = "linked: " + e.Link.Kind + " " + e.Link.To.String()
+		}
+	case store.EvResponded:
+		head = "first response given"
+	default:
+		head = string(e.Kind)
+	}
+	var b strings.Builder
+	b.WriteString(truncateLine(meta+d.styles.Event.Render(SafeLine(head)), w))
+	b.WriteString("\n")
+	if body = strings.TrimSpace(SafeText(body)); body != "" {
+		wrapped := d.styles.Renderer().NewStyle().Width(max(w-2, 10)).Render(body)
+		for _, ln := range strings.Split(wrapped, "\n") {
+			b.WriteString("  " + strings.TrimRight(ln, " ") + "\n")
+		}
+	}
+	return b.String()
+}
+
+func truncateLine(s string, w int) string {
+	if lipgloss.Width(s) > w {
+		return ansiTruncate(s, w)
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

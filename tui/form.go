@@ -1,0 +1,220 @@
+package tui
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/deskhq/desk/store"
+)
+
+// formModel registers a ticket by hand (a phone call, a walk-in, a monitor
+// alert): requester, subject, type, priority and what was said.
+type formModel struct {
+	styles *Styles
+	inputs []textinput.Model // name, email, organisation, subject
+	typ    int
+	prio   store.Priority
+	queue  int
+	queues []string
+	body   textarea.Model
+	focus  int // 0..3 inputs, 4 type, 5 priority, 6 queue, 7 body
+	err    string
+	active bool
+}
+
+const (
+	fName = iota
+	fEmail
+	fOrg
+	fSubject
+	fType
+	fPrio
+	fQueue
+	fBody
+	fCount
+)
+
+type formDoneMsg struct{ nt store.NewTicket }
+
+func newFormModel(s *Styles) formModel {
+	f := formModel{styles: s}
+	for _, ph := range []string{"Requester name", "email@example.org", "Organisation", "Subject"} {
+		ti := textinput.New()
+		ti.Placeholder = ph
+		ti.CharLimit = 200
+		ti.Prompt = ""
+		f.inputs = append(f.inputs, ti)
+	}
+	f.body = textarea.New()
+	f.body.ShowLineNumbers = false
+	f.body.Placeholder = "What the caller reported"
+	f.body.Prompt = "│ "
+	return f
+}
+
+func (f *formModel) Open(queues []string, w, h int) tea.Cmd {
+	*f = newFormModel(f.styles)
+	f.active, f.prio, f.queues = true, 3, queues
+	f.SetSize(w, h)
+	return f.inputs[0].Focus()
+}
+
+func (f *formModel) SetSize(w, h int) {
+	for i := range f.inputs {
+		f.inputs[i].Width = max(w-18, 10)
+	}
+	f.body.SetWidth(max(w-4, 20))
+	f.body.SetHeight(max(h-14, 3))
+}
+
+func (f *formModel) setFocus(i int) tea.Cmd {
+	f.focus = (i + fCount) % fCount
+	for j := range f.inputs {
+		f.inputs[j].Blur()
+	}
+	f.body.Blur()
+	switch {
+	case f.focus < len(f.inputs):
+		return f.inputs[f.focus].Focus()
+	case f.focus == fBody:
+		return f.body.Focus()
+	}
+	return nil
+}
+
+func (f formModel) Update(msg tea.Msg) (formModel, tea.Cmd) {
+	km, isKey := msg.(tea.KeyMsg)
+	if isKey {
+		switch km.String() {
+		case "esc":
+			f.active = false
+			return f, nil
+		case "ctrl+s":
+			nt, err := f.ticket()
+			if err != nil {
+				f.err = err.Error()
+				return f, nil
+			}
+			f.active = false
+			return f, func() tea.Msg { return formDoneMsg{nt} }
+		case "tab", "down":
+			if f.focus != fBody || km.String() == "tab" {
+				return f, f.setFocus(f.focus + 1)
+			}
+		case "shift+tab", "up":
+			if f.focus != fBody || km.String() == "shift+tab" {
+				return f, f.setFocus(f.focus - 1)
+			}
+		case "enter":
+			if f.focus < fBody {
+				return f, f.setFocus(f.focus + 1)
+			}
+		case "left", "right", " ", "h", "l":
+			d := 1
+			if s := km.String(); s == "left" || s == "h" {
+				d = -1
+			}
+			switch f.focus {
+			case fType:
+				f.typ = (f.typ + d + len(store.Types)) % len(store.Types)
+				return f, nil
+			case fPrio:
+				f.prio = store.Priority((int(f.prio)-1+d+4)%4 + 1)
+				return f, nil
+			case fQueue:
+				if len(f.queues) > 0 {
+					f.queue = (f.queue + d + len(f.queues)) % len(f.queues)
+				}
+				return f, nil
+			}
+		case "1", "2", "3", "4":
+			if f.focus == fPrio {
+				f.prio = store.Priority(km.String()[0] - '0')
+				return f, nil
+			}
+		}
+	}
+	var cmd tea.Cmd
+	switch {
+	case f.focus < len(f.inputs):
+		f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
+	case f.focus == fBody:
+		f.body, cmd = f.body.Update(msg)
+	}
+	return f, cmd
+}
+
+func (f formModel) ticket() (store.NewTicket, error) {
+	name := strings.TrimSpace(f.inputs[fName].Value())
+	email := strings.TrimSpace(f.inputs[fEmail].Value())
+	subject := strings.TrimSpace(f.inputs[fSubject].Value())
+	if name == "" && email == "" {
+		return store.NewTicket{}, fmt.Errorf("who called? give a name or an email address")
+	}
+	if email != "" {
+		if _, err := mail.ParseAddress(email); err != nil {
+			return store.NewTicket{}, fmt.Errorf("%q is not an email address (leave it empty if the caller has none)", email)
+		}
+	}
+	if subject == "" {
+		return store.NewTicket{}, fmt.Errorf("the subject is empty: say in a few words what is wrong")
+	}
+	nt := store.NewTicket{
+		Type:      store.Types[f.typ],
+		Priority:  f.prio,
+		Subject:   subject,
+		Requester: store.Person{Name: name, Email: email, Organisation: strings.TrimSpace(f.inputs[fOrg].Value())},
+	}
+	if len(f.queues) > 0 {
+		nt.Queue = f.queues[f.queue]
+	}
+	if body := strings.TrimSpace(f.body.Value()); body != "" {
+		nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
+	}
+	return nt, nil
+}
+
+func (f formModel) View() string {
+	label := func(i int, s string) string {
+		l := fmt.Sprintf("%-13s", s)
+		if f.focus == i {
+			return f.styles.Title.Render("› " + l)
+		}
+		return f.styles.Label.Render("  " + l)
+	}
+	choice := func(i int, opts []string, cur int) string {
+		var parts []string
+		for j, o := range opts {
+			if j == cur {
+				parts = append(parts, f.styles.RowSelected.Render(" "+o+" "))
+			} else {
+				parts = append(parts, " "+o+" ")
+			}
+		}
+		return label(i, map[int]string{fType: "type", fPrio: "priority", fQueue: "queue"}[i]) + strings.Join(parts, "")
+	}
+	var types []string
+	for _, t := range store.Types {
+		types = append(types, string(t))
+	}
+	var b strings.Builder
+	b.WriteString(f.styles.Title.Render("New ticket (phone call or walk-in)") + "\n")
+	for i, name := range []string{"name", "email", "organisation", "subject"} {
+		b.WriteString(label(i, name) + f.inputs[i].View() + "\n")
+	}
+	b.WriteString(choice(fType, types, f.typ) + "\n")
+	b.WriteString(choice(fPrio, []string{"P1", "P2", "P3", "P4"}, int(f.prio)-1) + "\n")
+	if len(f.queues) > 0 {
+		b.WriteString(choice(fQueue, f.queues, f.queue) + "\n")
+	}
+	b.WriteString(label(fBody, "description") + "\n" + f.body.View() + "\n")
+	if f.err != "" {
+		b.WriteString(f.styles.FlashErr.Render(f.err) + "\n")
+	}
+	b.WriteString(f.styles.Dim.Render("tab/↓ next field · ←/→ change choice · ctrl+s register · esc cancel"))
+	return b.String()
+}

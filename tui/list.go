@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/deskhq/desk/slaengine"
+	"github.com/deskhq/desk/store"
+)
+
+// listModel is the ticket list pane: a window over the rows of the current
+// queue tab. It renders only the visible rows, so its View costs the same
+// with ten tickets as with a million.
+type listModel struct {
+	styles *Styles
+	keys   *KeyMap
+	policy slaengine.Policy
+
+	rows     []*Row
+	cursor   int
+	offset   int
+	selected store.TicketID // kept across refreshes so the cursor follows its ticket
+	width    int
+	height   int // rows of tickets, header excluded
+	now      time.Time
+	hot      map[store.TicketID]slaengine.State
+	focused  bool
+	empty    string
+}
+
+func newListModel(s *Styles, k *KeyMap) listModel {
+	return listModel{styles: s, keys: k, focused: true}
+}
+
+func (l *listModel) SetSize(w, h int) {
+	l.width, l.height = w, max(h-1, 1)
+	l.clamp()
+}
+
+// SetRows replaces the rows, keeping the cursor on the same ticket when it
+// is still there.
+func (l *listModel) SetRows(rows []*Row) {
+	l.rows = rows
+	if l.selected != 0 {
+		// The selected ticket usually stays near the cursor: look there
+		// first so a refresh of a huge queue stays cheap.
+		if i := l.find(l.selected); i >= 0 {
+			l.cursor = i
+		}
+	}
+	l.clamp()
+}
+
+func (l *listModel) find(id store.TicketID) int {
+	lo, hi := max(l.cursor-64, 0), min(l.cursor+64, len(l.rows))
+	for i := lo; i < hi; i++ {
+		if l.rows[i].T.ID == id {
+			return i
+		}
+	}
+	for i, r := range l.rows {
+		if r.T.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (l *listModel) clamp() {
+	if l.cursor >= len(l.rows) {
+		l.cursor = len(l.rows) - 1
+	}
+	if l.cursor < 0 {
+		l.cursor = 0
+	}
+	if l.cursor < l.offset {
+		l.offset = l.cursor
+	}
+	if l.cursor >= l.offset+l.height {
+		l.offset = l.cursor - l.height + 1
+	}
+	if l.offset > max(len(l.rows)-l.height, 0) {
+		l.offset = max(len(l.rows)-l.height, 0)
+	}
+	if l.offset < 0 {
+		l.offset = 0
+	}
+	if len(l.rows) > 0 {
+		l.selected = l.rows[l.cursor].T.ID
+	}
+}
+
+// Selected returns the row under the cursor, or nil.
+func (l listModel) Selected() *Row {
+	if l.cursor < 0 || l.cursor >= len(l.rows) {
+		return nil
+	}
+	return l.rows[l.cursor]
+}
+
+func (l listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return l, nil
+	}
+	switch {
+	case key.Matches(km, l.keys.Up):
+		l.cursor--
+	case key.Matches(km, l.keys.Down):
+		l.cursor++
+	case key.Matches(km, l.keys.PageUp):
+		l.cursor -= l.height
+	case key.Matches(km, l.keys.PageDown):
+		l.cursor += l.height
+	case key.Matches(km, l.keys.Top):
+		l.cursor = 0
+	case key.Matches(km, l.keys.Bottom):
+		l.cursor = len(l.rows) - 1
+	default:
+		return l, nil
+	}
+	l.clamp()
+	return l, nil
+}
+
+// columns decides the layout once per width: narrow terminals get the
+// columns a night operator triages by; wide ones get queue, assignee and age.
+type columns struct {
+	req, subj, queue, assignee int
+	wide                       bool
+}
+
+func (l listModel) columns() columns {
+	// id 7, prio 2, type 3, status 9, sla 7, separators
+	fixed := 7 + 1 + 2 + 1 + 3 + 1 + 9 + 1 + 7 + 1
+	c := columns{}
+	rest := l.width - fixed
+	if l.width >= 120 {
+		c.wide = true
+		c.queue, c.assignee = 12, 12
+		rest -= c.queue + c.assignee + 2
+	}
+	c.req = min(max(rest/3, 8), 24)
+	c.subj = max(rest-c.req-1, 4)
+	return c
+}
+
+func (l listModel) View() string {
+	var b strings.Builder
+	c := l.columns()
+	hdr := fmt.Sprintf("%-7s %-2s %-3s %-9s %7s %s", "ID", "P", "TYP", "STATUS", "SLA", pad("REQUESTER", c.req))
+	if c.wide {
+		hdr += " " + pad("QUEUE", c.queue) + " " + pad("ASSIGNEE", c.assignee)
+	}
+	hdr += " SUBJECT"
+	b.WriteString(l.styles.Header.Render(pad(hdr, l.width)))
+	if len(l.rows) == 0 {
+		b.WriteString("\n")
+		b.WriteString(l.styles.Dim.Render(pad("  "+l.empty, l.width)))
+		for i := 1; i < l.height; i++ {
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	end := min(l.offset+l.height, len(l.rows))
+	for i := l.offset; i < end; i++ {
+		b.WriteString("\n")
+		b.WriteString(l.renderRow(l.rows[i], i == l.cursor, c))
+	}
+	for i := end - l.offset; i < l.height; i++ {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func (l listModel) renderRow(r *Row, selected bool, c columns) string {
+	t := &r.T
+	clock, state := l.countdown(r)
+	slaText := slaMarker(state) + clock
+	cells := []string{
+		pad(t.ID.String(), 7),
+		l.styles.Prio[clampPrio(t.Priority)].Render(t.Priority.String()),
+		typeAbbrev(t.Type),
+		pad(string(t.Status), 9),
+		l.styles.SLA[state].Render(padLeft(slaText, 7)),
+		pad(SafeLine(t.Requester.Name), c.req),
+	}
+	if c.wide {
+		cells = append(cells, pad(SafeLine(t.Queue), c.queue), pad(SafeLine(t.Assignee), c.assignee))
+	}
+	cells = append(cells, pad(SafeLine(t.Subject), c.subj))
+	line := strings.Join(cells, " ")
+	if selected {
+		if l.focused {
+			return l.styles.RowSelected.Render(ansi.Strip(line))
+		}
+		return l.styles.Title.Render("›") + ansi.Truncate(line, l.width-1, "")
+	}
+	return line
+}
+
+// countdown is the SLA cell: the clock an operator must watch, projected to now.
+func (l listModel) countdown(r *Row) (string, slaengine.State) {
+	if !r.T.Status.Active() {
+		return "-", slaengine.StateMet
+	}
+	c, _ := l.policy.Project(slaengine.Priority(r.T.Priority), r.T.SLA, l.now).Next()
+	switch c.State {
+	case slaengine.StateMet:
+		return "met", c.State
+	case slaengine.StatePaused:
+		return slaengine.FormatLeft(c.Left), c.State
+	}
+	return slaengine.FormatLeft(c.Left), c.State
+}
+
+// slaMarker keeps the state readable without colour (NO_COLOR, vt100).
+func slaMarker(s slaengine.State) string {
+	switch s {
+	case slaengine.StateWarning:
+		return "*"
+	case slaengine.StateBreached:
+		return "!"
+	case slaengine.StatePaused:
+		return "="
+	}
+	return ""
+}
+
+func typeAbbrev(t store.Type) string {
+	switch t {
+	case store.Incident:
+		return "INC"
+	case store.Request:
+		return "REQ"
+	case store.ChangeReq:
+		return "RFC"
+	}
+	return pad(strings.ToUpper(string(t)), 3)
+}
+
+func clampPrio(p store.Priority) int {
+	if p < 1 || p > 4 {
+		return 3
+	}
+	return int(p)
+}
+
+// pad truncates or pads s to exactly w cells (display width, not bytes).
+func pad(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+func padLeft(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw >= w {
+		return ansi.Truncate(s, w, "")
+	}
+	return strings.Repeat(" ", w-sw) + s
+}
+
+func ansiTruncate(s string, w int) string { return ansi.Truncate(s, w, "…") }

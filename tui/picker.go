@@ -1,0 +1,99 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// pickerModel asks the operator to choose one of a few values (status,
+// type, team, assignee). Keys: j/k or arrows, enter, esc; the first letter
+// or digit of an option jumps to it, as in most TUIs.
+type pickerModel struct {
+	styles  *Styles
+	title   string
+	options []string
+	hints   []string
+	cursor  int
+	purpose pickPurpose
+	active  bool
+}
+
+type pickPurpose int
+
+const (
+	pickStatus pickPurpose = iota
+	pickType
+	pickTeam
+	pickAssignee
+	pickCommand
+)
+
+type pickedMsg struct {
+	purpose pickPurpose
+	value   string
+	ok      bool
+}
+
+func (p *pickerModel) Open(purpose pickPurpose, title string, options, hints []string, current string) {
+	p.purpose, p.title, p.options, p.hints, p.active = purpose, title, options, hints, true
+	p.cursor = 0
+	for i, o := range options {
+		if o == current {
+			p.cursor = i
+		}
+	}
+}
+
+func (p pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return p, nil
+	}
+	switch km.String() {
+	case "j", "down", "tab":
+		p.cursor = (p.cursor + 1) % len(p.options)
+	case "k", "up", "shift+tab":
+		p.cursor = (p.cursor - 1 + len(p.options)) % len(p.options)
+	case "enter":
+		p.active = false
+		v := p.options[p.cursor]
+		return p, func() tea.Msg { return pickedMsg{purpose: p.purpose, value: v, ok: true} }
+	case "esc", "q", "ctrl+c":
+		p.active = false
+		return p, func() tea.Msg { return pickedMsg{purpose: p.purpose} }
+	default:
+		s := km.String()
+		if len(s) == 1 {
+			for i := 1; i <= len(p.options); i++ {
+				j := (p.cursor + i) % len(p.options)
+				if strings.HasPrefix(strings.ToLower(p.options[j]), strings.ToLower(s)) {
+					p.cursor = j
+					break
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+func (p pickerModel) View() string {
+	var b strings.Builder
+	b.WriteString(p.styles.Title.Render(p.title))
+	for i, o := range p.options {
+		line := "  " + o
+		if i < len(p.hints) && p.hints[i] != "" {
+			line = fmt.Sprintf("  %-16s %s", o, p.styles.Dim.Render(p.hints[i]))
+		}
+		if i == p.cursor {
+			line = p.styles.RowSelected.Render("› " + o)
+			if i < len(p.hints) && p.hints[i] != "" {
+				line = p.styles.RowSelected.Render(fmt.Sprintf("› %-16s %s", o, p.hints[i]))
+			}
+		}
+		b.WriteString("\n" + line)
+	}
+	b.WriteString("\n" + p.styles.Dim.Render("enter choose · esc cancel"))
+	return p.styles.Overlay.Render(b.String())
+}

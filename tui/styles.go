@@ -1,0 +1,66 @@
+package tui
+
+import (
+	"github.com/charmbracelet/lipgloss"
+	"github.com/deskhq/desk/slaengine"
+)
+
+// Styles are built from one renderer per session: on `desk serve` every
+// operator has their own terminal, colour profile and background, so no
+// style may be package-level.
+type Styles struct {
+	r *lipgloss.Renderer
+
+	Status, StatusKey, StatusWarn, StatusErr lipgloss.Style
+	Tab, TabActive                           lipgloss.Style
+	Header, Row, RowSelected, Dim            lipgloss.Style
+	Prio                                     [5]lipgloss.Style
+	SLA                                      map[slaengine.State]lipgloss.Style
+	Title, Label, Value, Event, EventMeta    lipgloss.Style
+	Border, Overlay, Flash, FlashErr         lipgloss.Style
+	HelpKey, HelpDesc                        lipgloss.Style
+}
+
+// NewStyles derives every style from r. With NO_COLOR (or a profile without
+// colour) r renders plain text and states stay readable through their words
+// and markers, never through colour alone.
+func NewStyles(r *lipgloss.Renderer) *Styles {
+	s := &Styles{r: r}
+	ns := r.NewStyle
+	s.Status = ns().Reverse(true)
+	s.StatusKey = ns().Bold(true).Reverse(true)
+	s.StatusWarn = ns().Reverse(true).Foreground(lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FFB454"})
+	s.StatusErr = ns().Bold(true).Reverse(true).Foreground(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF6B6B"})
+	s.Tab = ns().Padding(0, 1)
+	s.TabActive = ns().Padding(0, 1).Bold(true).Underline(true).Foreground(lipgloss.AdaptiveColor{Light: "#005F87", Dark: "#5FD7FF"})
+	s.Header = ns().Bold(true).Faint(true)
+	s.Row = ns()
+	s.RowSelected = ns().Reverse(true)
+	s.Dim = ns().Faint(true)
+	s.Prio[1] = ns().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF5F5F"})
+	s.Prio[2] = ns().Foreground(lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FFAF5F"})
+	s.Prio[3] = ns()
+	s.Prio[4] = ns().Faint(true)
+	s.SLA = map[slaengine.State]lipgloss.Style{
+		slaengine.StateOK:       ns().Foreground(lipgloss.AdaptiveColor{Light: "#1B7F3B", Dark: "#87D787"}),
+		slaengine.StateWarning:  ns().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FFD75F"}),
+		slaengine.StateBreached: ns().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF5F5F"}),
+		slaengine.StatePaused:   ns().Faint(true),
+		slaengine.StateMet:      ns().Faint(true),
+	}
+	s.Title = ns().Bold(true)
+	s.Label = ns().Faint(true)
+	s.Value = ns()
+	s.Event = ns()
+	s.EventMeta = ns().Faint(true)
+	s.Border = ns().Border(lipgloss.NormalBorder()).BorderForeground(lipgloss.AdaptiveColor{Light: "#888888", Dark: "#666666"})
+	s.Overlay = ns().Border(lipgloss.RoundedBorder()).Padding(0, 1)
+	s.Flash = ns().Bold(true)
+	s.FlashErr = ns().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF5F5F"})
+	s.HelpKey = ns().Bold(true)
+	s.HelpDesc = ns().Faint(true)
+	return s
+}
+
+// Renderer is the session's renderer.
+func (s *Styles) Renderer() *lipgloss.Renderer { return s.r }
