@@ -242,16 +242,6 @@ func Timeline(history []Event) slaengine.Timeline {
 			tl.Points = append(tl.Points, p)
 		}
 	}
+	tl.Type = string(t.Type)
 	return tl
-}
-
-// deadline is the earliest due time of a running clock; zero when none runs.
-func deadline(c slaengine.Clocks) time.Time {
-	var d time.Time
-	for _, k := range []slaengine.Clock{c.Response, c.Resolution} {
-		if k.Running && !k.Due.IsZero() && (d.IsZero() || k.Due.Before(d)) {
-			d = k.Due
-		}
-	}
-	return d
 }

@@ -65,6 +65,7 @@ func (s *Store) recompute(ids []TicketID) error {
 				return fmt.Errorf("read SLA timeline of %s: %w", id, err)
 			}
 			cur := old
+			tl.Type = string(cur.Type)
 			// Clocks are evaluated at Updated, like every write does
 			// (see Ticket.SLA); Due does not depend on it.
 			s.computeSLA(&cur, tl, cur.Updated)

@@ -10,7 +10,6 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -343,7 +342,7 @@ func requesterKey(email string, id TicketID) []byte { return u64(requesterPrefix
 
 // timeKey orders times before and after 1970 correctly.
 func timeKey(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
-func keyTime(v uint64) time.Time  { return time.Unix(0, int64(v^(1<<63))) }
+func keyTime(v uint64) time.Time { return time.Unix(0, int64(v^(1<<63))) }
 
 func deadlineKey(due time.Time, id TicketID) []byte {
 	return u64(u64([]byte{pDeadline}, timeKey(due)), uint64(id))
@@ -454,7 +453,6 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // ---- Badger logger ----
 
@@ -475,4 +473,3 @@ func (s *Store) logf(f string, a ...any) {
 		s.opt.Log.Printf("store: "+f, a...)
 	}
 }
-

@@ -213,6 +213,7 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 			return Ticket{}, err
 		}
 	}
+	tl.Type = string(cur.Type) // the policy may have targets per type
 	s.computeSLA(&cur, *tl, now)
 	if err := s.putProjection(txn, &old, &cur, isNew); err != nil {
 		return Ticket{}, err
@@ -283,7 +284,7 @@ func (s *Store) putProjection(txn *badger.Txn, old, cur *Ticket, isNew bool) err
 func (s *Store) computeSLA(t *Ticket, tl slaengine.Timeline, now time.Time) {
 	t.SLA, t.Deadline = slaengine.Clocks{}, time.Time{}
 	p := s.policy.Load()
-	if p == nil || len(p.Targets) == 0 {
+	if p == nil || (len(p.Targets) == 0 && len(p.ByType) == 0) {
 		return
 	}
 	defer func() {
@@ -293,7 +294,7 @@ func (s *Store) computeSLA(t *Ticket, tl slaengine.Timeline, now time.Time) {
 		}
 	}()
 	t.SLA = slaengine.Compute(*p, tl, now)
-	t.Deadline = deadline(t.SLA)
+	t.Deadline = t.SLA.Deadline()
 }
 
 func cloneMessage(m *Message) *Message {
