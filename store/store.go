@@ -453,7 +453,6 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-
 // ---- Badger logger ----
 
 type badgerLogger struct{ l *log.Logger }

@@ -175,7 +175,9 @@ func TestApply(t *testing.T) {
 		{"related link keeps master", Event{Kind: EvLinked, Link: &Link{Kind: "related", To: 9}}, func(t Ticket) bool { return t.Master == 3 }},
 		{"responded", Event{Kind: EvResponded}, func(t Ticket) bool { return t.Responded.Equal(later) }},
 		{"message out responds", Event{Kind: EvMessageOut, Message: &Message{From: Person{Email: "S@x"}, To: []string{"A@x"}, Cc: []string{"a@X"}}},
-			func(t Ticket) bool { return t.Responded.Equal(later) && slices.Equal(t.Participants, []string{"s@x", "a@x"}) }},
+			func(t Ticket) bool {
+				return t.Responded.Equal(later) && slices.Equal(t.Participants, []string{"s@x", "a@x"})
+			}},
 		{"message out without recipients", Event{Kind: EvMessageOut, Message: &Message{}}, func(t Ticket) bool { return t.Responded.IsZero() }},
 		{"message in", Event{Kind: EvMessageIn, Message: &Message{From: Person{Email: "r@x"}}}, func(t Ticket) bool {
 			return t.Responded.IsZero() && slices.Equal(t.Participants, []string{"r@x"})
