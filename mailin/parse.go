@@ -1,0 +1,497 @@
+package mailin
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // ISO-8859-x, windows-125x and the rest for message.CharsetReader
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/deskhq/desk/store"
+)
+
+const (
+	maxDepth     = 16       // nested multiparts; deeper is an attack, not a mail
+	maxParts     = 500      // parts per mail
+	maxTextBytes = 8 << 20  // body text kept per mail
+	maxHeaderLen = 64 << 10 // longest header value we look at
+)
+
+// Parsed is one mail read from the mailbox: the message as the store keeps
+// it, the attachment contents to store beside it, the dedupe key and the
+// header for loop checks.
+type Parsed struct {
+	Msg *store.Message
+	// Blobs holds kept attachment contents keyed by Attachment.Blob.
+	Blobs map[string][]byte
+	// Key is the Message-ID, or "sha256:<hex of the raw bytes>" when there is none.
+	Key string
+	// Header is the top-level header as far as it could be read.
+	Header textproto.Header
+}
+
+// Parse reads a raw mail. It never fails: what cannot be read is listed in
+// Msg.Problems and the rest is kept. maxAttachment caps the bytes kept per
+// attachment (0 or less: the default, 10 MiB); larger ones are recorded by
+// name and size only.
+func Parse(raw []byte, maxAttachment int64) *Parsed {
+	if maxAttachment <= 0 {
+		maxAttachment = defaultMaxAttachment
+	}
+	p := &Parsed{Msg: &store.Message{}, Blobs: map[string][]byte{}}
+	m := p.Msg
+
+	var ent *message.Entity
+	br := bufio.NewReader(bytes.NewReader(raw))
+	hdr, err := textproto.ReadHeader(br)
+	if err != nil {
+		var body []byte
+		var probs []string
+		hdr, body, probs = salvageHeader(raw)
+		m.Problems = append(m.Problems, "header: "+err.Error()+"; read what could be read")
+		m.Problems = append(m.Problems, probs...)
+		ent, err = message.New(message.Header{Header: hdr}, bytes.NewReader(body))
+	} else {
+		ent, err = message.New(message.Header{Header: hdr}, br)
+	}
+	if err != nil {
+		m.Problems = append(m.Problems, "body: "+err.Error()+"; text kept as received")
+	}
+	p.Header = hdr
+	p.readHeader()
+
+	w := &walker{p: p, max: maxAttachment}
+	if ent != nil {
+		plain, htm := w.entity(ent, 0)
+		switch {
+		case strings.TrimSpace(plain) != "":
+			m.Body = plain
+		case strings.TrimSpace(htm) != "":
+			m.Body = htmlText(htm)
+		default:
+			m.Body = plain
+		}
+	}
+	p.Key = mailKey(m.MessageID, raw)
+	return p
+}
+
+// mailKey is the dedupe key: the Message-ID when there is one (hashed when
+// absurdly long), else a hash of the whole mail.
+func mailKey(msgID string, raw []byte) string {
+	if msgID != "" {
+		if len(msgID) > 250 {
+			sum := sha256.Sum256([]byte(msgID))
+			return "midsha256:" + hex.EncodeToString(sum[:])
+		}
+		return msgID
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (p *Parsed) problem(format string, args ...any) {
+	p.Msg.Problems = append(p.Msg.Problems, fmt.Sprintf(format, args...))
+}
+
+func (p *Parsed) readHeader() {
+	h := mail.Header{Header: message.Header{Header: p.Header}}
+	m := p.Msg
+
+	if s, err := h.Subject(); err != nil {
+		p.problem("subject: %v", err)
+		m.Subject = text8(p, rawField(h, "Subject"))
+	} else {
+		m.Subject = text8(p, s)
+	}
+	m.Subject = strings.TrimSpace(unfold(m.Subject))
+
+	from, err := h.AddressList("From")
+	if err != nil || len(from) == 0 {
+		if err != nil {
+			p.problem("from: %v", err)
+		}
+		if v := rawField(h, "From"); v != "" {
+			m.From = salvagePerson(text8(p, decodeWords(v)))
+		}
+		if m.From.Email == "" {
+			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
+				m.From = store.Person{Name: s[0].Name, Email: s[0].Address}
+			}
+		}
+		if m.From.Email == "" {
+			p.problem("no sender address could be read")
+		}
+	} else {
+		m.From = store.Person{Name: text8(p, from[0].Name), Email: text8(p, from[0].Address)}
+	}
+	m.To = p.addrList(h, "To")
+	m.Cc = p.addrList(h, "Cc")
+
+	if id, err := h.MessageID(); err != nil {
+		// A Message-ID we cannot parse is still an identity worth deduping on.
+		v := strings.Trim(strings.TrimSpace(rawField(h, "Message-Id")), "<>")
+		if v != "" {
+			p.problem("message-id: %v", err)
+			m.MessageID = strings.ToValidUTF8(v, "?")
+		}
+	} else {
+		m.MessageID = id
+	}
+	if l, err := h.MsgIDList("In-Reply-To"); err == nil && len(l) > 0 {
+		m.InReplyTo = l[0]
+	} else if err != nil {
+		m.InReplyTo = looseIDs(rawField(h, "In-Reply-To")).first()
+	}
+	if l, err := h.MsgIDList("References"); err == nil {
+		m.References = l
+	} else {
+		m.References = looseIDs(rawField(h, "References"))
+	}
+	if len(m.References) > 100 {
+		// Only the newest references matter for threading; the rest is bloat.
+		m.References = m.References[len(m.References)-100:]
+	}
+	if p.Header.Has("Date") {
+		if d, err := h.Date(); err != nil {
+			p.problem("date: %v", err)
+		} else {
+			m.Date = d
+		}
+	}
+}
+
+func (p *Parsed) addrList(h mail.Header, key string) []string {
+	l, err := h.AddressList(key)
+	if err == nil {
+		out := make([]string, 0, len(l))
+		for _, a := range l {
+			out = append(out, text8(p, a.Address))
+		}
+		return out
+	}
+	p.problem("%s: %v", strings.ToLower(key), err)
+	var out []string
+	for _, a := range addrRE.FindAllString(rawField(h, key), 50) {
+		out = append(out, text8(p, a))
+	}
+	return out
+}
+
+type idList []string
+
+func (l idList) first() string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0]
+}
+
+var idRE = regexp.MustCompile(`<([^<>\s]{1,250})>`)
+
+// looseIDs pulls <...> tokens out of a malformed In-Reply-To/References.
+func looseIDs(v string) idList {
+	var out idList
+	for _, m := range idRE.FindAllStringSubmatch(v, 200) {
+		out = append(out, strings.ToValidUTF8(m[1], "?"))
+	}
+	return out
+}
+
+var addrRE = regexp.MustCompile(`[^\s<>"',;:()\[\]@]+@[^\s<>"',;:()\[\]@]+`)
+
+// salvagePerson reads "Name <addr>" or anything holding an address.
+func salvagePerson(v string) store.Person {
+	a := addrRE.FindString(v)
+	name := strings.TrimSpace(v)
+	if i := strings.IndexByte(name, '<'); i >= 0 {
+		name = strings.TrimSpace(name[:i])
+	} else if a != "" {
+		name = ""
+	}
+	return store.Person{Name: strings.Trim(name, `"' `), Email: a}
+}
+
+func rawField(h mail.Header, key string) string {
+	v := h.Get(key)
+	if len(v) > maxHeaderLen {
+		v = v[:maxHeaderLen]
+	}
+	return v
+}
+
+var wordDecoder = &mime.WordDecoder{CharsetReader: message.CharsetReader}
+
+func decodeWords(v string) string {
+	if s, err := wordDecoder.DecodeHeader(v); err == nil {
+		return s
+	}
+	return v
+}
+
+func unfold(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}
+
+// text8 makes s valid UTF-8: undeclared 8-bit text is almost always
+// windows-1252 (a superset of ISO-8859-1 for printable text).
+func text8(p *Parsed, s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	if d, err := charmap.Windows1252.NewDecoder().String(s); err == nil && utf8.ValidString(d) {
+		if p != nil {
+			p.problem("undeclared 8-bit text read as windows-1252")
+		}
+		return d
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+type walker struct {
+	p     *Parsed
+	max   int64
+	parts int
+	text  int
+}
+
+// entity returns the plain and HTML text of e; attachments go to the message.
+func (w *walker) entity(e *message.Entity, depth int) (plain, htm string) {
+	w.parts++
+	if w.parts > maxParts {
+		if w.parts == maxParts+1 {
+			w.p.problem("more than %d parts: the rest were not read", maxParts)
+		}
+		return "", ""
+	}
+	mt, params, err := e.Header.ContentType()
+	if err != nil && e.Header.Get("Content-Type") != "" {
+		w.p.problem("content-type %q: %v; read as text", clip(e.Header.Get("Content-Type")), err)
+		mt = "text/plain"
+	}
+	if mt == "" {
+		mt = "text/plain"
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		if depth >= maxDepth {
+			w.p.problem("multipart nested deeper than %d: inner parts not read", maxDepth)
+			return "", ""
+		}
+		mr := e.MultipartReader()
+		if mr == nil {
+			w.p.problem("multipart without a boundary: body read as text")
+			return w.readText(e, "text/plain"), ""
+		}
+		var plains, htmls []string
+		alt := mt == "multipart/alternative"
+		n := 0
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if part == nil {
+				w.p.problem("multipart: %v", err)
+				if n == 0 {
+					w.p.problem("no part could be read (broken boundary?)")
+				}
+				break
+			}
+			if err != nil {
+				w.p.problem("part %d: %v", n+1, err)
+			}
+			n++
+			if w.isAttachment(part) {
+				w.attachment(part)
+				continue
+			}
+			pl, ht := w.entity(part, depth+1)
+			if alt {
+				// Prefer the first usable plain and first usable HTML.
+				if len(plains) == 0 && strings.TrimSpace(pl) != "" {
+					plains = append(plains, pl)
+				}
+				if len(htmls) == 0 && strings.TrimSpace(ht) != "" {
+					htmls = append(htmls, ht)
+				}
+				continue
+			}
+			if strings.TrimSpace(pl) != "" {
+				plains = append(plains, pl)
+			} else if strings.TrimSpace(ht) != "" {
+				// A mixed part with HTML only still belongs in the text.
+				plains = append(plains, htmlText(ht))
+			}
+			if strings.TrimSpace(ht) != "" {
+				htmls = append(htmls, ht)
+			}
+		}
+		_ = params
+		return strings.Join(plains, "\n\n"), strings.Join(htmls, "\n")
+	}
+	if depth == 0 && w.isAttachment(e) {
+		w.attachment(e)
+		return "", ""
+	}
+	switch mt {
+	case "text/html":
+		return "", w.readText(e, mt)
+	default:
+		if strings.HasPrefix(mt, "text/") {
+			return w.readText(e, mt), ""
+		}
+		w.attachment(e)
+		return "", ""
+	}
+}
+
+func (w *walker) isAttachment(e *message.Entity) bool {
+	disp, params, _ := e.Header.ContentDisposition()
+	if disp == "attachment" || params["filename"] != "" {
+		return true
+	}
+	mt, params, _ := e.Header.ContentType()
+	if params["name"] != "" {
+		return true
+	}
+	return mt != "" && !strings.HasPrefix(mt, "text/") && !strings.HasPrefix(mt, "multipart/")
+}
+
+func (w *walker) readText(e *message.Entity, mt string) string {
+	left := int64(maxTextBytes - w.text)
+	if left <= 0 {
+		w.p.problem("text over %d bytes: the rest was dropped", maxTextBytes)
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(e.Body, left+1))
+	if err != nil {
+		w.p.problem("%s part: %v; kept what could be read", mt, err)
+	}
+	if int64(len(b)) > left {
+		b = b[:left]
+		w.p.problem("text over %d bytes: the rest was dropped", maxTextBytes)
+	}
+	w.text += len(b)
+	_, params, _ := e.Header.ContentType()
+	if !utf8.Valid(b) && params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8") && !strings.EqualFold(params["charset"], "us-ascii") {
+		// The declared charset could not be converted (the entity kept raw bytes).
+		w.p.problem("charset %q not understood", clip(params["charset"]))
+	}
+	return text8(w.p, string(b))
+}
+
+func (w *walker) attachment(e *message.Entity) {
+	m := w.p.Msg
+	ah := mail.AttachmentHeader{Header: e.Header}
+	name, err := ah.Filename()
+	if err != nil {
+		w.p.problem("attachment name: %v", err)
+	}
+	name = strings.TrimSpace(text8(w.p, unfold(name)))
+	mt, _, _ := e.Header.ContentType()
+	if mt == "" {
+		mt = "application/octet-stream"
+	}
+	if name == "" {
+		name = fmt.Sprintf("part-%d", len(m.Attachments)+1)
+		if mt == "message/rfc822" {
+			name += ".eml"
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(e.Body, w.max+1))
+	a := store.Attachment{Name: name, ContentType: text8(nil, mt), Size: int64(len(b))}
+	if err != nil {
+		w.p.problem("attachment %q: %v; kept what could be read", name, err)
+	}
+	if int64(len(b)) > w.max {
+		rest, _ := io.Copy(io.Discard, e.Body)
+		a.Size += rest
+		w.p.problem("attachment %q is %d bytes, over the %d byte limit: content dropped", name, a.Size, w.max)
+	} else {
+		sum := sha256.Sum256(b)
+		a.Blob = "sha256:" + hex.EncodeToString(sum[:])
+		w.p.Blobs[a.Blob] = b
+	}
+	m.Attachments = append(m.Attachments, a)
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// salvageHeader reads a header textproto refused, line by line: a field
+// continues on lines starting with space or tab; a line without a colon
+// ends the header (it is body text that lost its blank line).
+func salvageHeader(raw []byte) (textproto.Header, []byte, []string) {
+	var h textproto.Header
+	var probs []string
+	rest := raw
+	var cur []byte
+	flush := func() {
+		if cur == nil {
+			return
+		}
+		if i := bytes.IndexByte(cur, ':'); i > 0 && isFieldName(cur[:i]) {
+			h.Add(string(cur[:i]), strings.TrimSpace(string(cur[i+1:])))
+		}
+		cur = nil
+	}
+	for len(rest) > 0 {
+		line := rest
+		next := []byte(nil)
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, next = rest[:i], rest[i+1:]
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			rest = next
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if cur != nil {
+				cur = append(append(cur, ' '), bytes.TrimSpace(line)...)
+			}
+			rest = next
+			continue
+		}
+		flush()
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 || !isFieldName(line[:i]) {
+			probs = append(probs, "header ends at an unreadable line; the rest is read as body")
+			break
+		}
+		cur = append([]byte(nil), line...)
+		rest = next
+	}
+	flush()
+	return h, rest, probs
+}
+
+func isFieldName(b []byte) bool {
+	if len(b) == 0 || len(b) > 200 {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 127 || c == ':' {
+			return false
+		}
+	}
+	return true
+}
