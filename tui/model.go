@@ -180,15 +180,16 @@ func (m *Model) refresh(rowsChanged bool) {
 	}
 	m.rowsVersion = s.RowsVersion
 	f := strings.ToLower(m.filter)
-	var src []*Row
-	if m.tab == tabBreaching {
-		src = s.HotRows
-	} else {
-		src = s.Rows
-	}
-	match := tabs[m.tab].match
-	if m.tab == tabBreaching || (m.tab == tabAll && f == "" && m.queue == "") {
-		match = nil // the source already is the queue: share the slice, copy nothing
+	// The default order puts active tickets first, so "All open" and
+	// "Resolved" are slices of the snapshot: shared, nothing copied.
+	src, match := s.Rows, tabs[m.tab].match
+	switch m.tab {
+	case tabBreaching:
+		src, match = s.HotRows, nil
+	case tabAll:
+		src, match = s.Rows[:s.Active], nil
+	case tabResolved:
+		src, match = s.Rows[s.Active:], nil
 	}
 	if match == nil && f == "" && m.queue == "" {
 		m.list.SetRows(src)
@@ -523,7 +524,7 @@ func (m *Model) statusLine() string {
 	s := m.snap
 	st := m.styles
 	parts := []string{"desk"}
-	if m.o.StoreName != "" {
+	if m.o.StoreName != "" && m.width >= 160 {
 		parts = append(parts, m.o.StoreName)
 	}
 	parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d breaching", len(s.Hot)))
@@ -581,7 +582,7 @@ func (m *Model) tabsLine() string {
 			parts = append(parts, m.styles.Tab.Render(" "+label+" "))
 		}
 	}
-	line := strings.Join(parts, "")
+	line := strings.Join(parts, " ")
 	var extra []string
 	if m.queue != "" {
 		extra = append(extra, "queue:"+m.queue)

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/deskhq/desk/mailin"
+	"github.com/deskhq/desk/store"
+	"github.com/deskhq/desk/tui"
+)
+
+// logFile opens the data dir's log: the console owns the terminal, so
+// everything that would print goes here instead.
+func (e *env) logFile() (*log.Logger, func(), error) {
+	if err := os.MkdirAll(e.dataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	p := filepath.Join(e.dataDir, "desk.log")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the log %s: %w", p, err)
+	}
+	return log.New(f, "", log.LstdFlags), func() { f.Close() }, nil
+}
+
+func (e *env) console(args []string) error {
+	fs := flag.NewFlagSet("console", flag.ContinueOnError)
+	if _, err := e.parse("console", fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	return e.runConsole(cfg, nil, nil, nil)
+}
+
+// mailStatus adapts the mail service's status to the console's.
+func mailStatus(svc *mailin.Service) func() tui.MailState {
+	if svc == nil {
+		return nil
+	}
+	return func() tui.MailState {
+		s := svc.Status()
+		return tui.MailState{State: s.State, Detail: s.Detail, LastMail: s.LastMail, Outbox: s.Outbox}
+	}
+}
+
+// runConsole runs the local console. demo, when set, runs beside it
+// (started after the store is open, stopped before it closes).
+func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.Store) error, demo func(ctx context.Context, st *store.Store)) error {
+	logger, closeLog, err := e.logFile()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	st, err := e.openStore(cfg, "desk console", logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if seed != nil {
+		// Before intake starts, so nothing else writes while the demo's
+		// backlog is registered in the past.
+		if err := seed(st); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	board, err := tui.NewBoard(ctx, st, nil)
+	if err != nil {
+		return fmt.Errorf("loading tickets: %w", err)
+	}
+	if mailCfg == nil {
+		mailCfg = cfg.Mail
+	}
+	var svc *mailin.Service
+	if mailCfg != nil {
+		svc, err = mailin.New(*mailCfg, st, mailin.Options{Organisations: cfg.Organisations, Log: logger})
+		if err != nil {
+			return fmt.Errorf("mail: %w", err)
+		}
+		go func() {
+			if err := svc.Run(ctx); err != nil && ctx.Err() == nil {
+				logger.Printf("mail intake stopped: %v", err)
+			}
+		}()
+	}
+	if demo != nil {
+		go demo(ctx, st)
+	}
+	me := operatorName(cfg)
+	role := tui.RoleLead // the person at the machine owns the data dir
+	for _, o := range cfg.Operators {
+		if o.Name == me && o.Role != "" {
+			role = tui.Role(o.Role)
+		}
+	}
+	ops := cfg.OperatorNames()
+	if len(ops) == 0 {
+		ops = demoOperators
+	}
+	m := tui.New(tui.Options{
+		Store: st, Board: board, Renderer: lipgloss.NewRenderer(os.Stdout),
+		Operator: me, Role: role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
+		StoreName: e.dataDir, MailStatus: mailStatus(svc),
+		Report: func(month string) (string, error) { return reportText(st, month) },
+		Reload: func() (string, error) {
+			nc, err := e.loadConfig()
+			if err != nil {
+				return "", err
+			}
+			p, err := nc.Policy()
+			if err != nil {
+				return "", err
+			}
+			if err := st.SetPolicy(p); err != nil {
+				return "", err
+			}
+			return "config reloaded: SLA policy applied (operators and teams apply to new sessions)", nil
+		},
+	})
+	defer m.Close()
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
+	start := time.Now()
+	_, err = p.Run()
+	logger.Printf("console closed after %s", time.Since(start).Round(time.Second))
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}

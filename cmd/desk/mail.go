@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/deskhq/desk/mailin"
+)
+
+// mail runs intake headless: once (for cron and scripted checks) or until
+// stopped.
+func (e *env) mail(args []string) error {
+	fs := flag.NewFlagSet("mail", flag.ContinueOnError)
+	once := fs.Bool("once", false, "register everything waiting, flush the outbox, exit")
+	if _, err := e.parse("mail", fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.Mail == nil {
+		return fmt.Errorf("no [mail] table in the config (%s): desk.example.toml shows one", dash(cfg.path))
+	}
+	logger := log.New(e.stderr, "desk mail: ", log.LstdFlags)
+	st, err := e.openStore(cfg, "desk mail", logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	svc, err := mailin.New(*cfg.Mail, st, mailin.Options{Organisations: cfg.Organisations, Log: logger})
+	if err != nil {
+		return err
+	}
+	if *once {
+		s, err := svc.Once(ctx)
+		fmt.Fprintf(e.stdout, "registered %d, duplicates %d, quarantined %d, sent %d, send failures %d\n",
+			s.Registered, s.Duplicates, s.Quarantined, s.Sent, s.Failed)
+		return err
+	}
+	err = svc.Run(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,230 @@
+// Command desk is a terminal service desk: mail becomes tickets, operators
+// triage them in a full-screen console, locally or over SSH.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/deskhq/desk/store"
+)
+
+// version is set by the Makefile (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `desk — a terminal service desk
+
+Usage:
+  desk [--data DIR] [--config FILE]            the console
+  desk demo [--data DIR] [--every 4s]          the console on a demo mailbox (temporary data unless --data)
+  desk serve [--listen ADDR]                   the console for many operators over SSH
+  desk mail [--once]                           mail intake without a console (--once: one pass, for cron)
+  desk list [--status S] [--json]              tickets, most urgent first
+  desk show SD-n [--json]                      one ticket with its history
+  desk report [--month YYYY-MM] [--json]       SLA compliance per priority
+  desk backup FILE                             write the whole store to FILE
+  desk restore FILE                            load a backup into an empty data dir
+  desk version
+
+Flags for every command:
+  --data DIR      data directory (env DESK_DATA; default %s)
+  --config FILE   config file (env DESK_CONFIG; default %s, optional)
+
+The config file format is documented in desk.example.toml.
+`
+
+// env is what every command gets: where the store and the config are.
+type env struct {
+	dataDir    string
+	configPath string
+	configSet  bool // --config or DESK_CONFIG given: the file must exist
+	dataSet    bool // --data or DESK_DATA given
+	now        func() time.Time
+	stdout     io.Writer
+	stderr     io.Writer
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "desk")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "desk")
+	}
+	return ".desk-data"
+}
+
+func defaultConfigPath() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "desk", "config.toml")
+	}
+	return ""
+}
+
+// addGlobal registers --data and --config on fs, so they work before or after
+// the command name.
+func (e *env) addGlobal(fs *flag.FlagSet) {
+	fs.Func("data", "data directory", func(s string) error { e.dataDir, e.dataSet = s, true; return nil })
+	fs.Func("config", "config file", func(s string) error { e.configPath, e.configSet = s, true; return nil })
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	e := &env{dataDir: os.Getenv("DESK_DATA"), configPath: os.Getenv("DESK_CONFIG"), stdout: stdout, stderr: stderr}
+	e.configSet = e.configPath != ""
+	e.dataSet = e.dataDir != ""
+	if e.dataDir == "" {
+		e.dataDir = defaultDataDir()
+	}
+	if e.configPath == "" {
+		e.configPath = defaultConfigPath()
+	}
+	top := flag.NewFlagSet("desk", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	top.Usage = func() { fmt.Fprintf(stderr, usage, defaultDataDir(), defaultConfigPath()) }
+	e.addGlobal(top)
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	rest := top.Args()
+	cmd := ""
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	var err error
+	switch cmd {
+	case "", "console":
+		err = e.console(rest)
+	case "demo":
+		err = e.demo(rest)
+	case "serve":
+		err = e.serve(rest)
+	case "mail":
+		err = e.mail(rest)
+	case "list":
+		err = e.list(rest)
+	case "show":
+		err = e.show(rest)
+	case "report":
+		err = e.report(rest)
+	case "backup":
+		err = e.backup(rest)
+	case "restore":
+		err = e.restore(rest)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "desk", version)
+	case "help", "-h", "--help":
+		top.Usage()
+	default:
+		fmt.Fprintf(stderr, "desk: unknown command %q\n\n", cmd)
+		top.Usage()
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "desk:", err)
+			return 2
+		}
+		fmt.Fprintln(stderr, "desk:", err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// parse parses a subcommand's flags (and the global ones) allowing flags
+// after positional arguments too (`desk show SD-1 --json`).
+func (e *env) parse(name string, fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(e.stderr)
+	e.addGlobal(fs)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (e *env) loadConfig() (*Config, error) {
+	return LoadConfig(e.configPath, !e.configSet)
+}
+
+// openStore opens the store with the config's policy. A store held by
+// another desk gets an answer that says what to do instead.
+func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.Store, error) {
+	policy, err := cfg.Policy()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(e.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	domain := cfg.MailDomain
+	addr := ""
+	if cfg.Mail != nil {
+		addr = cfg.Mail.Address
+		if domain == "" {
+			if _, d, ok := strings.Cut(addr, "@"); ok {
+				domain = d
+			}
+		}
+	}
+	if domain == "" {
+		domain = "desk.invalid"
+	}
+	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: domain, SupportAddress: addr, Now: e.now})
+	if err != nil {
+		var le *store.LockedError
+		if errors.As(err, &le) {
+			hint := "stop it first, or give this command another --data directory"
+			if strings.Contains(le.Holder, "serve") {
+				hint = "the SSH server owns the store: use `ssh -p PORT HOST list --json` (or show, report) instead"
+			}
+			return nil, fmt.Errorf("%w\n  %s", err, hint)
+		}
+		return nil, fmt.Errorf("opening the store in %s: %w", e.dataDir, err)
+	}
+	return st, nil
+}
+
+// operatorName is who sits at the local console.
+func operatorName(cfg *Config) string {
+	if cfg.Operator != "" {
+		return cfg.Operator
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "operator"
+}
