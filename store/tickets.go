@@ -367,7 +367,9 @@ func (s *Store) Tickets(fn func(Ticket) bool) error {
 	return s.read(func(txn *badger.Txn) error {
 		o := badger.DefaultIteratorOptions
 		o.Prefix = []byte{pTicket}
-		o.PrefetchSize = 256
+		// Projections live in the LSM tree (under the value threshold):
+		// reading them in place beats prefetching copies.
+		o.PrefetchValues = false
 		it := txn.NewIterator(o)
 		defer it.Close()
 		for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
