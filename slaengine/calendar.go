@@ -312,12 +312,13 @@ func (p *prepared) add(t, d int64) int64 {
 // g(lo) < target. It brackets the day by whole weeks, then bisects.
 func (p *prepared) inverse(target, lo int64) int64 {
 	const maxDay = maxNs/dayNs + 2
-	hi := lo + 7*((target-p.g(lo))/p.weekTot+1) + 7
+	// hi stays at or below maxDay so that g's week products cannot overflow.
+	hi := min(lo+7*((target-p.g(lo))/p.weekTot+1)+7, maxDay)
 	for p.g(hi) < target {
-		if hi > maxDay {
+		if hi >= maxDay {
 			return maxNs + dayNs
 		}
-		hi = lo + 2*(hi-lo)
+		hi = min(lo+2*(hi-lo), maxDay)
 	}
 	for lo+1 < hi {
 		mid := lo + (hi-lo)/2

@@ -261,3 +261,24 @@ func TestOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestAddSkipsAYearOfHolidays(t *testing.T) {
+	// Every Monday of 2025 is a holiday: the first business hour after New
+	// Year 2025 is on Monday 5 January 2026. This takes Add past its first
+	// estimate of the span, which only counts whole weeks.
+	var hol []Date
+	for d := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC); d.Year() == 2025; d = d.AddDate(0, 0, 7) {
+		hol = append(hol, Date{d.Year(), d.Month(), d.Day()})
+	}
+	c, err := NewCalendar("mondays", "UTC", map[time.Weekday][]Window{time.Monday: {{hm(9, 0), hm(10, 0)}}}, hol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := utc(2025, 1, 1, 0, 0)
+	if got, want := c.Add(from, 90*time.Minute), utc(2026, 1, 12, 9, 30); !got.Equal(want) {
+		t.Errorf("Add = %s, want %s", got, want)
+	}
+	if got := c.Between(from, utc(2026, 1, 6, 0, 0)); got != time.Hour {
+		t.Errorf("Between over the year = %v, want 1h", got)
+	}
+}

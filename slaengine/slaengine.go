@@ -112,7 +112,9 @@ type Clock struct {
 	Target time.Duration
 	Used   time.Duration // business time consumed, pauses excluded
 	Left   time.Duration // Target - Used; negative once breached
-	// Due is when the clock breaches if nothing changes; zero while paused.
+	// Due is when the clock breaches if nothing changes: the instant its
+	// target runs out (already past for a breached running clock). Zero
+	// while paused or stopped.
 	Due     time.Time
 	State   State
 	Stopped time.Time // when the clock stopped (met or breached-and-stopped)
