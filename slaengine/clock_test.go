@@ -464,3 +464,35 @@ func TestReport(t *testing.T) {
 		t.Errorf("9 of 10 against the default 90%%: %+v", r)
 	}
 }
+
+func TestComputeOnOddInput(t *testing.T) {
+	pol := DefaultPolicy(nil)
+	created := utc(2025, 3, 3, 10, 0)
+	// A point out of order counts at the previous point: waiting from
+	// 10:30 (not 10:10) to 11:00.
+	tl := Timeline{Created: created, Priority: 1, Points: []Point{
+		{At: utc(2025, 3, 3, 10, 30), Status: "open"},
+		{At: utc(2025, 3, 3, 10, 10), Status: "waiting"},
+		{At: utc(2025, 3, 3, 11, 0), Status: "open"},
+	}}
+	if got := Compute(pol, tl, utc(2025, 3, 3, 12, 0)).Resolution.Used; got != 90*time.Minute {
+		t.Errorf("out-of-order point: used %v, want 1h30m", got)
+	}
+	// Points before Created count at Created; now before Created gives
+	// untouched clocks.
+	early := Timeline{Created: created, Priority: 1, Points: []Point{{At: created.Add(-time.Hour), Responded: true}}}
+	if c := Compute(pol, early, created.Add(time.Hour)); !c.Response.Stopped.Equal(created) || c.Response.State != StateMet {
+		t.Errorf("point before creation: %+v", c.Response)
+	}
+	if c := Compute(pol, Timeline{Created: created, Priority: 1}, created.Add(-time.Hour)); c.Response.Used != 0 || c.Response.State != StateOK {
+		t.Errorf("now before creation: %+v", c.Response)
+	}
+	// Unknown statuses run the clocks; absurd priorities and zero times do
+	// not panic.
+	if c := Compute(pol, Timeline{Created: created, Priority: 1, Status: "frobnicated"}, created.Add(time.Minute)); c.Response.Used != time.Minute {
+		t.Errorf("unknown status: %+v", c.Response)
+	}
+	_ = Compute(pol, Timeline{Priority: 99}, time.Time{})
+	_ = Compute(Policy{}, Timeline{Created: created, Priority: -1, Points: []Point{{}}}, created.Add(time.Hour))
+	_ = pol.Project(7, Clocks{Response: Clock{Running: true}}, created)
+}
