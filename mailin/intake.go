@@ -15,6 +15,22 @@ import (
 func (s *Service) handle(uid uint32, raw []byte, cp *store.Checkpoint, st *Stats) error {
 	next := *cp
 	next.LastUID = uid
+	if len(raw) == 0 {
+		// Nothing to read (some servers answer so for mail they cannot
+		// parse): keep a visible record keyed by position, not by the hash
+		// of nothing, which every such mail would share.
+		q := store.Quarantined{Key: fmt.Sprintf("empty:%s/%d/%d", s.box, next.UIDValidity, uid), Mailbox: s.box, UID: uid,
+			At: s.now(), Reason: "the server returned an empty mail"}
+		dup, err := s.st.Quarantine(q, next)
+		if err != nil {
+			return fmt.Errorf("quarantine empty mail UID %d: %w", uid, err)
+		}
+		if !dup {
+			st.Quarantined++
+		}
+		*cp = next
+		return nil
+	}
 	p := Parse(raw, s.cfg.MaxAttachment)
 	m := p.Msg
 	if s.me.ours(p.Header, m.MessageID) {

@@ -20,10 +20,11 @@ func newSelf(address string) self {
 	return self{Address: strings.ToLower(address), Domain: dom}
 }
 
-// ours reports whether a mail was sent by this desk (our Message-ID domain
+// ours reports whether a mail was sent by this desk (a store-made
+// Message-ID, "sd-...@" our domain,
 // or our loop header): such mail is never imported.
 func (me self) ours(h textproto.Header, msgID string) bool {
-	if me.Domain != "" && strings.HasSuffix(strings.ToLower(msgID), "@"+me.Domain) && strings.HasPrefix(strings.ToLower(msgID), "desk.") {
+	if me.Domain != "" && strings.HasSuffix(strings.ToLower(msgID), "@"+me.Domain) && strings.HasPrefix(strings.ToLower(msgID), "sd-") {
 		return true
 	}
 	for _, v := range h.Values(LoopHeader) {

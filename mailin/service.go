@@ -161,12 +161,10 @@ func (s *Service) Once(ctx context.Context) (Stats, error) {
 		s.setState("error", err.Error())
 		return st, err
 	}
-	sent, failed, ferr := s.flush(ctx)
-	st.Sent, st.Failed = sent, failed
+	// A send failure is not a failed run: the mail stays queued with its
+	// reason (Stats.Failed, Status().OutboxErr) and is retried later.
+	st.Sent, st.Failed, _ = s.flush(ctx)
 	s.setState("stopped", s.im.Mailbox)
-	if ferr != nil {
-		return st, fmt.Errorf("mail registered, but the outbox could not be sent: %w (it stays queued)", ferr)
-	}
 	return st, nil
 }
 
