@@ -50,7 +50,19 @@ type prepared struct {
 	hol   []int64 // holidays as epoch day numbers, sorted, unique
 	// holLoss[k] is the business time the holidays hol[:k] remove.
 	holLoss []int64
+	// zs caches the zone's offsets from 1970 to 2100 (start instant and
+	// offset of each), so that the per-second Project of every visible row
+	// does not go through time.Location's lookup. Outside it, zone asks Go.
+	zs    []zoneSpan
+	zsEnd int64
 }
+
+type zoneSpan struct{ start, off int64 }
+
+const (
+	zsFrom = int64(0)                               // 1970-01-01T00:00:00Z
+	zsTo   = int64(4102444800) * int64(time.Second) // 2100-01-01T00:00:00Z
+)
 
 // NewCalendar builds a calendar in the IANA zone tz; it rejects overlapping
 // or out-of-range windows and unknown zones with an error that names them.
@@ -103,6 +115,7 @@ func NewCalendar(name, tz string, week map[time.Weekday][]Window, holidays []Dat
 	}
 	c.Holidays = append([]Date(nil), holidays...)
 	c.prep = prepare(c)
+	c.prep.cacheZones()
 	return c, nil
 }
 
@@ -213,6 +226,27 @@ func prepare(c *Calendar) *prepared {
 	return p
 }
 
+func (p *prepared) cacheZones() {
+	if p.fixed {
+		return
+	}
+	t := time.Unix(0, zsFrom).In(p.loc)
+	for n := 0; n < 10000; n++ {
+		_, off := t.Zone()
+		start := t.UnixNano()
+		if len(p.zs) == 0 {
+			start = zsFrom
+		}
+		p.zs = append(p.zs, zoneSpan{start, int64(off) * int64(time.Second)})
+		_, e := t.ZoneBounds()
+		if e.IsZero() || !e.After(t) || e.UnixNano() >= zsTo {
+			break
+		}
+		t = e
+	}
+	p.zsEnd = zsTo
+}
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
@@ -264,6 +298,21 @@ func (p *prepared) f(w int64) int64 {
 func (p *prepared) zone(t int64) (off, end int64) {
 	if p.fixed {
 		return p.fixOff, maxNs
+	}
+	if n := len(p.zs); n > 0 && t >= p.zs[0].start && t < p.zsEnd {
+		lo, hi := 0, n // zs[lo].start <= t < zs[hi].start (hi == n: zsEnd)
+		for lo+1 < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if p.zs[mid].start <= t {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		if hi == n {
+			return p.zs[lo].off, p.zsEnd
+		}
+		return p.zs[lo].off, p.zs[hi].start
 	}
 	tt := time.Unix(0, t).In(p.loc)
 	_, o := tt.Zone()

@@ -153,6 +153,12 @@ func TestPropertyCalendarAndClocks(t *testing.T) {
 			if got := w.cal.Between(w.at(i), w.at(j)); got != want {
 				fail(w, "Between(%s, %s) = %v, brute force %v", w.at(i), w.at(j), got, want)
 			}
+			if q%8 == 0 { // the uncached path a struct-literal Calendar takes
+				lit := &Calendar{Name: "literal", Location: w.cal.Location, Week: w.cal.Week, Holidays: w.cal.Holidays}
+				if got := lit.Between(w.at(i), w.at(j)); got != want {
+					fail(w, "literal calendar: Between(%s, %s) = %v, brute force %v", w.at(i), w.at(j), got, want)
+				}
+			}
 			cases++
 		}
 
