@@ -3,6 +3,9 @@ package store
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,4 +161,41 @@ func BenchmarkByDeadline100k(b *testing.B) {
 			b.Fatal("no deadlines")
 		}
 	}
+}
+
+// BenchmarkMemory100k reports the process's heap and resident memory after
+// opening the 100k store and streaming every projection once (the console's
+// start), without keeping the tickets.
+func BenchmarkMemory100k(b *testing.B) {
+	dir := bigStore(b)
+	for b.Loop() {
+		runtime.GC()
+		s, err := Open(dir, Options{Policy: testPolicy()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Tickets(func(Ticket) bool { return true }); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MB-heap")
+		b.ReportMetric(rssMB(), "MB-rss")
+		s.Close()
+	}
+}
+
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
