@@ -98,6 +98,34 @@ func TestComputeHandChecked(t *testing.T) {
 			res: want{used: time.Hour, state: StateOK, due: utc(2025, 3, 3, 14, 0), running: true},
 		},
 		{
+			name: "responded exactly at due is met",
+			tl: Timeline{Created: utc(2025, 3, 3, 10, 0), Priority: 1, Status: "new", Points: []Point{
+				{At: utc(2025, 3, 3, 10, 15), Responded: true},
+			}},
+			now:     utc(2025, 3, 3, 11, 0),
+			resp:    want{used: 15 * time.Minute, state: StateMet, stopped: utc(2025, 3, 3, 10, 15)},
+			skipRes: true,
+		},
+		{
+			name: "set waiting exactly at due, resumed later: breached once it runs again",
+			tl: Timeline{Created: utc(2025, 3, 3, 10, 0), Priority: 1, Status: "new", Points: []Point{
+				{At: utc(2025, 3, 3, 10, 15), Status: "waiting"},
+				{At: utc(2025, 3, 3, 12, 0), Status: "open"},
+			}},
+			now:     utc(2025, 3, 3, 12, 0),
+			resp:    want{used: 15 * time.Minute, state: StateBreached, due: utc(2025, 3, 3, 10, 15), running: true},
+			skipRes: true,
+		},
+		{
+			name: "set waiting exactly at due: paused, not breached",
+			tl: Timeline{Created: utc(2025, 3, 3, 10, 0), Priority: 1, Status: "new", Points: []Point{
+				{At: utc(2025, 3, 3, 10, 15), Status: "waiting"},
+			}},
+			now:     utc(2025, 3, 3, 11, 0),
+			resp:    want{used: 15 * time.Minute, state: StatePaused},
+			skipRes: true,
+		},
+		{
 			name: "a second response does not restart the clock",
 			tl: Timeline{Created: utc(2025, 3, 3, 10, 0), Priority: 1, Status: "new", Points: []Point{
 				{At: utc(2025, 3, 3, 10, 5), Responded: true},
