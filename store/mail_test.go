@@ -275,3 +275,34 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A hostile Message-ID far over Badger's key limit still registers once,
+// threads, and can be quarantined.
+func TestHugeMessageID(t *testing.T) {
+	s, _ := newTestStore(t)
+	huge := strings.Repeat("x", 100<<10) + "@evil"
+	in := intake(huge, 1)
+	in.New.Requester.Email = strings.Repeat("r", 70<<10) + "@evil"
+	tk, dup, err := s.RegisterMail("mail", in)
+	if err != nil || dup {
+		t.Fatalf("register: %v dup=%v", err, dup)
+	}
+	if _, dup, err := s.RegisterMail("mail", intake(huge, 2)); err != nil || !dup {
+		t.Errorf("second register: dup=%v %v", dup, err)
+	}
+	// Same prefix, different tail: a different mail.
+	if _, dup, _ := s.RegisterMail("mail", intake(strings.Repeat("x", 100<<10)+"@other", 3)); dup {
+		t.Errorf("two long Message-IDs with a common prefix were taken for one")
+	}
+	if id, ok, _ := s.MessageTicket("<" + huge + ">"); !ok || id != tk.ID {
+		t.Errorf("MessageTicket(huge) = %v %v", id, ok)
+	}
+	ids, _ := idsOf(func(f func(TicketID) bool) error { return s.ByRequester(in.New.Requester.Email, f) })
+	if len(ids) != 1 || ids[0] != tk.ID {
+		t.Errorf("ByRequester(huge) = %v", ids)
+	}
+	if _, err := s.Quarantine(Quarantined{Key: huge, Reason: "x"}, Checkpoint{}); err != nil {
+		t.Errorf("quarantine with a huge key: %v", err)
+	}
+	checkIndexes(t, s)
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -120,7 +121,15 @@ type Store struct {
 // memtables are 8 MB x2, the block cache 16 MB and the index cache 8 MB.
 // Values over 4 KB (mail bodies, attachments, raw quarantined mail) go to
 // the value log so the LSM tree holding projections and indexes stays small
-// and a full scan touches few blocks.
+// and a full scan touches few blocks; a value (a raw quarantined mail, an
+// attachment) can be up to 128 MB, the value-log file size.
+//
+// Durability: ordinary console edits are committed without fsync (Badger's
+// default; a crash may lose the last moments of edits, never corrupt).
+// Everything that precedes mail leaving the process or acknowledges intake
+// (RegisterMail, Quarantine, SaveCheckpoint, Enqueue, MarkSent, MarkFailed,
+// and any Update/Create that queues outbound mail) is synced to disk before
+// it returns.
 func Open(dir string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -145,7 +154,8 @@ func Open(dir string, o Options) (*Store, error) {
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithValueThreshold(4 << 10).
-		WithValueLogFileSize(64 << 20).
+		WithValueLogFileSize(128 << 20). // also the largest value: a raw quarantined mail
+
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
 		WithNumVersionsToKeep(1).
@@ -220,7 +230,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) now() time.Time { return s.opt.Now() }
+// now is in UTC: projections decode their times in UTC, so events and
+// projections agree whatever the process's zone; display code converts.
+func (s *Store) now() time.Time { return s.opt.Now().UTC() }
 
 // ---- transactions ----
 
@@ -301,8 +313,24 @@ func (s *Store) lockTicket(id TicketID) func() {
 
 func u64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
 
+// maxKeyPart bounds a user string inside a key: Badger refuses keys over
+// 65,000 bytes, and a hostile Message-ID or address must not make a mail
+// impossible to register or even to quarantine.
+const maxKeyPart = 512
+
+// capKey shortens an over-long key part to a prefix and a hash of the whole,
+// the same on write and on lookup.
+func capKey(s string) string {
+	if len(s) <= maxKeyPart {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return s[:maxKeyPart-70] + "~sha256:" + hex.EncodeToString(sum[:])
+}
+
 // keyStr keeps a user string from forging a key separator.
 func keyStr(b []byte, s string) []byte {
+	s = capKey(s)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == 0 {
@@ -348,9 +376,9 @@ func deadlineKey(due time.Time, id TicketID) []byte {
 	return u64(u64([]byte{pDeadline}, timeKey(due)), uint64(id))
 }
 
-func messageKey(key string) []byte { return append([]byte{pMessage}, key...) }
+func messageKey(key string) []byte { return append([]byte{pMessage}, capKey(key)...) }
 
-func checkpointKey(mailbox string) []byte { return append([]byte{pCheckpoint}, mailbox...) }
+func checkpointKey(mailbox string) []byte { return append([]byte{pCheckpoint}, capKey(mailbox)...) }
 
 func outboxKey(id uint64) []byte { return u64([]byte{pOutbox}, id) }
 func outDueKey(next time.Time, id uint64) []byte {
@@ -358,8 +386,8 @@ func outDueKey(next time.Time, id uint64) []byte {
 }
 
 func quarantineKey(id uint64) []byte { return u64([]byte{pQuarantine}, id) }
-func quarKeyKey(key string) []byte   { return append([]byte{pQuarKey}, key...) }
-func blobKey(key string) []byte      { return append([]byte{pBlob}, key...) }
+func quarKeyKey(key string) []byte   { return append([]byte{pQuarKey}, capKey(key)...) }
+func blobKey(key string) []byte      { return append([]byte{pBlob}, capKey(key)...) }
 
 func autoPrefix(addr string) []byte {
 	return append(keyStr([]byte{pAuto}, strings.ToLower(strings.TrimSpace(addr))), 0)
