@@ -1,13 +1,9 @@
 package store
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -184,9 +180,5 @@ func sortedIDs(ids []TicketID) []TicketID {
 	return ids
 }
 
-var _ = bytes.Equal
-var _ = binary.BigEndian
-var _ = fmt.Sprint
-var _ = strings.Contains
 
 type badgerTxn = badger.Txn
