@@ -180,5 +180,4 @@ func sortedIDs(ids []TicketID) []TicketID {
 	return ids
 }
 
-
 type badgerTxn = badger.Txn
