@@ -340,6 +340,9 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 		return nil
 	}
 	m.setFlash(fmt.Sprintf("%s %s", msg.id, msg.what), false)
+	if msg.ticket.ID != 0 {
+		m.lastWritten = msg.ticket
+	}
 	if m.detail.loaded && m.detail.id == msg.id || m.focusDetail && m.detail.id == msg.id {
 		return m.loadDetail(msg.id)
 	}

@@ -85,8 +85,9 @@ type Snapshot struct {
 // feed, and re-evaluated against the clock once a second. Sessions get
 // immutable snapshots and a wake-up when a new one is out.
 type Board struct {
-	st  *store.Store
-	now func() time.Time
+	st     *store.Store
+	now    func() time.Time
+	policy func() slaengine.Policy
 
 	mu      sync.Mutex // guards rows and sorted; held only by the board's own goroutines
 	rows    map[store.TicketID]*Row
@@ -105,7 +106,7 @@ func NewBoard(ctx context.Context, st *store.Store, now func() time.Time) (*Boar
 	if now == nil {
 		now = time.Now
 	}
-	b := &Board{st: st, now: now, rows: map[store.TicketID]*Row{}, subs: map[chan struct{}]struct{}{}}
+	b := &Board{st: st, now: now, policy: st.Policy, rows: map[store.TicketID]*Row{}, subs: map[chan struct{}]struct{}{}}
 	// Watch before loading, so nothing committed between the load and the
 	// first change is missed (a change seen twice is harmless).
 	changes := st.Watch(ctx)
@@ -124,6 +125,9 @@ func NewBoard(ctx context.Context, st *store.Store, now func() time.Time) (*Boar
 	go b.tick(ctx)
 	return b, nil
 }
+
+// Policy is the SLA policy in force (it changes on a config reload).
+func (b *Board) Policy() slaengine.Policy { return b.policy() }
 
 // Snapshot returns the current snapshot.
 func (b *Board) Snapshot() *Snapshot { return b.snap.Load() }
@@ -245,7 +249,7 @@ func (b *Board) publish() {
 	defer b.mu.Unlock()
 	b.ver++
 	now := b.now()
-	policy := b.st.Policy()
+	policy := b.policy()
 	s := &Snapshot{Version: b.ver, RowsVersion: b.rowsVer, Rows: b.sorted, Now: now, Hot: map[store.TicketID]slaengine.State{}, ByStatus: map[store.Status]int{}}
 	first := true
 	for _, r := range b.sorted {

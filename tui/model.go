@@ -83,6 +83,7 @@ type Model struct {
 	focusDetail bool
 	showHelp    bool
 	detailReq   uint64
+	lastWritten store.Ticket // the result of this session's latest write
 	flash       string
 	flashErr    bool
 	flashUntil  time.Time
@@ -94,16 +95,17 @@ type Model struct {
 
 type tabDef struct {
 	name  string
+	short string // for 80 columns when a filter is shown too
 	match func(m *Model, r *Row) bool
 }
 
 var tabs = []tabDef{
-	{"Unassigned", func(m *Model, r *Row) bool { return r.group != 2 && r.T.Assignee == "" }},
-	{"Mine", func(m *Model, r *Row) bool { return r.group != 2 && r.T.Assignee == m.o.Operator }},
-	{"All open", func(m *Model, r *Row) bool { return r.group != 2 }},
-	{"Waiting", func(m *Model, r *Row) bool { return r.T.Status == store.StatusWaiting }},
-	{"Breaching", nil}, // from the board's Hot rows
-	{"Resolved", func(m *Model, r *Row) bool { return r.group == 2 }},
+	{"Unassigned", "Unas", func(m *Model, r *Row) bool { return r.group != 2 && r.T.Assignee == "" }},
+	{"Mine", "Mine", func(m *Model, r *Row) bool { return r.group != 2 && r.T.Assignee == m.o.Operator }},
+	{"All open", "Open", func(m *Model, r *Row) bool { return r.group != 2 }},
+	{"Waiting", "Wait", func(m *Model, r *Row) bool { return r.T.Status == store.StatusWaiting }},
+	{"Breaching", "Hot", nil}, // from the board's Hot rows
+	{"Resolved", "Done", func(m *Model, r *Row) bool { return r.group == 2 }},
 }
 
 const (
@@ -173,7 +175,7 @@ func (m *Model) refresh(rowsChanged bool) {
 	s := m.snap
 	m.now = s.Now
 	m.list.now, m.list.hot, m.detail.now = s.Now, s.Hot, s.Now
-	p := m.o.Store.Policy()
+	p := m.o.Board.Policy()
 	m.list.policy, m.detail.policy = p, p
 	if !rowsChanged && m.tab != tabBreaching {
 		return
@@ -435,13 +437,23 @@ func (m *Model) rowByID(id store.TicketID) *Row {
 // list selection.
 func (m *Model) current() (store.Ticket, bool) {
 	if m.focusDetail && m.detail.loaded {
+		if m.lastWritten.ID == m.detail.id && m.lastWritten.Events > m.detail.ticket.Events {
+			return m.lastWritten, true
+		}
 		return m.detail.ticket, true
 	}
 	if sel := m.list.Selected(); sel != nil {
-		if m.detail.loaded && m.detail.id == sel.T.ID && m.detail.ticket.Events >= sel.T.Events {
-			return m.detail.ticket, true
+		t := sel.T
+		if m.detail.loaded && m.detail.id == t.ID && m.detail.ticket.Events > t.Events {
+			t = m.detail.ticket
 		}
-		return sel.T, true
+		// This session's own last write may be newer than the board's
+		// snapshot: without it, a quick second key would look like someone
+		// else's change.
+		if m.lastWritten.ID == t.ID && m.lastWritten.Events > t.Events {
+			t = m.lastWritten
+		}
+		return t, true
 	}
 	return store.Ticket{}, false
 }
@@ -565,7 +577,7 @@ func (m *Model) statusLine() string {
 
 func (m *Model) nextBreachLeft() time.Duration {
 	r := m.snap.NextBreach
-	c, _ := m.o.Store.Policy().Project(slaengine.Priority(r.T.Priority), r.T.SLA, m.now).Next()
+	c, _ := m.o.Board.Policy().Project(slaengine.Priority(r.T.Priority), r.T.SLA, m.now).Next()
 	return c.Left
 }
 
@@ -573,9 +585,14 @@ func (m *Model) tabsLine() string {
 	s := m.snap
 	counts := []int{s.Unassigned, m.mine, s.Active, s.ByStatus[store.StatusWaiting], len(s.Hot),
 		s.ByStatus[store.StatusResolved] + s.ByStatus[store.StatusClosed]}
+	short := m.width < 100 && (m.filter != "" || m.queue != "")
 	var parts []string
 	for i, t := range tabs {
-		label := fmt.Sprintf("%s %d", t.name, counts[i])
+		name := t.name
+		if short {
+			name = t.short
+		}
+		label := fmt.Sprintf("%s %d", name, counts[i])
 		if i == m.tab {
 			parts = append(parts, m.styles.TabActive.Render("["+label+"]"))
 		} else {

@@ -1,0 +1,453 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/deskhq/desk/slaengine"
+	"github.com/deskhq/desk/store"
+	"github.com/muesli/termenv"
+)
+
+// desk is a console session on a real store, driven by keys.
+type desk struct {
+	t     *testing.T
+	st    *store.Store
+	board *Board
+	m     *Model
+}
+
+func newDesk(t *testing.T, o Options, tickets ...store.NewTicket) *desk {
+	t.Helper()
+	st, err := store.Open(t.TempDir(), store.Options{Policy: slaengine.DefaultPolicy(slaengine.DefaultBusinessCalendar()), MailDomain: "desk.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, nt := range tickets {
+		if _, err := st.Create("test", nt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	b, err := NewBoard(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Store, o.Board = st, b
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.NewRenderer(nil, termenv.WithProfile(termenv.Ascii))
+	}
+	if o.Operator == "" {
+		o.Operator = "mette"
+	}
+	if o.Role == "" {
+		o.Role = RoleOperator
+	}
+	if o.Operators == nil {
+		o.Operators = []string{"mette", "pieter"}
+	}
+	if o.Teams == nil {
+		o.Teams = []Team{{Name: "operations", Description: "ops supplier"}, {Name: "application"}}
+	}
+	d := &desk{t: t, st: st, board: b, m: New(o)}
+	t.Cleanup(d.m.Close)
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	return d
+}
+
+// send delivers msg and runs the commands it returns (store writes, detail
+// loads) until they settle, feeding their results back like the runtime.
+func (d *desk) send(msg tea.Msg) {
+	d.t.Helper()
+	_, cmd := d.m.Update(msg)
+	d.run(cmd, 0)
+}
+
+func (d *desk) run(cmd tea.Cmd, depth int) {
+	if cmd == nil || depth > 8 {
+		return
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(300 * time.Millisecond):
+		return // a tick or a board wait: not part of this step
+	}
+	switch msg := msg.(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			d.run(c, depth+1)
+		}
+	case tickMsg, boardMsg:
+		// the clock and the board are driven explicitly by the tests
+	default:
+		_, next := d.m.Update(msg)
+		d.run(next, depth+1)
+	}
+}
+
+func (d *desk) keys(keys ...string) {
+	d.t.Helper()
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "ctrl+s":
+			msg = tea.KeyMsg{Type: tea.KeyCtrlS}
+		case "down":
+			msg = tea.KeyMsg{Type: tea.KeyDown}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		d.send(msg)
+	}
+}
+
+// typeText types s one rune at a time, as a terminal delivers it.
+func (d *desk) typeText(s string) {
+	for _, r := range s {
+		d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+// sync waits until the board has seen every write so far and hands the new
+// snapshot to the session, as the board's wake-up would.
+func (d *desk) sync() {
+	d.t.Helper()
+	want := 0
+	if err := d.st.Tickets(func(t store.Ticket) bool { want += t.Events; return true }); err != nil {
+		d.t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := 0
+		for _, r := range d.board.Snapshot().Rows {
+			got += r.T.Events
+		}
+		if got == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("board did not catch up: %d of %d events", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.send(boardMsg{})
+}
+
+func (d *desk) screen() string { return ansi.Strip(d.m.View()) }
+
+func (d *desk) wantScreen(parts ...string) {
+	d.t.Helper()
+	s := d.screen()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			d.t.Fatalf("screen lacks %q:\n%s", p, s)
+		}
+	}
+}
+
+func (d *desk) get(id store.TicketID) store.Ticket {
+	d.t.Helper()
+	t, err := d.st.Get(id)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return t
+}
+
+func ticket(subject, name string, p store.Priority) store.NewTicket {
+	email := strings.ToLower(strings.Fields(name)[0]) + "@example.dk"
+	return store.NewTicket{Type: store.Incident, Priority: p, Subject: subject, Queue: "2nd-line",
+		Requester: store.Person{Name: name, Email: email, Organisation: "Aarhus Kommune"}}
+}
+
+func TestListShowsTicketsMostUrgentFirst(t *testing.T) {
+	d := newDesk(t, Options{},
+		ticket("Printer jam on floor 3", "Jens Hansen", 4),
+		ticket("borger.dk login down", "Søren Østergård", 1),
+		ticket("VPN slow", "Anna Berg", 3),
+	)
+	s := d.screen()
+	lines := strings.Split(s, "\n")
+	if len(lines) != 24 {
+		t.Fatalf("screen has %d lines, want 24", len(lines))
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("line %d is %d cells wide: %q", i, w, l)
+		}
+	}
+	p1 := strings.Index(s, "SD-2")
+	p3 := strings.Index(s, "SD-3")
+	p4 := strings.Index(s, "SD-1")
+	if !(p1 >= 0 && p1 < p3 && p3 < p4) {
+		t.Fatalf("want SD-2 (P1) before SD-3 (P3) before SD-1 (P4):\n%s", s)
+	}
+	d.wantScreen("Søren Østergård", "All open 3")
+	// P1's first response is 15 minutes on the 24x7 calendar.
+	if !strings.Contains(s, "P1 INC new           15m") && !strings.Contains(s, "P1 INC new           14m") {
+		t.Fatalf("P1 countdown is not 15m or 14m:\n%s", s)
+	}
+}
+
+func TestPriorityKeyChangesStoreAndScreen(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys("1")
+	if got := d.get(1).Priority; got != 1 {
+		t.Fatalf("priority in store = %v, want P1", got)
+	}
+	d.sync()
+	d.wantScreen("SD-1 priority P3 → P1", "P1 INC")
+	h, _ := d.st.History(1)
+	last := h[len(h)-1]
+	if last.Kind != store.EvField || last.Field != "priority" || last.Actor != "mette" || last.From != "P3" || last.To != "P1" {
+		t.Fatalf("last event = %+v, want priority P3→P1 by mette", last)
+	}
+}
+
+func TestFilterNarrowsTheList(t *testing.T) {
+	d := newDesk(t, Options{},
+		ticket("Printer jam", "Jens Hansen", 3),
+		ticket("Login fails with MitID", "Søren Østergård", 3),
+		ticket("MitID app crash", "Anna Berg", 2),
+	)
+	d.keys("/")
+	d.typeText("mitid")
+	d.keys("enter")
+	s := d.screen()
+	if strings.Contains(s, "Printer jam") {
+		t.Fatalf("filtered list still shows the printer ticket:\n%s", s)
+	}
+	d.wantScreen("Login fails with MitID", "MitID app crash", "filter:mitid")
+	// by requester, case-insensitive and non-ASCII
+	d.keys("esc", "/")
+	d.typeText("østergå")
+	d.keys("enter")
+	s = d.screen()
+	if strings.Contains(s, "MitID app crash") || !strings.Contains(s, "Login fails") {
+		t.Fatalf("requester filter wrong:\n%s", s)
+	}
+	d.keys("esc")
+	d.wantScreen("Printer jam", "filter cleared")
+}
+
+func TestOpenDetailAndAddNote(t *testing.T) {
+	nt := ticket("Digital Post delayed", "Anna Berg", 2)
+	nt.Message = &store.Message{From: nt.Requester, Subject: nt.Subject, Body: "Letters arrive 4 hours late."}
+	nt.Inbound = true
+	d := newDesk(t, Options{}, nt)
+	d.keys("enter")
+	d.wantScreen("SD-1  Digital Post delayed", "response", "resolution", "Letters arrive 4 hours late.", "Anna Berg <anna@example.dk>")
+	d.keys("n")
+	d.wantScreen("Internal note on SD-1")
+	d.typeText("Supplier confirms a queue backlog.")
+	d.keys("ctrl+s")
+	h, err := d.st.History(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := h[len(h)-1]
+	if last.Kind != store.EvNote || last.Text != "Supplier confirms a queue backlog." || last.Actor != "mette" {
+		t.Fatalf("last event = %+v, want the note by mette", last)
+	}
+	d.wantScreen("SD-1 note added", "Supplier confirms a queue backlog.")
+}
+
+func TestReplyIsStoredAsOutboundMessageAndQueued(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys("r")
+	d.typeText("We are on it.")
+	d.keys("ctrl+s")
+	tk := d.get(1)
+	if tk.Responded.IsZero() {
+		t.Fatal("a reply must stop the first-response clock")
+	}
+	if tk.Status != store.StatusOpen {
+		t.Fatalf("status after the first reply = %s, want open", tk.Status)
+	}
+	out, err := d.st.OutboxAll(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].To[0] != "anna@example.dk" || !strings.Contains(out[0].Subject, "[SD-1]") || out[0].Body != "We are on it." {
+		t.Fatalf("outbox = %+v, want one reply to anna tagged [SD-1]", out)
+	}
+}
+
+func TestAssignStatusEscalateAndMaster(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("Login down", "Anna Berg", 1), ticket("Login down too", "Jens Hansen", 1))
+	// SD-1 and SD-2 have the same deadline order by id: cursor on SD-1.
+	d.keys("a", "enter") // first option: me
+	if got := d.get(1).Assignee; got != "mette" {
+		t.Fatalf("assignee = %q, want mette", got)
+	}
+	d.keys("e", "enter") // first team
+	tk := d.get(1)
+	if tk.Team != "operations" || tk.Status != store.StatusEscalated {
+		t.Fatalf("after escalate: team %q status %s", tk.Team, tk.Status)
+	}
+	d.keys("s")
+	d.wantScreen("Status of SD-1", "on the requester (clocks paused)")
+	d.typeText("w") // jump to waiting
+	d.keys("enter")
+	if got := d.get(1).Status; got != store.StatusWaiting {
+		t.Fatalf("status = %s, want waiting", got)
+	}
+	d.sync()
+	// SD-1 waits now (paused clock), so SD-2 leads the list; open it by number.
+	d.keys(":")
+	d.typeText("SD-2")
+	d.keys("enter")
+	d.wantScreen("SD-2  Login down too")
+	d.keys("m")
+	d.typeText("1")
+	d.keys("enter")
+	if got := d.get(2).Master; got != 1 {
+		t.Fatalf("SD-2 master = %v, want SD-1", got)
+	}
+	if l := d.get(1).Links; len(l) != 1 || l[0].Kind != "child" || l[0].To != 2 {
+		t.Fatalf("SD-1 links = %+v, want child SD-2", l)
+	}
+}
+
+func TestViewerIsRefusedWithAReason(t *testing.T) {
+	d := newDesk(t, Options{Operator: "nina", Role: RoleViewer}, ticket("VPN slow", "Anna Berg", 3))
+	for _, k := range []string{"1", "n", "r", "a", "s", "c"} {
+		d.keys(k)
+		d.wantScreen("read-only: nina is a viewer")
+		d.keys("esc")
+	}
+	if got := d.get(1); got.Priority != 3 || got.Events != 1 {
+		t.Fatalf("a viewer changed the ticket: %+v", got)
+	}
+}
+
+func TestSecondEditorIsToldInsteadOfOverwriting(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	// Someone else sets P2 after this session's snapshot was taken.
+	if _, err := d.st.Update(1, "pieter", func(store.Ticket) ([]store.Event, error) {
+		return []store.Event{{Kind: store.EvField, Field: "priority", From: "P3", To: "P2"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.keys("4") // this operator still sees P3
+	if got := d.get(1).Priority; got != 2 {
+		t.Fatalf("priority = %v: the second edit overwrote the first silently", got)
+	}
+	d.wantScreen("priority was changed to P2 by someone else")
+}
+
+func TestNewTicketByHand(t *testing.T) {
+	d := newDesk(t, Options{Queues: []string{"2nd-line"}})
+	d.keys("c")
+	d.wantScreen("New ticket (phone call or walk-in)")
+	d.typeText("Dorthe Hjælmsø")
+	d.keys("tab")
+	d.typeText("dh@laegehuset-ry.dk")
+	d.keys("tab")
+	d.typeText("Lægehuset Ry")
+	d.keys("tab")
+	d.typeText("FMK shows no prescriptions")
+	d.keys("tab", "tab") // type stays incident; to priority
+	d.typeText("2")
+	d.keys("tab", "tab") // queue, description
+	d.typeText("Since 10:00, all patients.")
+	d.keys("ctrl+s")
+	tk := d.get(1)
+	if tk.Subject != "FMK shows no prescriptions" || tk.Priority != 2 || tk.Requester.Name != "Dorthe Hjælmsø" || tk.Queue != "2nd-line" {
+		t.Fatalf("registered %+v", tk)
+	}
+	d.wantScreen("SD-1 registered")
+}
+
+func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
+	nt := ticket("Invoice \x1b[2J\x1b]0;owned\x07 overdue\u202e", "Eve \x1b[31mRed", 3)
+	nt.Message = &store.Message{Body: "line1\x1b[1;1Hgotcha\x07"}
+	d := newDesk(t, Options{}, nt)
+	for _, v := range []string{d.m.View(), func() string { d.keys("enter"); return d.m.View() }()} {
+		if strings.ContainsAny(v, "\x07\u202e") || strings.Contains(v, "\x1b]") || strings.Contains(v, "\x1b[2J") || strings.Contains(v, "\x1b[1;1H") {
+			t.Fatalf("escape sequence reached the screen: %q", v)
+		}
+	}
+	d.wantScreen("Invoice  overdue", "line1gotcha")
+}
+
+func TestHelpListsEveryKey(t *testing.T) {
+	d := newDesk(t, Options{})
+	d.send(tea.WindowSizeMsg{Width: 100, Height: 60})
+	d.keys("?")
+	s := d.screen()
+	km := newKeyMap()
+	for _, g := range km.FullHelp() {
+		for _, b := range g {
+			if !strings.Contains(s, b.Help().Desc) {
+				t.Errorf("help lacks %q (%s)", b.Help().Desc, b.Help().Key)
+			}
+		}
+	}
+	d.keys("?")
+	if strings.Contains(d.screen(), "desk — keys") {
+		t.Fatal("? did not close help")
+	}
+}
+
+func TestLayoutAtManySizes(t *testing.T) {
+	var nts []store.NewTicket
+	for i := range 40 {
+		nts = append(nts, ticket(fmt.Sprintf("Ticket number %d with a long subject that will not fit", i), "Jørgen Ærøe", store.Priority(i%4+1)))
+	}
+	d := newDesk(t, Options{}, nts...)
+	for _, sz := range [][2]int{{80, 24}, {300, 80}, {140, 30}, {40, 10}} {
+		d.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := strings.Split(d.screen(), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%dx%d: %d lines", sz[0], sz[1], len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > sz[0] {
+				t.Errorf("%dx%d: line %d is %d wide", sz[0], sz[1], i, w)
+			}
+		}
+	}
+	// wide: list and detail side by side, the detail follows the cursor
+	d.send(tea.WindowSizeMsg{Width: 300, Height: 40})
+	d.keys("j")
+	d.wantScreen("QUEUE", "ASSIGNEE", "history")
+}
+
+func TestLiveUpdateFromAnotherWriter(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	if _, err := d.st.Create("mail", ticket("Mail server rejects attachments", "Jens Hansen", 2)); err != nil {
+		t.Fatal(err)
+	}
+	d.sync()
+	d.wantScreen("Mail server rejects attachments", "All open 2")
+}
+
+func TestNoColorRendersPlainText(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 1))
+	v := d.m.View()
+	// Ascii profile: bold/reverse may stay (they are not colours), no colour codes.
+	for _, c := range []string{"\x1b[31", "\x1b[38;", "\x1b[91", "\x1b[33"} {
+		if strings.Contains(v, c) {
+			t.Fatalf("colour code %q with the Ascii profile", c)
+		}
+	}
+}
