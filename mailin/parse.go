@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -59,14 +60,16 @@ func Parse(raw []byte, maxAttachment int64) *Parsed {
 		var body []byte
 		var probs []string
 		hdr, body, probs = salvageHeader(raw)
-		m.Problems = append(m.Problems, "header: "+err.Error()+"; read what could be read")
-		m.Problems = append(m.Problems, probs...)
+		p.problem("header: %v; read what could be read", err)
+		for _, pr := range probs {
+			p.problem("%s", pr)
+		}
 		ent, err = message.New(message.Header{Header: hdr}, bytes.NewReader(body))
 	} else {
 		ent, err = message.New(message.Header{Header: hdr}, br)
 	}
 	if err != nil {
-		m.Problems = append(m.Problems, "body: "+err.Error()+"; text kept as received")
+		p.problem("body: %v; text kept as received", err)
 	}
 	p.Header = hdr
 	p.readHeader()
@@ -102,7 +105,13 @@ func mailKey(msgID string, raw []byte) string {
 }
 
 func (p *Parsed) problem(format string, args ...any) {
-	p.Msg.Problems = append(p.Msg.Problems, fmt.Sprintf(format, args...))
+	s := strings.ToValidUTF8(fmt.Sprintf(format, args...), "?")
+	if len(s) > 300 {
+		s = strings.ToValidUTF8(s[:300], "") + "…"
+	}
+	if len(p.Msg.Problems) < 50 && !slices.Contains(p.Msg.Problems, s) {
+		p.Msg.Problems = append(p.Msg.Problems, s)
+	}
 }
 
 func (p *Parsed) readHeader() {

@@ -1,0 +1,167 @@
+package mailin
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func readMail(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "mails", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		file        string
+		from        string
+		subject     string
+		body        []string // substrings the body must hold
+		notBody     []string
+		attachments int
+		problems    bool
+	}{
+		{"rfc2047.eml", "soren@aarhus.dk", "borger.dk login fejler – MitID Ærø", []string{"login fejler"}, nil, 0, false},
+		{"latin1.eml", "lotte@rsyd.dk", "Æblegrød på Ærø", []string{"Æblegrød på Ærø"}, nil, 0, false},
+		{"latin9.eml", "a@x.example", "euro", []string{"100 €"}, nil, 0, false},
+		{"cp1252.eml", "amelie@liege.be", "attestation", []string{"“attestation”", "s’affiche", "–"}, nil, 0, false},
+		{"qp.eml", "a@x.example", "qp", []string{"soft-broken", "æøå"}, nil, 0, false},
+		{"base64.eml", "a@x.example", "b64", []string{"Hej med dig, æøå."}, nil, 0, false},
+		{"alternative.eml", "a@x.example", "alt", []string{"Plain version."}, []string{"HTML"}, 0, false},
+		{"html-only.eml", "a@x.example", "html", []string{"Hello\u00a0team,", "- one", "- two & three", "status (https://status.example/x)", "\nBye"}, []string{"color:red", "alert", "<p>"}, 0, false},
+		{"attachment.eml", "a@x.example", "att", []string{"See the log."}, nil, 1, false},
+		{"oversize.eml", "a@x.example", "big", []string{"Big file"}, nil, 1, true},
+		{"broken-boundary.eml", "a@x.example", "broken", nil, nil, 0, true},
+		{"no-headers.eml", "", "", []string{"just a body", "second line"}, nil, 0, true},
+		{"missing-from.eml", "", "who sent this", []string{"body"}, nil, 0, true},
+		{"8bit-garbage.eml", "a@x.example", "café ÿþ", []string{"body æøå"}, nil, 0, true},
+		{"bad-header.eml", "broken@x.example", "half a header", []string{"this line has no colon", "body"}, nil, 0, true},
+		{"nested.eml", "a@x.example", "nested", []string{"inner plain"}, []string{"inner html"}, 1, false},
+		{"unknown-charset.eml", "a@x.example", "", []string{"nuqneH"}, nil, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			p := Parse(readMail(t, c.file), 4096)
+			m := p.Msg
+			if m.From.Email != c.from {
+				t.Errorf("from %q, want %q", m.From.Email, c.from)
+			}
+			if c.subject != "" && m.Subject != c.subject {
+				t.Errorf("subject %q, want %q", m.Subject, c.subject)
+			}
+			for _, s := range c.body {
+				if !strings.Contains(m.Body, s) {
+					t.Errorf("body lacks %q:\n%s", s, m.Body)
+				}
+			}
+			for _, s := range c.notBody {
+				if strings.Contains(m.Body, s) {
+					t.Errorf("body has %q:\n%s", s, m.Body)
+				}
+			}
+			if len(m.Attachments) != c.attachments {
+				t.Errorf("%d attachments %+v, want %d", len(m.Attachments), m.Attachments, c.attachments)
+			}
+			if (len(m.Problems) > 0) != c.problems {
+				t.Errorf("problems %q, want some: %v", m.Problems, c.problems)
+			}
+			checkParsed(t, p, 4096)
+		})
+	}
+}
+
+func TestParseAttachments(t *testing.T) {
+	p := Parse(readMail(t, "attachment.eml"), 0)
+	a := p.Msg.Attachments[0]
+	if a.Name != "løg.txt" || a.Size != 10 || a.ContentType != "text/plain" || string(p.Blobs[a.Blob]) != "hello log\n" {
+		t.Fatalf("attachment %+v, content %q", a, p.Blobs[a.Blob])
+	}
+	if p.Key != "att@x.example" {
+		t.Fatalf("key %q, want the Message-ID", p.Key)
+	}
+	p = Parse(readMail(t, "oversize.eml"), 4096)
+	a = p.Msg.Attachments[0]
+	if a.Name != "big.bin" || a.Size != 256*40 || a.Blob != "" || len(p.Blobs) != 0 {
+		t.Fatalf("oversize attachment %+v, want name and size kept, content dropped", a)
+	}
+	if !strings.Contains(strings.Join(p.Msg.Problems, ";"), "big.bin") {
+		t.Fatalf("problems %q do not note the dropped attachment", p.Msg.Problems)
+	}
+	// Without a Message-ID the key is a content hash: equal for the same
+	// bytes, different for different ones.
+	k1 := Parse([]byte("Subject: a\r\n\r\nx"), 0).Key
+	k2 := Parse([]byte("Subject: a\r\n\r\nx"), 0).Key
+	k3 := Parse([]byte("Subject: a\r\n\r\ny"), 0).Key
+	if !strings.HasPrefix(k1, "sha256:") || k1 != k2 || k1 == k3 {
+		t.Fatalf("content keys %q %q %q", k1, k2, k3)
+	}
+}
+
+// checkParsed holds for every input, however broken.
+func checkParsed(t testing.TB, p *Parsed, max int64) {
+	m := p.Msg
+	if p.Key == "" {
+		t.Fatalf("empty key")
+	}
+	for _, s := range append([]string{m.Subject, m.Body, m.From.Name, m.From.Email, m.MessageID, m.InReplyTo}, m.Problems...) {
+		if !utf8.ValidString(s) {
+			t.Fatalf("invalid UTF-8 kept: %q", s)
+		}
+	}
+	for _, a := range m.Attachments {
+		if !utf8.ValidString(a.Name) {
+			t.Fatalf("attachment name %q is not UTF-8", a.Name)
+		}
+		if a.Blob == "" {
+			if a.Size <= max {
+				t.Fatalf("attachment %+v dropped under the cap", a)
+			}
+			continue
+		}
+		if int64(len(p.Blobs[a.Blob])) != a.Size || a.Size > max {
+			t.Fatalf("attachment %+v: blob of %d bytes", a, len(p.Blobs[a.Blob]))
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	ents, _ := os.ReadDir(filepath.Join("testdata", "mails"))
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("testdata", "mails", e.Name()))
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p := Parse(raw, 1024)
+		checkParsed(t, p, 1024)
+		// What we answer with stays one header line per field.
+		if s := headerSafe(p.Msg.Subject, 400); strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("headerSafe left a line break in %q", s)
+		}
+	})
+}
+
+func TestHTMLText(t *testing.T) {
+	cases := map[string]string{
+		"<p>a</p><p>b</p>":          "a\n\nb",
+		"x<br>y":                    "x\ny",
+		"<b>un</b>closed <i":        "unclosed",
+		"<!-- hidden -->shown":      "shown",
+		"<pre>  keep\n  this</pre>": "keep\n  this",
+		"&lt;script&gt; is text":    "<script> is text",
+		"<a href='https://a.example'>https://a.example</a>": "https://a.example",
+		"<table><tr><td>a</td><td>b</td></tr></table>":      "a b",
+	}
+	for in, want := range cases {
+		if got := htmlText(in); got != want {
+			t.Errorf("htmlText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
