@@ -22,6 +22,7 @@ var quiet = log.New(io.Discard, "", 0)
 type memIMAP struct {
 	User *imapmemserver.User
 	Addr string
+	mem  *imapmemserver.Server
 	srv  *imapserver.Server
 	ln   net.Listener
 }
@@ -50,7 +51,7 @@ func startMemIMAP(user, pass string, idle bool) (*memIMAP, error) {
 		return nil, fmt.Errorf("demo IMAP server: listen on loopback: %w", err)
 	}
 	go srv.Serve(ln)
-	return &memIMAP{User: u, Addr: ln.Addr().String(), srv: srv, ln: ln}, nil
+	return &memIMAP{User: u, Addr: ln.Addr().String(), mem: mem, srv: srv, ln: ln}, nil
 }
 
 // Append delivers a raw mail into mailbox.
@@ -152,3 +153,6 @@ func (s *sinkSession) Data(r io.Reader) error {
 	}
 	return nil
 }
+
+// sessionFor serves the same in-memory user again (a restarted server).
+func sessionFor(m *memIMAP) imapserver.Session { return m.mem.NewSession() }

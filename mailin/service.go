@@ -34,6 +34,8 @@ type Service struct {
 
 	kick chan struct{} // wakes the outbox sender
 
+	noIdle bool // poll even when the server offers IDLE (tests; servers with a broken IDLE)
+
 	mu     sync.Mutex
 	status Status
 }
@@ -248,7 +250,7 @@ func (s *Service) session(ctx context.Context) (worked bool, err error) {
 	}
 	defer c.Close()
 	var st Stats
-	idle := c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2)
+	idle := !s.noIdle && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
 	for {
 		if err := s.sync(ctx, c, sel, &st); err != nil {
 			return worked, err
