@@ -1,0 +1,81 @@
+package mailin
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskhq/desk/store"
+)
+
+func TestDemoShowsTheWholeLoop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := StartDemo(ctx, DemoOptions{Every: 40 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	clk := &clock{t: time.Now()}
+	st := openStore(t, t.TempDir(), clk)
+	svc, err := New(d.Config(), st, Options{Organisations: d.Organisations(), Log: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go svc.Run(ctx)
+
+	// Wait for a reply to an acknowledgement and an out-of-office to land.
+	var replied store.TicketID
+	var ooo *store.Message
+	waitFor(t, "a threaded reply and an out-of-office", func() bool {
+		replied, ooo = 0, nil
+		st.Tickets(func(tk store.Ticket) bool {
+			h, _ := st.History(tk.ID)
+			in := 0
+			for _, e := range h {
+				m := e.Message
+				if m == nil || (e.Kind != store.EvMessageIn && e.Kind != store.EvCreated) {
+					continue
+				}
+				in++
+				if strings.HasPrefix(m.Subject, "Automatic reply") {
+					ooo = m
+				}
+			}
+			if in >= 2 {
+				replied = tk.ID
+			}
+			return true
+		})
+		return replied != 0 && ooo != nil && len(d.Sent()) >= 10
+	})
+	if !ooo.Auto {
+		t.Errorf("the out-of-office mail is not marked automatic: %+v", ooo)
+	}
+	for _, m := range d.Sent() {
+		if m.InReplyTo == ooo.MessageID {
+			t.Fatalf("the out-of-office mail was acknowledged: %+v", m)
+		}
+		if !m.Auto || !strings.HasPrefix(m.Subject, "[SD-") {
+			t.Errorf("sent mail %q (auto %v) is not a tagged acknowledgement", m.Subject, m.Auto)
+		}
+	}
+	// The Danish ISO-8859-1 mail, the HTML-only one and the attachment
+	// arrive readable.
+	var latin, html, att bool
+	st.Tickets(func(tk store.Ticket) bool {
+		h, _ := st.History(tk.ID)
+		for _, e := range h {
+			if m := e.Message; m != nil {
+				latin = latin || strings.Contains(m.Body, "Fælles Medicinkort")
+				html = html || (strings.Contains(m.Body, "- Affected: all regions") && !strings.Contains(m.Body, "<li>"))
+				att = att || (len(m.Attachments) == 1 && m.Attachments[0].Name == "printer-log.txt")
+			}
+		}
+		return true
+	})
+	if !latin || !html || !att {
+		t.Fatalf("latin1 %v, html %v, attachment %v", latin, html, att)
+	}
+}
