@@ -1,8 +1,365 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 
-// serve is filled in by the SSH server work (issue 4).
+	"github.com/charmbracelet/keygen"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/deskhq/desk/mailin"
+	"github.com/deskhq/desk/store"
+	"github.com/deskhq/desk/tui"
+)
+
+const (
+	defaultListen      = "127.0.0.1:2323"
+	defaultIdleTimeout = 30 * time.Minute
+	defaultMaxSessions = 100
+	hostKeyName        = "ssh_host_ed25519_key"
+	// How long shutdown waits for clients to close their connections after
+	// their sessions ended, before it cuts them.
+	shutdownGrace = 3 * time.Second
+)
+
+// serve runs `desk serve`: the one process that owns the store, runs the
+// mail intake and the SLA board once, and gives every operator the console
+// over SSH.
 func (e *env) serve(args []string) error {
-	return errors.New("desk serve is not built yet")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", "", "address to listen on (default [serve] listen, else "+defaultListen+")")
+	pos, err := e.parse("serve", fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{"usage: desk serve [--listen ADDR]"}
+	}
+	logger, closeLog, err := e.logFile()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	s, err := e.startServer(serveOptions{listen: *listen, log: logger})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "desk serve: listening on %s, host key %s\n", s.Addr(), s.hostKeyFP)
+	fmt.Fprintf(e.stderr, "desk serve: %s; log in %s\n", s.keysSummary(), filepath.Join(e.dataDir, "desk.log"))
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				msg, err := s.reload()
+				if err != nil {
+					fmt.Fprintf(e.stderr, "desk serve: reload failed, the old config stays: %v\n", err)
+				} else {
+					fmt.Fprintf(e.stderr, "desk serve: %s\n", msg)
+				}
+				continue
+			}
+			fmt.Fprintf(e.stderr, "desk serve: %s: closing sessions and the store\n", sig)
+			return s.Close()
+		case err := <-s.serveErr:
+			// The listener failed under us: close cleanly and say why.
+			s.Close()
+			return fmt.Errorf("ssh listener on %s stopped: %w", s.Addr(), err)
+		}
+	}
+}
+
+// serveOptions are what tests set besides the config.
+type serveOptions struct {
+	listen string         // overrides [serve] listen
+	mail   *mailin.Config // overrides [mail] (tests and demos point at in-process servers)
+	orgs   []mailin.Organisation
+	log    *log.Logger
+}
+
+// server is a running `desk serve`.
+type server struct {
+	e         *env
+	log       *log.Logger
+	st        *store.Store
+	board     *tui.Board
+	svc       *mailin.Service
+	ssh       *ssh.Server
+	ln        net.Listener
+	hostKeyFP string
+	serveErr  chan error
+
+	cfg      atomic.Pointer[Config]
+	auth     atomic.Pointer[authTable]
+	reloadMu sync.Mutex
+
+	idleTimeout time.Duration
+	maxSessions int
+
+	boardCancel context.CancelFunc
+	mailCancel  context.CancelFunc
+	mailDone    chan struct{}
+
+	mu       sync.Mutex
+	closing  bool
+	sessions map[*liveSession]struct{}
+	handlers sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// startServer opens the store, starts the board and the intake and listens.
+// Close undoes all of it in order.
+func (e *env) startServer(o serveOptions) (_ *server, err error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	auth, err := newAuthTable(cfg)
+	if err != nil {
+		return nil, err
+	}
+	logger := o.log
+	if logger == nil {
+		logger = log.New(io.Discard, "", 0)
+	}
+	s := &server{e: e, log: logger, sessions: map[*liveSession]struct{}{}, serveErr: make(chan error, 1)}
+	s.cfg.Store(cfg)
+	s.auth.Store(auth)
+	s.idleTimeout = cfg.Serve.IdleTimeout.Duration
+	if s.idleTimeout <= 0 {
+		s.idleTimeout = defaultIdleTimeout
+	}
+	s.maxSessions = cfg.Serve.MaxSessions
+	if s.maxSessions <= 0 {
+		s.maxSessions = defaultMaxSessions
+	}
+	listen := o.listen
+	if listen == "" {
+		listen = cfg.Serve.Listen
+	}
+	if listen == "" {
+		listen = defaultListen
+	}
+
+	hostKey, fp, err := loadHostKey(e.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.hostKeyFP = fp
+
+	// The listener before the store: a port in use must not leave a
+	// half-started server holding the data directory.
+	s.ln, err = net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w (another desk serve? choose another with --listen or [serve] listen)", listen, err)
+	}
+	defer func() {
+		if err != nil {
+			s.ln.Close()
+		}
+	}()
+
+	s.st, err = e.openStore(cfg, "desk serve", logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			if s.boardCancel != nil {
+				s.boardCancel()
+			}
+			s.st.Close()
+		}
+	}()
+	var boardCtx context.Context
+	boardCtx, s.boardCancel = context.WithCancel(context.Background())
+	s.board, err = tui.NewBoard(boardCtx, s.st, nil)
+	if err != nil {
+		return nil, fmt.Errorf("loading tickets: %w", err)
+	}
+
+	mailCfg := o.mail
+	if mailCfg == nil {
+		mailCfg = cfg.Mail
+	}
+	if mailCfg != nil {
+		orgs := o.orgs
+		if orgs == nil {
+			orgs = cfg.Organisations
+		}
+		s.svc, err = mailin.New(*mailCfg, s.st, mailin.Options{Organisations: orgs, Log: logger})
+		if err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+	}
+
+	s.ssh, err = wish.NewServer(
+		wish.WithHostKeyPEM(hostKey),
+		wish.WithPublicKeyAuth(s.publicKeyAllowed),
+		// Idle connections that never authenticate, and clients that stop
+		// reading (a console writes its clock every second), are cut after
+		// this; idle operators are handled per session below.
+		wish.WithIdleTimeout(s.idleTimeout+time.Minute),
+		func(srv *ssh.Server) error {
+			srv.ServerConfigCallback = s.sshConfig
+			srv.ConnectionFailedCallback = func(c net.Conn, err error) {
+				s.log.Printf("serve: connection from %s failed before a session: %v", c.RemoteAddr(), err)
+			}
+			srv.Handler = s.handle
+			return nil
+		},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the ssh server: %w", err)
+	}
+
+	if s.svc != nil {
+		var mailCtx context.Context
+		mailCtx, s.mailCancel = context.WithCancel(context.Background())
+		s.mailDone = make(chan struct{})
+		go func() {
+			defer close(s.mailDone)
+			if err := s.svc.Run(mailCtx); err != nil && mailCtx.Err() == nil {
+				s.log.Printf("serve: mail intake stopped: %v", err)
+			}
+		}()
+	}
+	go func() {
+		err := s.ssh.Serve(s.ln)
+		if err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+			s.serveErr <- err
+		}
+	}()
+	s.log.Printf("serve: listening on %s (host key %s); %s", s.Addr(), fp, s.keysSummary())
+	return s, nil
+}
+
+// Addr is the address the server listens on (with the real port when the
+// config asked for port 0).
+func (s *server) Addr() string { return s.ln.Addr().String() }
+
+func (s *server) keysSummary() string {
+	a := s.auth.Load()
+	if len(a.byKey) == 0 {
+		return "no operator has a key in the config, so nobody can log in: add keys = [\"ssh-ed25519 ...\"] to [[operators]]"
+	}
+	return fmt.Sprintf("%d keys for %d operators", len(a.byKey), a.operators)
+}
+
+// loadHostKey reads the host key from the data dir, creating it on first
+// start. Its fingerprint is what operators compare on their first login.
+func loadHostKey(dir string) ([]byte, string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("creating the data directory: %w", err)
+	}
+	path := filepath.Join(dir, hostKeyName)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := keygen.New(path, keygen.WithKeyType(keygen.Ed25519), keygen.WithWrite()); err != nil {
+			return nil, "", fmt.Errorf("creating the SSH host key %s: %w", path, err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the SSH host key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		// Whoever can read the host key can pose as this desk.
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, "", fmt.Errorf("the SSH host key %s is readable by others and could not be restricted: %w", path, err)
+		}
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the SSH host key: %w", err)
+	}
+	signer, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, "", fmt.Errorf("the SSH host key %s is not a readable private key (%v): move it away and a new one is made on the next start", path, err)
+	}
+	return pem, gossh.FingerprintSHA256(signer.PublicKey()), nil
+}
+
+// Close stops the server: intake first (so no mail is half registered),
+// then every session (each console is told why), then the store.
+func (s *server) Close() error {
+	s.closeOnce.Do(func() {
+		if s.mailCancel != nil {
+			s.mailCancel()
+			<-s.mailDone
+		}
+		s.mu.Lock()
+		s.closing = true
+		live := make([]*liveSession, 0, len(s.sessions))
+		for ls := range s.sessions {
+			live = append(live, ls)
+		}
+		s.mu.Unlock()
+		for _, ls := range live {
+			ls.stop("desk serve is shutting down")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		if err := s.ssh.Shutdown(ctx); err != nil {
+			s.ssh.Close()
+		}
+		cancel()
+		// Handlers still running hold the store; a connection cut above
+		// makes their writes fail, so this wait is short.
+		done := make(chan struct{})
+		go func() { s.handlers.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(shutdownGrace):
+			s.log.Printf("serve: sessions still running after shutdown; closing the store anyway")
+		}
+		s.boardCancel()
+		s.closeErr = s.st.Close()
+		s.log.Printf("serve: stopped")
+	})
+	return s.closeErr
+}
+
+// reload rereads the config: new operators and keys apply to the next
+// login, the SLA policy at once. Open sessions stay.
+func (s *server) reload() (string, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	nc, err := s.e.loadConfig()
+	if err != nil {
+		return "", err
+	}
+	auth, err := newAuthTable(nc)
+	if err != nil {
+		return "", err
+	}
+	p, err := nc.Policy()
+	if err != nil {
+		return "", err
+	}
+	if err := s.st.SetPolicy(p); err != nil {
+		return "", fmt.Errorf("applying the SLA policy: %w", err)
+	}
+	s.cfg.Store(nc)
+	s.auth.Store(auth)
+	msg := fmt.Sprintf("config reloaded: SLA policy applied, %s (new logins use them; open sessions stay; [serve] and [mail] changes need a restart)", s.keysSummary())
+	s.log.Printf("serve: %s", msg)
+	return msg, nil
 }

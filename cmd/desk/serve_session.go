@@ -1,0 +1,354 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/muesli/termenv"
+
+	"github.com/deskhq/desk/tui"
+)
+
+// Terminal sizes: a PTY request may carry 0x0 (some clients never say) or
+// absurd values (a hostile client); both are replaced so one session cannot
+// make the server lay out a screen of a million cells.
+const (
+	defaultCols, defaultRows = 80, 24
+	maxCols, maxRows         = 1000, 500
+)
+
+// liveSession is one open SSH session, for shutdown and the session limit.
+type liveSession struct {
+	mu     sync.Mutex
+	p      *tea.Program // nil for commands
+	reason string       // why the server ended the console, told after it closed
+}
+
+// stop ends a console from outside (shutdown, idle); commands finish on
+// their own.
+func (ls *liveSession) stop(reason string) {
+	ls.mu.Lock()
+	if ls.reason == "" {
+		ls.reason = reason
+	}
+	p := ls.p
+	ls.mu.Unlock()
+	if p != nil {
+		go p.Quit() // Quit blocks until the program's loop reads it
+	}
+}
+
+func (ls *liveSession) why() string {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.reason
+}
+
+// admit registers a session unless the server is closing or full.
+func (s *server) admit(ls *liveSession) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closing:
+		return errors.New("desk serve is shutting down; try again in a minute")
+	case len(s.sessions) >= s.maxSessions:
+		return fmt.Errorf("desk serve already has %d sessions open, its limit ([serve] max_sessions); try again later", len(s.sessions))
+	}
+	s.sessions[ls] = struct{}{}
+	s.handlers.Add(1)
+	return nil
+}
+
+func (s *server) release(ls *liveSession) {
+	s.mu.Lock()
+	delete(s.sessions, ls)
+	s.mu.Unlock()
+	s.handlers.Done()
+}
+
+// handle is every session: a command when one is given, else the console.
+func (s *server) handle(sess ssh.Session) {
+	defer func() {
+		// One session's bug must not take the desk down for everyone.
+		if r := recover(); r != nil {
+			s.log.Printf("serve: session of %s panicked: %v", sess.User(), r)
+			fmt.Fprintln(sess.Stderr(), "desk: internal error; the server log has details")
+			sess.Exit(70)
+		}
+	}()
+	who, err := s.operatorOf(sess)
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "desk: %v\r\n", err)
+		sess.Exit(1)
+		return
+	}
+	ls := &liveSession{}
+	if err := s.admit(ls); err != nil {
+		fmt.Fprintf(sess.Stderr(), "desk: %v\r\n", err)
+		sess.Exit(1)
+		return
+	}
+	defer s.release(ls)
+	cmd := sess.Command()
+	_, _, isPty := sess.Pty()
+	switch {
+	case len(cmd) > 0:
+		sess.Exit(s.command(sess, who, cmd))
+	case !isPty:
+		fmt.Fprint(sess.Stderr(), "desk: the console needs a terminal: ssh -t (OpenSSH allocates one unless told -T),\n"+
+			"or give a command: list [--status S] [--json], show SD-n [--json], report [--month YYYY-MM] [--json]\n")
+		sess.Exit(2)
+	default:
+		s.console(sess, who, ls)
+	}
+}
+
+// sessionEnv is the client's environment as termenv reads it: only what
+// the client sent (LANG, NO_COLOR, COLORTERM when allowed by its SendEnv)
+// and the PTY's TERM, never the server's own.
+type sessionEnv map[string]string
+
+func newSessionEnv(sess ssh.Session, term string) sessionEnv {
+	env := sessionEnv{}
+	for _, kv := range sess.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	env["TERM"] = term
+	return env
+}
+
+func (e sessionEnv) Getenv(k string) string { return e[k] }
+func (e sessionEnv) Environ() []string {
+	out := make([]string, 0, len(e))
+	for k, v := range e {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// newSessionRenderer builds the session's own renderer: colour profile from
+// its TERM/COLORTERM/NO_COLOR, background from COLORFGBG (dark when the
+// client does not say; the terminal is not queried, as the answer would
+// arrive mixed into the operator's keys).
+func newSessionRenderer(sess ssh.Session, term string) *lipgloss.Renderer {
+	env := newSessionEnv(sess, term)
+	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe())
+	dark := true
+	if fgbg := env["COLORFGBG"]; fgbg != "" {
+		parts := strings.Split(fgbg, ";")
+		switch parts[len(parts)-1] {
+		case "7", "15":
+			dark = false
+		}
+	}
+	r.SetHasDarkBackground(dark)
+	return r
+}
+
+// idleReader notes when the operator last typed: the console writes every
+// second (its clock), so the connection itself is never idle.
+type idleReader struct {
+	r    io.Reader
+	last atomic.Int64
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	if n > 0 {
+		i.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+func (i *idleReader) idleFor() time.Duration { return time.Since(time.Unix(0, i.last.Load())) }
+
+func clampSize(w ssh.Window) tea.WindowSizeMsg {
+	c, r := w.Width, w.Height
+	if c <= 0 {
+		c = defaultCols
+	}
+	if r <= 0 {
+		r = defaultRows
+	}
+	return tea.WindowSizeMsg{Width: min(c, maxCols), Height: min(r, maxRows)}
+}
+
+// console runs the full console for one operator on the session's PTY.
+func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
+	pty, winch, _ := sess.Pty()
+	cfg := s.cfg.Load()
+	ops := cfg.OperatorNames()
+	o := tui.Options{
+		Store: s.st, Board: s.board, Renderer: newSessionRenderer(sess, pty.Term),
+		Operator: who.name, Role: who.role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
+		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc),
+	}
+	if who.role == tui.RoleLead {
+		o.Report = func(month string) (string, error) { return reportText(s.st, month) }
+		o.Reload = s.reload
+	}
+	m := tui.New(o)
+	defer m.Close()
+
+	in := &idleReader{r: sess}
+	in.last.Store(time.Now().UnixNano())
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(sess), tea.WithAltScreen(),
+		// Signals belong to the server (SIGTERM closes every session in order).
+		tea.WithoutSignalHandler())
+	ls.mu.Lock()
+	ls.p = p
+	stopped := ls.reason != ""
+	ls.mu.Unlock()
+	if stopped {
+		return // shutdown began between admit and here
+	}
+
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		// The first size is already queued by the PTY request. The channel
+		// must be drained for the session's life: an unread resize blocks
+		// every later request on the session.
+		for {
+			select {
+			case <-done:
+				return
+			case <-sess.Context().Done():
+				p.Quit()
+				return
+			case w, ok := <-winch:
+				if !ok {
+					return
+				}
+				p.Send(clampSize(w))
+			}
+		}
+	}()
+	go func() {
+		check := min(s.idleTimeout/4, time.Minute)
+		t := time.NewTicker(check)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if in.idleFor() >= s.idleTimeout {
+					s.log.Printf("serve: %s idle for %s, session closed", who.name, s.idleTimeout)
+					ls.stop(fmt.Sprintf("no key pressed for %s ([serve] idle_timeout)", s.idleTimeout))
+					return
+				}
+			}
+		}
+	}()
+
+	start := time.Now()
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		s.log.Printf("serve: console of %s ended: %v", who.name, err)
+	}
+	if why := ls.why(); why != "" {
+		fmt.Fprintf(sess, "desk: session closed: %s. Your changes are saved.\n", why)
+	}
+	s.log.Printf("serve: %s closed the console after %s", who.name, time.Since(start).Round(time.Second))
+}
+
+// command runs a non-interactive command with the same output as the local
+// subcommand, so scripts and cron jobs work while the server holds the store.
+func (s *server) command(sess ssh.Session, who authEntry, args []string) int {
+	stdout, stderr := io.Writer(sess), sess.Stderr()
+	name, args := args[0], args[1:]
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fail := func(err error) int {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "desk:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	now := time.Now()
+	switch name {
+	case "list":
+		status := fs.String("status", "", "only tickets with this status (or \"active\")")
+		asJSON := fs.Bool("json", false, "one JSON array")
+		pos, err := parseAnywhere(fs, args)
+		if err != nil {
+			return fail(err)
+		}
+		if len(pos) > 0 {
+			return fail(usageError{"usage: list [--status S] [--json]"})
+		}
+		if err := listTickets(s.st, stdout, *status, *asJSON, now); err != nil {
+			return fail(err)
+		}
+	case "show":
+		asJSON := fs.Bool("json", false, "JSON with the history")
+		pos, err := parseAnywhere(fs, args)
+		if err != nil {
+			return fail(err)
+		}
+		if len(pos) != 1 {
+			return fail(usageError{"usage: show SD-n [--json]"})
+		}
+		if err := showTicket(s.st, stdout, pos[0], *asJSON, now); err != nil {
+			return fail(err)
+		}
+	case "report":
+		month := fs.String("month", "", "YYYY-MM (default: last month)")
+		asJSON := fs.Bool("json", false, "JSON output")
+		pos, err := parseAnywhere(fs, args)
+		if err != nil {
+			return fail(err)
+		}
+		if len(pos) > 0 {
+			return fail(usageError{"usage: report [--month YYYY-MM] [--json]"})
+		}
+		if who.role != tui.RoleLead {
+			return fail(fmt.Errorf("reports are for leads; %s is %s", who.name, who.role))
+		}
+		if err := writeReport(s.st, stdout, *month, *asJSON, now); err != nil {
+			return fail(err)
+		}
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, "desk serve commands (ssh -p PORT HOST COMMAND):\n"+
+			"  list [--status S] [--json]          tickets, most urgent first\n"+
+			"  show SD-n [--json]                  one ticket with its history\n"+
+			"  report [--month YYYY-MM] [--json]   SLA compliance per priority (leads)\n"+
+			"Without a command (and with a terminal): the console.\n")
+	default:
+		return fail(usageError{fmt.Sprintf("unknown command %q: use list, show or report (help lists them)", tui.SafeLine(name))})
+	}
+	return 0
+}
+
+// parseAnywhere parses flags before and after positional arguments, like
+// the local subcommands do (`show SD-1 --json`).
+func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
