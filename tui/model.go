@@ -234,6 +234,17 @@ func (m *Model) setFlash(s string, isErr bool) {
 // Update routes a message: overlays first (they own the keyboard while
 // open), then global keys, then the focused pane.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if km, ok := msg.(tea.KeyMsg); ok && km.Type == tea.KeyRunes && len(km.Runes) > 1 && !km.Paste {
+		// Keys typed faster than a frame (a slow SSH link, tmux send-keys)
+		// arrive as one message; each is a command of its own, and ":"
+		// must open the prompt before the letters after it arrive.
+		var cmds []tea.Cmd
+		for _, r := range km.Runes {
+			_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: km.Alt})
+			cmds = append(cmds, cmd)
+		}
+		return m, tea.Batch(cmds...)
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -535,21 +546,30 @@ func fitHeight(s string, h, w int) string {
 func (m *Model) statusLine() string {
 	s := m.snap
 	st := m.styles
+	narrow := m.width < 110
 	parts := []string{"desk"}
 	if m.o.StoreName != "" && m.width >= 160 {
 		parts = append(parts, m.o.StoreName)
 	}
-	parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d breaching", len(s.Hot)))
+	if narrow {
+		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d hot", len(s.Hot)))
+	} else {
+		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d breaching", len(s.Hot)))
+	}
 	if s.NextBreach != nil {
-		parts = append(parts, fmt.Sprintf("next %s %s in %s", s.NextBreach.T.ID, s.NextBreach.T.Priority,
-			strings.TrimSpace(slaengine.FormatLeft(m.nextBreachLeft()))))
+		left := strings.TrimSpace(slaengine.FormatLeft(m.nextBreachLeft()))
+		if narrow {
+			parts = append(parts, fmt.Sprintf("next %s %s", s.NextBreach.T.ID, left))
+		} else {
+			parts = append(parts, fmt.Sprintf("next breach %s %s in %s", s.NextBreach.T.ID, s.NextBreach.T.Priority, left))
+		}
 	}
 	if m.o.MailStatus != nil {
 		ms := "mail " + m.mail.State
 		if m.mail.Detail != "" && m.mail.State == "error" {
 			ms += ": " + SafeLine(m.mail.Detail)
 		}
-		if !m.mail.LastMail.IsZero() {
+		if !m.mail.LastMail.IsZero() && !narrow {
 			ms += ", last " + m.mail.LastMail.Local().Format("15:04")
 		}
 		if m.mail.Outbox > 0 {
@@ -558,10 +578,12 @@ func (m *Model) statusLine() string {
 		parts = append(parts, ms)
 	}
 	right := fmt.Sprintf("%s (%s) %s", m.o.Operator, m.o.Role, m.now.Local().Format("15:04:05"))
+	if narrow {
+		right = fmt.Sprintf("%s %s", m.o.Operator, m.now.Local().Format("15:04:05"))
+	}
 	left := " " + strings.Join(parts, " · ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 1
 	if gap < 1 {
-		// Narrow: the clock and the operator go first, then the counts.
 		left = ansiTruncate(left, max(m.width-lipgloss.Width(right)-2, 0))
 		gap = max(m.width-lipgloss.Width(left)-lipgloss.Width(right)-1, 1)
 	}

@@ -451,3 +451,10 @@ func TestNoColorRendersPlainText(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3), ticket("Printer", "Jens Hansen", 3))
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(":SD-2")})
+	d.keys("enter")
+	d.wantScreen("SD-2  Printer")
+}
