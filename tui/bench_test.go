@@ -26,7 +26,7 @@ func syntheticTickets(n int, p slaengine.Policy, now time.Time) []store.Ticket {
 			ID: store.TicketID(i + 1), Type: store.Types[i%3], Priority: store.Priority(i%4 + 1), Status: st,
 			Queue: "2nd-line", Subject: fmt.Sprintf("Ticket %d: borger.dk login fails with MitID error", i),
 			Requester: store.Person{Name: "Søren Østergård", Email: "so@aarhus.dk", Organisation: "Aarhus Kommune"},
-			Created: created, Updated: created, Events: 1,
+			Created:   created, Updated: created, Events: 1,
 		}
 		tl := slaengine.Timeline{Created: created, Priority: slaengine.Priority(t.Priority), Status: string(st), Type: string(t.Type)}
 		t.SLA = slaengine.Compute(p, tl, now)
