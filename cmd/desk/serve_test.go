@@ -1,0 +1,552 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/deskhq/desk/store"
+)
+
+// These tests drive real SSH sessions (golang.org/x/crypto/ssh client)
+// against `desk serve` started in-process on a loopback port, with a temp
+// data dir and config.
+
+// waitLimit bounds every wait for a screen: a failure, not a speed claim
+// (speed is measured by the benchmarks).
+const waitLimit = 15 * time.Second
+
+type testOp struct {
+	name, role string
+	signer     gossh.Signer
+}
+
+func newTestOp(t testing.TB, name, role string) testOp {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testOp{name: name, role: role, signer: s}
+}
+
+func (o testOp) authorizedKey() string {
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(o.signer.PublicKey()))) + " " + o.name + "@test"
+}
+
+func configText(ops []testOp, extra string) string {
+	var b strings.Builder
+	b.WriteString(extra)
+	b.WriteString("\n")
+	for _, o := range ops {
+		fmt.Fprintf(&b, "[[operators]]\nname = %q\nrole = %q\nkeys = [%q]\n\n", o.name, o.role, o.authorizedKey())
+	}
+	return b.String()
+}
+
+type testServer struct {
+	t       testing.TB
+	s       *server
+	e       *env
+	cfgPath string
+	hostKey gossh.PublicKey
+}
+
+func startTestServer(t testing.TB, ops []testOp, extra string, o serveOptions) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(configText(ops, extra)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{dataDir: filepath.Join(dir, "data"), configPath: cfgPath, configSet: true, dataSet: true, stdout: io.Discard, stderr: io.Discard}
+	o.listen = "127.0.0.1:0"
+	s, err := e.startServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	pem, err := os.ReadFile(filepath.Join(e.dataDir, hostKeyName))
+	if err != nil {
+		t.Fatalf("host key not created in the data dir: %v", err)
+	}
+	hk, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{t: t, s: s, e: e, cfgPath: cfgPath, hostKey: hk.PublicKey()}
+}
+
+func (ts *testServer) dial(auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return gossh.Dial("tcp", ts.s.Addr(), &gossh.ClientConfig{
+		User: "desk", Auth: auth, Timeout: waitLimit,
+		// The client pins the key created in the data dir: a wrong host key fails the test.
+		HostKeyCallback: gossh.FixedHostKey(ts.hostKey),
+	})
+}
+
+func (ts *testServer) client(op testOp) *gossh.Client {
+	ts.t.Helper()
+	c, err := ts.dial(gossh.PublicKeys(op.signer))
+	if err != nil {
+		ts.t.Fatalf("%s cannot log in: %v", op.name, err)
+	}
+	ts.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (ts *testServer) create(subject string, prio store.Priority) store.Ticket {
+	ts.t.Helper()
+	t, err := ts.s.st.Create("phone", store.NewTicket{Type: store.Incident, Priority: prio, Queue: "2nd-line", Subject: subject,
+		Requester: store.Person{Name: "Anna Berg", Email: "anna@example.org"}})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return t
+}
+
+// runCmd runs a non-interactive command and returns stdout, stderr and the
+// exit status.
+func (ts *testServer) runCmd(op testOp, cmd string) (string, string, int) {
+	ts.t.Helper()
+	sess, err := ts.client(op).NewSession()
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer sess.Close()
+	var out, errb bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &errb
+	err = sess.Run(cmd)
+	code := 0
+	var ee *gossh.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitStatus()
+	} else if err != nil {
+		ts.t.Fatalf("%s: %v", cmd, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// screen is a console session: the PTY output as it arrives, and the keys.
+type screen struct {
+	t     testing.TB
+	name  string
+	sess  *gossh.Session
+	stdin io.WriteCloser
+	mu    sync.Mutex
+	buf   []byte
+	more  chan struct{}
+	ended chan struct{}
+}
+
+func (ts *testServer) console(op testOp, cols, rows int) *screen {
+	ts.t.Helper()
+	return openScreen(ts.t, ts.client(op), op.name, "xterm-256color", cols, rows)
+}
+
+func openScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int) *screen {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty(term, rows, cols, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	sc := &screen{t: t, name: name, sess: sess, stdin: stdin, more: make(chan struct{}, 1), ended: make(chan struct{})}
+	go func() {
+		defer close(sc.ended)
+		b := make([]byte, 32<<10)
+		for {
+			n, err := stdout.Read(b)
+			if n > 0 {
+				sc.mu.Lock()
+				sc.buf = append(sc.buf, b[:n]...)
+				sc.mu.Unlock()
+				select {
+				case sc.more <- struct{}{}:
+				default:
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { sess.Close() })
+	return sc
+}
+
+func (sc *screen) mark() int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return len(sc.buf)
+}
+
+func (sc *screen) text(from int) string {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return ansi.Strip(string(sc.buf[from:]))
+}
+
+// waitFor waits until the text drawn since from matches re, and returns it.
+func (sc *screen) waitFor(from int, re *regexp.Regexp) string {
+	sc.t.Helper()
+	deadline := time.After(waitLimit)
+	for {
+		if s := sc.text(from); re.MatchString(s) {
+			return s
+		}
+		select {
+		case <-sc.more:
+		case <-sc.ended:
+			if s := sc.text(from); re.MatchString(s) {
+				return s
+			}
+			sc.t.Fatalf("%s: session ended without showing %q; it showed:\n%s", sc.name, re, sc.text(from))
+		case <-deadline:
+			sc.t.Fatalf("%s: screen did not show %q within %s; it showed:\n%s", sc.name, re, waitLimit, sc.text(from))
+		}
+	}
+}
+
+func (sc *screen) keys(s string) {
+	sc.t.Helper()
+	if _, err := io.WriteString(sc.stdin, s); err != nil {
+		sc.t.Fatalf("%s: typing %q: %v", sc.name, s, err)
+	}
+}
+
+var reReady = regexp.MustCompile(`Unassigned \d+`)
+
+func rowRe(id store.TicketID, prio string) *regexp.Regexp {
+	return regexp.MustCompile(regexp.QuoteMeta(id.String()) + `\s+` + prio + `\b`)
+}
+
+func TestServeRefusesUnknownKeysAndPasswords(t *testing.T) {
+	alice := newTestOp(t, "alice", "operator")
+	ts := startTestServer(t, []testOp{alice}, "", serveOptions{})
+	stranger := newTestOp(t, "mallory", "operator")
+
+	if _, err := ts.dial(gossh.PublicKeys(stranger.signer)); err == nil {
+		t.Fatal("a key not in the config logged in")
+	}
+	if _, err := ts.dial(gossh.Password("alice")); err == nil {
+		t.Fatal("password authentication was accepted")
+	}
+	ki := gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return []string{"alice"}, nil })
+	if _, err := ts.dial(ki); err == nil {
+		t.Fatal("keyboard-interactive authentication was accepted")
+	}
+	// A client that offers alice's public key first but signs with another
+	// key must not become alice.
+	c, err := ts.dial(gossh.PublicKeys(stranger.signer, alice.signer))
+	if err != nil {
+		t.Fatalf("alice's key after a refused one: %v", err)
+	}
+	sc := openScreen(t, c, "alice", "xterm", 80, 24)
+	sc.waitFor(0, regexp.MustCompile(`alice`))
+	c.Close()
+	if out, _, code := ts.runCmd(alice, "list"); code != 0 || !strings.Contains(out, "ID") {
+		t.Fatalf("alice: list exit %d:\n%s", code, out)
+	}
+	fi, err := os.Stat(filepath.Join(ts.e.dataDir, hostKeyName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("host key mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+func TestServeReloadAppliesOperatorsWithoutDroppingSessions(t *testing.T) {
+	alice := newTestOp(t, "alice", "lead")
+	bob := newTestOp(t, "bob", "operator")
+	carol := newTestOp(t, "carol", "operator")
+	ts := startTestServer(t, []testOp{alice, bob}, "", serveOptions{})
+	if _, err := ts.dial(gossh.PublicKeys(carol.signer)); err == nil {
+		t.Fatal("carol logged in before she was in the config")
+	}
+	a := ts.console(alice, 100, 30)
+	a.waitFor(0, reReady)
+
+	// bob leaves, carol joins, P1 response becomes 7m.
+	cfg := configText([]testOp{alice, carol}, "[sla.targets.P1]\nresponse = \"7m\"\n")
+	if err := os.WriteFile(ts.cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mark := a.mark()
+	a.keys(":reload\r")
+	a.waitFor(mark, regexp.MustCompile(`config reloaded`))
+	if got := ts.s.st.Policy().Targets[1].Response; got != 7*time.Minute {
+		t.Fatalf("P1 response after reload = %s, want 7m", got)
+	}
+	if _, err := ts.dial(gossh.PublicKeys(bob.signer)); err == nil {
+		t.Fatal("bob logged in after his key was removed")
+	}
+	ts.client(carol)
+
+	// A broken config is refused and the old one stays.
+	if err := os.WriteFile(ts.cfgPath, []byte("[[operators]]\nname = \"x\"\nkeys = [\"not a key\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.s.reload(); err == nil {
+		t.Fatal("a config with a broken key line was accepted")
+	}
+	ts.client(carol)
+
+	// The lead's session survived all of it and still sees new tickets.
+	mark = a.mark()
+	tk := ts.create("Scanner jams after reload", 2)
+	a.waitFor(mark, rowRe(tk.ID, "P2"))
+}
+
+func TestServeTwoOperatorsSeeEachOther(t *testing.T) {
+	alice := newTestOp(t, "alice", "operator")
+	bob := newTestOp(t, "bob", "operator")
+	ts := startTestServer(t, []testOp{alice, bob}, "", serveOptions{})
+	tk := ts.create("Printer on floor 3 is on fire", 3)
+
+	a := ts.console(alice, 80, 24)
+	b := ts.console(bob, 120, 40)
+	a.waitFor(0, rowRe(tk.ID, "P3"))
+	b.waitFor(0, rowRe(tk.ID, "P3"))
+
+	// Alice reprioritises; Bob presses nothing and sees it.
+	mark := b.mark()
+	sent := time.Now()
+	a.keys("1")
+	b.waitFor(mark, rowRe(tk.ID, "P1"))
+	t.Logf("alice's change on bob's screen after %s", time.Since(sent).Round(time.Millisecond))
+
+	h, err := ts.s.st.History(tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := h[len(h)-1]
+	if last.Field != "priority" || last.To != "P1" || last.Actor != "alice" {
+		t.Fatalf("last event %+v, want priority → P1 by alice", last)
+	}
+
+	// Bob takes it; Alice's "Mine" stays hers, Bob's counts it.
+	mark = a.mark()
+	markB := b.mark()
+	b.keys("a")
+	b.waitFor(markB, regexp.MustCompile(`Assign `+tk.ID.String()))
+	b.keys("\r") // the first choice is "me"
+	b.waitFor(markB, regexp.MustCompile(`Mine 1`))
+	a.waitFor(mark, regexp.MustCompile(`Unassigned 0`))
+	if got, _ := ts.s.st.Get(tk.ID); got.Assignee != "bob" {
+		t.Fatalf("assignee %q, want bob", got.Assignee)
+	}
+}
+
+func TestServeViewerIsRefusedWrites(t *testing.T) {
+	vera := newTestOp(t, "vera", "viewer")
+	ts := startTestServer(t, []testOp{vera}, "", serveOptions{})
+	tk := ts.create("VPN drops every 10 minutes", 3)
+	// A session per key: the same refusal twice on one screen is not
+	// repainted, so it could not be told apart from the first.
+	for _, k := range []string{"1", "n", "a", "s"} {
+		v := ts.console(vera, 100, 30)
+		v.waitFor(0, rowRe(tk.ID, "P3"))
+		mark := v.mark()
+		v.keys(k)
+		v.waitFor(mark, regexp.MustCompile(`read-only: vera is a viewer`))
+	}
+	h, err := ts.s.st.History(tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range h {
+		if e.Actor == "vera" {
+			t.Fatalf("the viewer wrote an event: %+v", e)
+		}
+	}
+	if _, _, code := ts.runCmd(vera, "report"); code == 0 {
+		t.Fatal("a viewer got the report")
+	}
+}
+
+func TestServeCommandsMatchLocalOutput(t *testing.T) {
+	lead := newTestOp(t, "lea", "lead")
+	op := newTestOp(t, "otto", "operator")
+	ts := startTestServer(t, []testOp{lead, op}, "", serveOptions{})
+	a := ts.create("Mail server rejects attachments", 2)
+	ts.create("New laptop for Søren", 4)
+	if _, err := ts.s.st.Update(a.ID, "otto", func(store.Ticket) ([]store.Event, error) {
+		return []store.Event{{Kind: store.EvNote, Text: "checked the relay"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, stderr, code := ts.runCmd(op, "list --json")
+	if code != 0 {
+		t.Fatalf("list --json: exit %d: %s", code, stderr)
+	}
+	var remote []ticketJSON
+	if err := json.Unmarshal([]byte(out), &remote); err != nil {
+		t.Fatalf("list --json is not a JSON array: %v\n%s", err, out)
+	}
+	var local bytes.Buffer
+	if err := listTickets(ts.s.st, &local, "", true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var want []ticketJSON
+	if err := json.Unmarshal(local.Bytes(), &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(remote) != 2 || len(want) != 2 {
+		t.Fatalf("remote %d tickets, local %d, want 2", len(remote), len(want))
+	}
+	for i := range want {
+		// The clocks' seconds left move between the two calls; the rest is the same.
+		remote[i].SLA, want[i].SLA = slaJSON{}, slaJSON{}
+		r, _ := json.Marshal(remote[i])
+		w, _ := json.Marshal(want[i])
+		if !bytes.Equal(r, w) {
+			t.Fatalf("ticket %d differs:\nssh:   %s\nlocal: %s", i, r, w)
+		}
+	}
+
+	out, _, code = ts.runCmd(op, "show "+a.ID.String()+" --json")
+	var shown ticketJSON
+	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil || shown.ID != a.ID.String() || len(shown.History) < 2 ||
+		shown.History[len(shown.History)-1].Actor != "otto" {
+		t.Fatalf("show --json: exit %d:\n%s", code, out)
+	}
+	if out, _, code = ts.runCmd(op, "list"); code != 0 || !strings.Contains(out, "Mail server rejects attachments") {
+		t.Fatalf("list: exit %d:\n%s", code, out)
+	}
+	if _, stderr, code = ts.runCmd(op, "report"); code == 0 || !strings.Contains(stderr, "leads") {
+		t.Fatalf("report as operator: exit %d, %q", code, stderr)
+	}
+	if out, _, code = ts.runCmd(lead, "report --month 2026-01"); code != 0 || !strings.Contains(out, "SLA compliance") {
+		t.Fatalf("report as lead: exit %d:\n%s", code, out)
+	}
+	if _, stderr, code = ts.runCmd(op, "rm -rf /"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Fatalf("unknown command: exit %d, %q", code, stderr)
+	}
+	if _, stderr, code = ts.runCmd(op, "show SD-999999"); code != 1 || stderr == "" {
+		t.Fatalf("show of a missing ticket: exit %d, %q", code, stderr)
+	}
+
+	// No command and no terminal: a clear answer, not a hang.
+	sess, err := ts.client(op).NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eb bytes.Buffer
+	sess.Stderr = &eb
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Wait(); err == nil || !strings.Contains(eb.String(), "needs a terminal") {
+		t.Fatalf("shell without a PTY: %v, %q", err, eb.String())
+	}
+}
+
+func TestServeRobust(t *testing.T) {
+	alice := newTestOp(t, "alice", "operator")
+	ts := startTestServer(t, []testOp{alice}, "[serve]\nidle_timeout = \"2s\"\n", serveOptions{})
+	tk := ts.create("Phones ring twice", 3)
+
+	// Garbage instead of SSH.
+	for i := 0; i < 5; i++ {
+		c, err := net.Dial("tcp", ts.s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := make([]byte, 4096)
+		rand.Read(junk)
+		c.Write(append([]byte("SSH-2.0-junk\r\n"), junk...))
+		c.Close()
+	}
+
+	// A terminal that never says its size gets 80x24.
+	z := openScreen(t, ts.client(alice), "zero", "xterm", 0, 0)
+	z.waitFor(0, rowRe(tk.ID, "P3"))
+
+	// Garbage keys (escape sequences cut in half, invalid UTF-8, control
+	// bytes) into a live console; it may quit (ctrl+c is garbage too) but
+	// must not take the server down.
+	g := ts.console(alice, 80, 24)
+	g.waitFor(0, reReady)
+	junk := make([]byte, 8192)
+	rand.Read(junk)
+	g.stdin.Write([]byte("\x1b[\x1b]11;?\x1bP\xff\xfe\x00\x1b[999999;999999R"))
+	g.stdin.Write(junk)
+
+	// A connection dropped mid-session (no channel close, no goodbye).
+	c := ts.client(alice)
+	d := openScreen(t, c, "dropped", "xterm", 80, 24)
+	d.waitFor(0, reReady)
+	c.Close()
+
+	// An absurd window size is clamped, and resizes are followed.
+	r := ts.console(alice, 80, 24)
+	r.waitFor(0, reReady)
+	mark := r.mark()
+	if err := r.sess.WindowChange(1<<20, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sess.WindowChange(30, 130); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(mark, regexp.MustCompile(`QUEUE\s+ASSIGNEE`)) // the wide list's columns
+
+	// Still serving.
+	if out, _, code := ts.runCmd(alice, "list --json"); code != 0 || !strings.Contains(out, tk.ID.String()) {
+		t.Fatalf("list after the abuse: exit %d\n%s", code, out)
+	}
+
+	// The idle console is closed after idle_timeout (2s here) and says why.
+	z.waitFor(0, regexp.MustCompile(`session closed: no key pressed for 2s`))
+	select {
+	case <-z.ended:
+	case <-time.After(waitLimit):
+		t.Fatal("the idle session stayed open")
+	}
+
+	// Every session above has ended or been dropped: none is left behind.
+	deadline := time.Now().Add(waitLimit)
+	for {
+		ts.s.mu.Lock()
+		n := len(ts.s.sessions)
+		ts.s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions still registered after every client left or idled out", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
