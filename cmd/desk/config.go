@@ -139,7 +139,16 @@ func LoadConfig(path string, optional bool) (*Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &ConfigError{Path: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+			line := pe.Position.Line
+			if strings.Contains(pe.Message, `got '\n'`) && line > 1 {
+				line-- // the parser is already past the line that lacks something
+			}
+			return nil, &ConfigError{Path: path, Line: line, Key: pe.LastKey, Msg: pe.Message}
+		}
+		// Type mismatches come as plain errors with the place in the text.
+		if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &ConfigError{Path: path, Line: line, Key: m[2], Msg: m[3]}
 		}
 		return nil, &ConfigError{Path: path, Msg: err.Error()}
 	}
@@ -151,6 +160,8 @@ func LoadConfig(path string, optional bool) (*Config, error) {
 	return c, c.check()
 }
 
+var typeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
 // lineOf finds the line of a dotted key such as "sla.targets.P1.response"
 // or "calendars.timezone". TOML decoding knows positions only for its own
 // errors; checks made after decoding look the key up here.
@@ -158,6 +169,18 @@ func (c *Config) lineOf(dotted string) int {
 	if len(c.src) == 0 {
 		return 0
 	}
+	if n := c.findKey(dotted); n > 0 {
+		return n
+	}
+	// An inline table (hours = { mon = ... }) has its keys mid-line: the
+	// line of the enclosing key is the place to look.
+	if i := strings.LastIndexByte(dotted, '.'); i > 0 {
+		return c.findKey(dotted[:i])
+	}
+	return 0
+}
+
+func (c *Config) findKey(dotted string) int {
 	parts := strings.Split(dotted, ".")
 	leaf := parts[len(parts)-1]
 	table := strings.Join(parts[:len(parts)-1], ".")

@@ -2,18 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deskhq/desk/mailin"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -165,23 +170,32 @@ func (ts *testServer) console(op testOp, cols, rows int) *screen {
 
 func openScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int) *screen {
 	t.Helper()
-	sess, err := c.NewSession()
+	sc, err := tryScreen(t, c, name, term, cols, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sc
+}
+
+// tryScreen is openScreen for goroutines other than the test's own.
+func tryScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int) (*screen, error) {
+	sess, err := c.NewSession()
+	if err != nil {
+		return nil, err
+	}
 	if err := sess.RequestPty(term, rows, cols, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	stdin, err := sess.StdinPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	stdout, err := sess.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	sc := &screen{t: t, name: name, sess: sess, stdin: stdin, more: make(chan struct{}, 1), ended: make(chan struct{})}
 	go func() {
@@ -204,7 +218,7 @@ func openScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int
 		}
 	}()
 	t.Cleanup(func() { sess.Close() })
-	return sc
+	return sc, nil
 }
 
 func (sc *screen) mark() int {
@@ -222,20 +236,25 @@ func (sc *screen) text(from int) string {
 // waitFor waits until the text drawn since from matches re, and returns it.
 func (sc *screen) waitFor(from int, re *regexp.Regexp) string {
 	sc.t.Helper()
+	return sc.waitUntil(from, re.String(), re.MatchString)
+}
+
+func (sc *screen) waitUntil(from int, what string, ok func(string) bool) string {
+	sc.t.Helper()
 	deadline := time.After(waitLimit)
 	for {
-		if s := sc.text(from); re.MatchString(s) {
+		if s := sc.text(from); ok(s) {
 			return s
 		}
 		select {
 		case <-sc.more:
 		case <-sc.ended:
-			if s := sc.text(from); re.MatchString(s) {
+			if s := sc.text(from); ok(s) {
 				return s
 			}
-			sc.t.Fatalf("%s: session ended without showing %q; it showed:\n%s", sc.name, re, sc.text(from))
+			sc.t.Fatalf("%s: session ended without showing %s; it showed:\n%s", sc.name, what, sc.text(from))
 		case <-deadline:
-			sc.t.Fatalf("%s: screen did not show %q within %s; it showed:\n%s", sc.name, re, waitLimit, sc.text(from))
+			sc.t.Fatalf("%s: screen did not show %s within %s; it showed:\n%s", sc.name, what, waitLimit, sc.text(from))
 		}
 	}
 }
@@ -549,4 +568,292 @@ func TestServeRobust(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+var reOpen = regexp.MustCompile(`(\d+) open`)
+
+// maxOpen is the highest "N open" the status line showed in s.
+func maxOpen(s string) int {
+	n := 0
+	for _, m := range reOpen.FindAllStringSubmatch(s, -1) {
+		v, _ := strconv.Atoi(m[1])
+		n = max(n, v)
+	}
+	return n
+}
+
+func TestServeFiftySessionsWithIntake(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	demo, err := mailin.StartDemo(ctx, mailin.DemoOptions{Every: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("starting the demo mail servers: %v", err)
+	}
+	defer demo.Close()
+	mc := demo.Config()
+	var ops []testOp
+	for i := range 5 {
+		ops = append(ops, newTestOp(t, fmt.Sprintf("op%d", i), "operator"))
+	}
+	ts := startTestServer(t, ops, "", serveOptions{mail: &mc, orgs: demo.Organisations()})
+
+	const n = 50
+	clients := make([]*gossh.Client, n)
+	screens := make([]*screen, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op := ops[i%len(ops)]
+			c, err := ts.dial(gossh.PublicKeys(op.signer))
+			if err != nil {
+				errs <- fmt.Errorf("session %d: %w", i, err)
+				return
+			}
+			clients[i] = c
+			sc, err := tryScreen(t, c, fmt.Sprintf("session %d (%s)", i, op.name), "xterm-256color", 80, 24)
+			if err != nil {
+				errs <- fmt.Errorf("session %d: %w", i, err)
+				return
+			}
+			screens[i] = sc
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, sc := range screens {
+		sc.waitFor(0, reReady)
+	}
+	// Intake keeps registering mail while 50 consoles watch: every screen
+	// shows the count grow past what it showed first.
+	for _, sc := range screens {
+		first := maxOpen(sc.text(0))
+		sc.waitUntil(0, fmt.Sprintf("more than %d open tickets", first+2), func(s string) bool { return maxOpen(s) > first+2 })
+	}
+	mailTickets := 0
+	ts.s.st.Tickets(func(tk store.Ticket) bool {
+		h, _ := ts.s.st.History(tk.ID)
+		if len(h) > 0 && h[0].Actor == "mail" {
+			mailTickets++
+		}
+		return true
+	})
+	if mailTickets == 0 {
+		t.Fatal("no ticket came from the mail intake")
+	}
+
+	// Half the operators vanish without a goodbye; the server lets go of them.
+	for i := 0; i < n/2; i++ {
+		clients[i].Close()
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		ts.s.mu.Lock()
+		live := len(ts.s.sessions)
+		ts.s.mu.Unlock()
+		if live == n-n/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions registered after %d of %d clients dropped", live, n/2, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, _, code := ts.runCmd(ops[0], "list --json"); code != 0 || !strings.HasPrefix(out, "[") {
+		t.Fatalf("list while 25 consoles run: exit %d", code)
+	}
+
+	// Shutdown (what SIGTERM does): intake stops, every console is told,
+	// the store closes and can be opened again.
+	marks := make([]int, n)
+	for i := n / 2; i < n; i++ {
+		marks[i] = screens[i].mark()
+	}
+	if err := ts.s.Close(); err != nil {
+		t.Fatalf("closing the server: %v", err)
+	}
+	for i := n / 2; i < n; i++ {
+		screens[i].waitFor(marks[i], regexp.MustCompile(`desk serve is shutting down`))
+		select {
+		case <-screens[i].ended:
+		case <-time.After(waitLimit):
+			t.Fatalf("session %d still open after shutdown", i)
+		}
+	}
+	st, err := store.Open(ts.e.dataDir, store.Options{})
+	if err != nil {
+		t.Fatalf("the store after shutdown: %v", err)
+	}
+	st.Close()
+}
+
+// TestServeProcess runs the real command in a child process: the local
+// `desk list` is pointed at ssh while the server holds the store, SIGHUP
+// reloads, SIGTERM closes sessions and the store with exit status 0.
+func TestServeProcess(t *testing.T) {
+	alice := newTestOp(t, "alice", "operator")
+	carol := newTestOp(t, "carol", "operator")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.toml")
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(cfgPath, []byte(configText([]testOp{alice}, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	child := startChild(t, data, cfgPath)
+	ts := &testServer{t: t, hostKey: child.hostKey(t)}
+	dial := func(op testOp) (*gossh.Client, error) {
+		return gossh.Dial("tcp", child.addr, &gossh.ClientConfig{User: op.name, Auth: []gossh.AuthMethod{gossh.PublicKeys(op.signer)},
+			HostKeyCallback: gossh.FixedHostKey(ts.hostKey), Timeout: waitLimit})
+	}
+	c, err := dial(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc := openScreen(t, c, "alice", "xterm-256color", 80, 24)
+	sc.waitFor(0, reReady)
+
+	var out, errb bytes.Buffer
+	if code := run([]string{"--data", data, "--config", cfgPath, "list"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "ssh -p") {
+		t.Fatalf("local list while the server runs: exit %d, %q", code, errb.String())
+	}
+
+	if _, err := dial(carol); err == nil {
+		t.Fatal("carol logged in before she was in the config")
+	}
+	if err := os.WriteFile(cfgPath, []byte(configText([]testOp{alice, carol}, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	child.cmd.Process.Signal(syscall.SIGHUP)
+	child.waitLog(t, "config reloaded")
+	cc, err := dial(carol)
+	if err != nil {
+		t.Fatalf("carol after SIGHUP: %v", err)
+	}
+	cc.Close()
+
+	mark := sc.mark()
+	child.cmd.Process.Signal(syscall.SIGTERM)
+	sc.waitFor(mark, regexp.MustCompile(`desk serve is shutting down`))
+	if err := child.wait(); err != nil {
+		t.Fatalf("desk serve after SIGTERM: %v\n%s", err, child.log())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"--data", data, "--config", cfgPath, "list", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("local list after shutdown: exit %d: %s", code, errb.String())
+	}
+}
+
+// child is `desk serve` in a separate process (this test binary re-run).
+type child struct {
+	cmd  *exec.Cmd
+	addr string
+	data string
+	mu   sync.Mutex
+	out  bytes.Buffer
+	more chan struct{}
+	done chan error
+}
+
+func startChild(t testing.TB, data, cfgPath string, extraEnv ...string) *child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &child{data: data, more: make(chan struct{}, 1), done: make(chan error, 1)}
+	ch.cmd = exec.Command(exe, "-test.run=^TestServeChildProcess$", "-test.v=false")
+	ch.cmd.Env = append(os.Environ(), append([]string{"DESK_SERVE_CHILD=1", "DESK_DATA=" + data, "DESK_CONFIG=" + cfgPath}, extraEnv...)...)
+	pr, pw := io.Pipe()
+	ch.cmd.Stderr, ch.cmd.Stdout = pw, pw
+	if err := ch.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := pr.Read(b)
+			ch.mu.Lock()
+			ch.out.Write(b[:n])
+			ch.mu.Unlock()
+			select {
+			case ch.more <- struct{}{}:
+			default:
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { err := ch.cmd.Wait(); pw.Close(); ch.done <- err }()
+	t.Cleanup(func() {
+		if ch.cmd.ProcessState == nil {
+			ch.cmd.Process.Kill()
+		}
+	})
+	line := ch.waitLog(t, "listening on ")
+	re := regexp.MustCompile(`listening on (\S+),`)
+	m := re.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no address in %q", line)
+	}
+	ch.addr = m[1]
+	return ch
+}
+
+func (ch *child) log() string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.out.String()
+}
+
+func (ch *child) waitLog(t testing.TB, s string) string {
+	t.Helper()
+	deadline := time.After(2 * waitLimit) // the first start may compile nothing but opens a store
+	for {
+		if l := ch.log(); strings.Contains(l, s) {
+			return l
+		}
+		select {
+		case <-ch.more:
+		case <-deadline:
+			t.Fatalf("desk serve did not say %q; it said:\n%s", s, ch.log())
+		}
+	}
+}
+
+func (ch *child) wait() error {
+	select {
+	case err := <-ch.done:
+		return err
+	case <-time.After(2 * waitLimit):
+		return errors.New("still running")
+	}
+}
+
+func (ch *child) hostKey(t testing.TB) gossh.PublicKey {
+	t.Helper()
+	pem, err := os.ReadFile(filepath.Join(ch.data, hostKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.PublicKey()
+}
+
+// TestServeChildProcess is the child of TestServeProcess and the benchmarks.
+func TestServeChildProcess(t *testing.T) {
+	if os.Getenv("DESK_SERVE_CHILD") == "" {
+		t.Skip("runs only as the child of TestServeProcess and the serve benchmarks")
+	}
+	os.Exit(run([]string{"serve", "--listen", "127.0.0.1:0"}, os.Stderr, os.Stderr))
 }
