@@ -32,7 +32,7 @@ func seedStore(t *testing.T) string {
 	for _, nt := range []store.NewTicket{
 		{Type: store.Incident, Priority: 1, Subject: "borger.dk login down", Queue: "2nd-line",
 			Requester: store.Person{Name: "Søren Østergård", Email: "so@aarhus.dk", Organisation: "Aarhus Kommune"},
-			Message: &store.Message{Body: "Nobody can log in.", From: store.Person{Email: "so@aarhus.dk"}}, Inbound: true},
+			Message:   &store.Message{Body: "Nobody can log in.", From: store.Person{Email: "so@aarhus.dk"}}, Inbound: true},
 		{Type: store.Request, Priority: 4, Subject: "New contact person", Requester: store.Person{Name: "Katrien Wouters", Email: "kw@kbo.be"}},
 	} {
 		if _, err := st.Create("test", nt); err != nil {
