@@ -344,6 +344,7 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 		m.lastWritten = msg.ticket
 	}
 	if m.detail.loaded && m.detail.id == msg.id || m.focusDetail && m.detail.id == msg.id {
+		m.scrollToEnd = true
 		return m.loadDetail(msg.id)
 	}
 	return nil

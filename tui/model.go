@@ -84,6 +84,7 @@ type Model struct {
 	showHelp    bool
 	detailReq   uint64
 	lastWritten store.Ticket // the result of this session's latest write
+	scrollToEnd bool         // the next detail load shows the newest events
 	flash       string
 	flashErr    bool
 	flashUntil  time.Time
@@ -287,6 +288,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.detail.SetTicket(msg.ticket, msg.history)
+		if m.scrollToEnd {
+			// After the operator's own change, show it: it is the newest event.
+			m.detail.vp.GotoBottom()
+			m.scrollToEnd = false
+		}
 		return m, nil
 	case writtenMsg:
 		return m, m.written(msg)

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildDesk builds the real binary once per test run.
+func buildDesk(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "desk")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type tmux struct {
+	t       *testing.T
+	session string
+}
+
+func startTmux(t *testing.T, w, h string, env []string, cmd ...string) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux): the end-to-end console test needs it")
+	}
+	s := "desk-e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
+	exec.Command("tmux", "kill-session", "-t", s).Run()
+	args := append([]string{"new-session", "-d", "-s", s, "-x", w, "-y", h}, "env")
+	args = append(append(args, env...), cmd...)
+	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	tm := &tmux{t: t, session: s}
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", s).Run() })
+	return tm
+}
+
+func (tm *tmux) keys(k ...string) {
+	for _, key := range k {
+		exec.Command("tmux", "send-keys", "-t", tm.session, key).Run()
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
+func (tm *tmux) screen() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", tm.session).Output()
+	return string(out)
+}
+
+// waitFor polls the screen until every part is on it.
+func (tm *tmux) waitFor(parts ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen()
+		ok := true
+		for _, p := range parts {
+			if !strings.Contains(s, p) {
+				ok = false
+			}
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("screen never showed %q:\n%s", parts, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestConsoleEndToEnd runs the real binary in a real terminal (tmux, 80x24,
+// NO_COLOR) the way a newcomer does, presses keys and reads the screen.
+func TestConsoleEndToEnd(t *testing.T) {
+	bin := buildDesk(t)
+	data := filepath.Join(t.TempDir(), "data")
+	tm := startTmux(t, "80", "24", []string{"NO_COLOR=1", "TERM=xterm-256color", "DESK_CONFIG=", "USER=mette"},
+		bin, "demo", "--no-mail", "--every", "300ms", "--data", data)
+	s := tm.waitFor("All open", "SD-1", "mette")
+	if lines := strings.Split(strings.TrimRight(s, "\n"), "\n"); len(lines) > 24 {
+		t.Fatalf("%d lines on a 24-line terminal", len(lines))
+	}
+	// The generator keeps registering tickets: the count goes up without a key.
+	tm.waitFor("SD-13")
+
+	tm.keys("/")
+	tm.keys("M", "i", "t", "I", "D", "Enter")
+	tm.waitFor("filter:MitID", "MitID")
+	tm.keys("Escape")
+	tm.waitFor("filter cleared")
+
+	tm.keys(":", "S", "D", "-", "3", "Enter")
+	tm.waitFor("SD-3  ", "history")
+	tm.keys("1")
+	tm.waitFor("SD-3 priority P3 → P1")
+	tm.keys("n")
+	tm.waitFor("Internal note on SD-3")
+	tm.keys("Called back: fixed by the supplier.", "C-s")
+	tm.waitFor("SD-3 note added", "Called back: fixed by the supplier.")
+	tm.keys("q") // back to the list
+	tm.keys("q") // quit
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := exec.Command("tmux", "has-session", "-t", tm.session).Run(); err != nil {
+			break // the session ended with the program
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// What was done on screen is in the store.
+	out, err := exec.Command(bin, "show", "SD-3", "--json", "--data", data).Output()
+	if err != nil {
+		t.Fatalf("desk show: %v", err)
+	}
+	var got struct {
+		Priority string `json:"priority"`
+		History  []struct {
+			Kind, Actor, Text string
+		} `json:"history"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Priority != "P1" {
+		t.Fatalf("SD-3 priority = %s, want P1", got.Priority)
+	}
+	found := false
+	for _, e := range got.History {
+		if e.Kind == "note" && e.Actor == "mette" && e.Text == "Called back: fixed by the supplier." {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the note is not in the history: %s", out)
+	}
+	if log, err := os.ReadFile(filepath.Join(data, "desk.log")); err != nil || !strings.Contains(string(log), "console closed") {
+		t.Fatalf("desk.log: %v %s", err, log)
+	}
+}
