@@ -9,10 +9,10 @@ import (
 	"github.com/deskhq/desk/store"
 )
 
-// handle registers one mail (UID uid) exactly once, or quarantines it, and
+// handle registers one mail (UID uid, parsed as p or nil) exactly once, or quarantines it, and
 // advances *cp. An error means the store could not take it at all: the
 // caller stops and retries later from the same checkpoint.
-func (s *Service) handle(uid uint32, raw []byte, cp *store.Checkpoint, st *Stats) error {
+func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint, st *Stats) error {
 	next := *cp
 	next.LastUID = uid
 	if len(raw) == 0 {
@@ -31,7 +31,9 @@ func (s *Service) handle(uid uint32, raw []byte, cp *store.Checkpoint, st *Stats
 		*cp = next
 		return nil
 	}
-	p := Parse(raw, s.cfg.MaxAttachment)
+	if p == nil {
+		p = Parse(raw, s.cfg.MaxAttachment)
+	}
 	m := p.Msg
 	if s.me.ours(p.Header, m.MessageID) {
 		// Our own mail (a copy, a bounce loop): never imported.

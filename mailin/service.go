@@ -451,18 +451,38 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 			cur = s.fetchChunk(c, chunks[i+1])
 		}
 		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
+		// Parsing needs nothing from the store, so it runs ahead of the
+		// registrations, which wait on the disk.
+		parsed := make(chan *Parsed, 16)
+		stop := make(chan struct{})
+		go func() {
+			defer close(parsed)
+			for _, m := range msgs {
+				var p *Parsed
+				if raw := m.FindBodySection(bodySection); len(raw) > 0 {
+					p = Parse(raw, s.cfg.MaxAttachment)
+				}
+				select {
+				case parsed <- p:
+				case <-stop:
+					return
+				}
+			}
+		}()
 		for _, m := range msgs {
+			p := <-parsed
 			if uint32(m.UID) <= cp.LastUID {
 				continue
 			}
 			err := ctx.Err()
 			if err == nil {
-				err = s.handle(uint32(m.UID), m.FindBodySection(bodySection), cp, st)
+				err = s.handle(uint32(m.UID), m.FindBodySection(bodySection), p, cp, st)
 			}
 			if err != nil {
 				if cur != nil {
 					cur.Close()
 				}
+				close(stop)
 				if ferr := s.markDone(c, done); ferr != nil {
 					s.log.Printf("mail: %v", ferr)
 				}
@@ -470,6 +490,7 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 			}
 			done = append(done, m.UID)
 		}
+		close(stop)
 	}
 	return s.markDone(c, done)
 }
