@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// Config is the [mail] table of the TOML config file. mailin/testdata/desk.example.toml
-// documents every key with an example.
+// Config is the [mail] table of the TOML config file; desk.example.toml at
+// the repository root documents every key (a test keeps the two in step).
 type Config struct {
 	IMAP           string   `toml:"imap"`            // imap://user@host:port/INBOX or imaps://...
 	SMTP           string   `toml:"smtp"`            // smtp://user@host:port or smtps://...
@@ -72,6 +72,10 @@ type Options struct {
 	Organisations []Organisation
 	Log           *log.Logger
 	Now           func() time.Time
+	// MailDomain is the store's Options.MailDomain, the right-hand side
+	// of the Message-IDs it makes; empty means the domain of
+	// Config.Address. Mail carrying such an id is ours and never imported.
+	MailDomain string
 	// TLSConfig for imaps/smtps/STARTTLS; nil means the system roots with
 	// the server's host name. Tests set it to trust their own certificate.
 	TLSConfig *tls.Config

@@ -136,7 +136,7 @@ func (s *Service) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint,
 		s.log.Printf("mail: no %s answer to %s: %s", kind, m.From.Email, whyNot)
 		return nil
 	}
-	out := store.OutMail{Ticket: ticket, Kind: kind, To: []string{m.From.Email}, Subject: replySubject(s.th.untag(m.Subject)),
+	out := store.OutMail{Ticket: ticket, Kind: kind, To: []string{strings.ToLower(m.From.Email)}, Subject: replySubject(s.th.untag(m.Subject)),
 		Body: text, InReplyTo: m.MessageID, References: appendRef(m.References, m.MessageID), Auto: true}
 	if _, err := s.st.Enqueue(out); err != nil {
 		s.log.Printf("mail: queue %s answer to %s: %v", kind, m.From.Email, err)

@@ -15,8 +15,11 @@ type self struct {
 	Domain  string // right-hand side of our Message-IDs, lower case
 }
 
-func newSelf(address string) self {
+func newSelf(address, mailDomain string) self {
 	_, dom, _ := splitAddr(address)
+	if mailDomain != "" {
+		dom = strings.ToLower(mailDomain)
+	}
 	return self{Address: strings.ToLower(address), Domain: dom}
 }
 

@@ -58,7 +58,7 @@ func New(cfg Config, st *store.Store, o Options) (*Service, error) {
 		now:  o.Now,
 		im:   im,
 		sm:   sm,
-		me:   newSelf(cfg.Address),
+		me:   newSelf(cfg.Address, o.MailDomain),
 		th:   newThreader(cfg.TagPrefix, o.Organisations, cfg.ClosedReply, cfg.DefaultQueue),
 		tlsc: o.TLSConfig,
 		box:  im.User + "@" + im.Host + "/" + im.Mailbox,
