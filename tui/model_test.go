@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 // desk is a console session on a real store, driven by keys.
 type desk struct {
 	t     *testing.T
+	wait  time.Duration // how long a command may take to count as part of a step
 	st    *store.Store
 	board *Board
 	m     *Model
@@ -57,7 +59,7 @@ func newDesk(t *testing.T, o Options, tickets ...store.NewTicket) *desk {
 	if o.Teams == nil {
 		o.Teams = []Team{{Name: "operations", Description: "ops supplier"}, {Name: "application"}}
 	}
-	d := &desk{t: t, st: st, board: b, m: New(o)}
+	d := &desk{t: t, st: st, board: b, m: New(o), wait: 300 * time.Millisecond}
 	t.Cleanup(d.m.Close)
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	return d
@@ -75,26 +77,51 @@ func (d *desk) run(cmd tea.Cmd, depth int) {
 	if cmd == nil || depth > 8 {
 		return
 	}
+	for _, msg := range collect(cmd, d.wait) {
+		switch msg.(type) {
+		case tickMsg, boardMsg:
+			// the clock and the board are driven explicitly by the tests
+		default:
+			_, next := d.m.Update(msg)
+			d.run(next, depth+1)
+		}
+	}
+}
+
+// collect runs a command (a batch at once, in parallel) and returns the
+// messages that arrive within a short wait; the rest are ticks, cursor
+// blinks and board waits, which are not part of a test step.
+func collect(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 	done := make(chan tea.Msg, 1)
 	go func() { done <- cmd() }()
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(300 * time.Millisecond):
-		return // a tick or a board wait: not part of this step
+	case <-time.After(wait):
+		return nil
 	}
-	switch msg := msg.(type) {
-	case nil:
-	case tea.BatchMsg:
-		for _, c := range msg {
-			d.run(c, depth+1)
+	batch, ok := msg.(tea.BatchMsg)
+	if !ok {
+		if msg == nil {
+			return nil
 		}
-	case tickMsg, boardMsg:
-		// the clock and the board are driven explicitly by the tests
-	default:
-		_, next := d.m.Update(msg)
-		d.run(next, depth+1)
+		return []tea.Msg{msg}
 	}
+	results := make([][]tea.Msg, len(batch))
+	var wg sync.WaitGroup
+	for i, c := range batch {
+		if c == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = collect(c, wait) }()
+	}
+	wg.Wait()
+	var out []tea.Msg
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out
 }
 
 func (d *desk) keys(keys ...string) {
@@ -121,6 +148,9 @@ func (d *desk) keys(keys ...string) {
 
 // typeText types s one rune at a time, as a terminal delivers it.
 func (d *desk) typeText(s string) {
+	// Typing does no I/O: what does not answer at once is a cursor blink.
+	d.wait = 20 * time.Millisecond
+	defer func() { d.wait = 300 * time.Millisecond }()
 	for _, r := range s {
 		d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
