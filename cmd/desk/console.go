@@ -85,7 +85,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	}
 	var svc *mailin.Service
 	if mailCfg != nil {
-		svc, err = mailin.New(*mailCfg, st, mailin.Options{Organisations: cfg.Organisations, Log: logger})
+		svc, err = mailin.New(withDefaults(cfg, *mailCfg), st, mailin.Options{Organisations: cfg.Organisations, Log: logger})
 		if err != nil {
 			return fmt.Errorf("mail: %w", err)
 		}
@@ -138,4 +138,12 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// withDefaults fills what the mail table leaves to the rest of the config.
+func withDefaults(cfg *Config, mc mailin.Config) mailin.Config {
+	if mc.DefaultQueue == "" {
+		mc.DefaultQueue = cfg.QueueList()[0]
+	}
+	return mc
 }
