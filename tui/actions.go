@@ -454,7 +454,7 @@ func (m *Model) command(line string) tea.Cmd {
 		}
 		return nil
 	case "help":
-		m.showHelp = true
+		m.openHelp()
 		return nil
 	}
 	if _, err := store.ParseTicketID(fields[0]); err == nil {

@@ -10,7 +10,7 @@ import (
 // the SLA markers mean.
 func helpView(s *Styles, k *KeyMap, width int) string {
 	var b strings.Builder
-	b.WriteString(s.Title.Render("desk — keys") + "\n\n")
+	b.WriteString(s.Title.Render("desk — every key") + "\n\n")
 	groups := k.FullHelp()
 	names := []string{"Move", "Views", "Triage", "Work"}
 	col := 0

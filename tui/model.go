@@ -81,7 +81,6 @@ type Model struct {
 	page    pageModel
 
 	focusDetail bool
-	showHelp    bool
 	detailReq   uint64
 	lastWritten store.Ticket // the result of this session's latest write
 	scrollToEnd bool         // the next detail load shows the newest events
@@ -139,6 +138,11 @@ func New(o Options) *Model {
 	m.snap = o.Board.Snapshot()
 	m.refresh(true)
 	return m
+}
+
+// openHelp shows every key in a scrollable page (it is longer than 24 lines).
+func (m *Model) openHelp() {
+	m.page.Open("Help — j/k to scroll, ? or esc to close", helpView(m.styles, &m.keys, m.width))
 }
 
 // Close releases the session's subscription.
@@ -333,12 +337,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	if m.showHelp {
-		if key.Matches(km, m.keys.Help, m.keys.Back, m.keys.Quit) {
-			m.showHelp = false
-		}
-		return m, nil
-	}
 	return m, m.handleKey(km)
 }
 
@@ -346,7 +344,7 @@ func (m *Model) handleKey(km tea.KeyMsg) tea.Cmd {
 	k := &m.keys
 	switch {
 	case key.Matches(km, k.Help):
-		m.showHelp = true
+		m.openHelp()
 		return nil
 	case key.Matches(km, k.Quit):
 		if km.String() == "ctrl+c" {
@@ -509,8 +507,6 @@ func (m *Model) View() string {
 	}
 	var body string
 	switch {
-	case m.showHelp:
-		body = helpView(m.styles, &m.keys, m.width)
 	case m.form.active:
 		body = m.form.View()
 	case m.compose.active:

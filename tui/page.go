@@ -30,8 +30,14 @@ func (p *pageModel) Open(title, content string) {
 func (p pageModel) Update(msg tea.Msg) (pageModel, tea.Cmd) {
 	if km, ok := msg.(tea.KeyMsg); ok {
 		switch km.String() {
-		case "esc", "q":
+		case "esc", "q", "?":
 			p.active = false
+			return p, nil
+		case "g", "home":
+			p.vp.GotoTop()
+			return p, nil
+		case "G", "end":
+			p.vp.GotoBottom()
 			return p, nil
 		}
 	}
