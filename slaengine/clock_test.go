@@ -422,6 +422,27 @@ func TestFormatLeft(t *testing.T) {
 	}
 }
 
+func TestFormatLeftInBusinessDays(t *testing.T) {
+	m, h := time.Minute, time.Hour
+	bd := 8 * h // Mon–Fri 08:30–16:30
+	for _, tc := range []struct {
+		in, day time.Duration
+		want    string
+	}{
+		{16 * h, bd, "2d 0h"},
+		{7*h + 30*m, bd, "7h30m"},
+		{32*h + 3*h, bd, "4d 3h"},
+		{80 * h, bd, "10d"},
+		{-9 * h, bd, "-1d 1h"},
+		{4*m + 7*time.Second, bd, "4m07s"},
+		{30 * h, 0, "1d 6h"}, // no business day known: 24h days
+	} {
+		if got := FormatLeftIn(tc.in, tc.day); got != tc.want {
+			t.Errorf("FormatLeftIn(%v, %v) = %q, want %q", tc.in, tc.day, got, tc.want)
+		}
+	}
+}
+
 func TestReport(t *testing.T) {
 	pol := DefaultPolicy(DefaultBusinessCalendar())
 	pol.Goals = Goals{Response: 0.5, Resolution: 0.95}

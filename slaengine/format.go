@@ -13,7 +13,16 @@ import (
 // minutes the seconds are truncated; from 5 minutes on, the minutes are.
 // An overdue remainder under a second shows as "-0m00s", so the sign alone
 // tells an operator the target is gone.
-func FormatLeft(d time.Duration) string {
+func FormatLeft(d time.Duration) string { return FormatLeftIn(d, 24*time.Hour) }
+
+// FormatLeftIn is FormatLeft with days of the given length: pass the
+// calendar's DayLength so that a P3 clock with two business days left reads
+// "2d 0h", not "16h00m" (which an operator would take for wall-clock hours).
+// A day of 0 (a calendar without business time) means 24 hours.
+func FormatLeftIn(d, day time.Duration) string {
+	if day <= 0 {
+		day = 24 * time.Hour
+	}
 	sign := ""
 	m := d
 	if d < 0 {
@@ -30,7 +39,6 @@ func FormatLeft(d time.Duration) string {
 		return strconv.FormatInt(n, 10)
 	}
 	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
-	const day = 24 * time.Hour
 	switch {
 	case m < 5*time.Minute:
 		return sign + itoa(int64(m/time.Minute)) + "m" + two(int64(m%time.Minute/time.Second)) + "s"

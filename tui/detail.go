@@ -129,11 +129,11 @@ func (d detailModel) clocks() string {
 		case k.State == slaengine.StateBreached && !k.Running:
 			s = "breached (stopped " + k.Stopped.Local().Format("Mon 02 Jan 15:04") + ")"
 		case k.State == slaengine.StatePaused:
-			s = "paused, " + slaengine.FormatLeft(k.Left) + " left"
+			s = "paused, " + FormatLeft(d.policy, t, k.Left) + " left"
 		case k.State == slaengine.StateBreached:
-			s = "BREACHED " + slaengine.FormatLeft(k.Left) + " (due " + k.Due.Local().Format("Mon 02 Jan 15:04") + ")"
+			s = "BREACHED " + FormatLeft(d.policy, t, k.Left) + " (due " + k.Due.Local().Format("Mon 02 Jan 15:04") + ")"
 		default:
-			s = slaengine.FormatLeft(k.Left) + " left, due " + k.Due.Local().Format("Mon 02 Jan 15:04")
+			s = FormatLeft(d.policy, t, k.Left) + " left, due " + k.Due.Local().Format("Mon 02 Jan 15:04")
 		}
 		return d.styles.Label.Render(fmt.Sprintf("%-11s", name)) + d.styles.SLA[k.State].Render(slaMarker(k.State)+s)
 	}

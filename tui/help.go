@@ -31,7 +31,8 @@ func helpView(s *Styles, k *KeyMap, width int) string {
 		b.WriteString("  " + s.HelpKey.Render(pad(c[0], 22)) + " " + s.HelpDesc.Render(c[1]) + "\n")
 	}
 	b.WriteString("\n" + s.Header.Render("SLA column") + "\n")
-	b.WriteString("  3h12m  time left on the clock to watch (first response, then resolution), in business time\n")
+	b.WriteString("  3h12m  time left on the clock to watch (first response, then resolution), in business time;\n")
+	b.WriteString("         days are business days of the ticket's calendar (2d 0h = two working days)\n")
 	b.WriteString("  *      warning: most of the target is used      !  breached\n")
 	b.WriteString("  =      paused (waiting on requester or release)  met  response met, resolution stopped\n")
 	b.WriteString("\n" + s.Dim.Render("In the composer: ctrl+s saves, esc closes and keeps the draft. Press esc or ? to close help."))

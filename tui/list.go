@@ -212,10 +212,18 @@ func (l listModel) countdown(r *Row) (string, slaengine.State) {
 	switch c.State {
 	case slaengine.StateMet:
 		return "met", c.State
-	case slaengine.StatePaused:
-		return slaengine.FormatLeft(c.Left), c.State
 	}
-	return slaengine.FormatLeft(c.Left), c.State
+	return FormatLeft(l.policy, &r.T, c.Left), c.State
+}
+
+// FormatLeft renders time left in the days of the ticket's own calendar:
+// two business days read "2d 0h", not sixteen hours.
+func FormatLeft(p slaengine.Policy, t *store.Ticket, d time.Duration) string {
+	day := 24 * time.Hour
+	if cal := p.Target(string(t.Type), slaengine.Priority(t.Priority)).Calendar; cal != nil {
+		day = cal.DayLength()
+	}
+	return slaengine.FormatLeftIn(d, day)
 }
 
 // slaMarker keeps the state readable without colour (NO_COLOR, vt100).

@@ -559,7 +559,7 @@ func (m *Model) statusLine() string {
 		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d breaching", len(s.Hot)))
 	}
 	if s.NextBreach != nil {
-		left := strings.TrimSpace(slaengine.FormatLeft(m.nextBreachLeft()))
+		left := strings.TrimSpace(FormatLeft(m.o.Board.Policy(), &s.NextBreach.T, m.nextBreachLeft()))
 		if narrow {
 			parts = append(parts, fmt.Sprintf("next %s %s", s.NextBreach.T.ID, left))
 		} else {

@@ -154,7 +154,7 @@ func listTickets(st *store.Store, w io.Writer, status string, asJSON bool, now t
 		c, _ := p.Project(slaengine.Priority(t.Priority), t.SLA, now).Next()
 		sla := "-"
 		if t.Status.Active() {
-			sla = strings.TrimSpace(slaengine.FormatLeft(c.Left)) + " " + string(c.State)
+			sla = strings.TrimSpace(tui.FormatLeft(p, &t, c.Left)) + " " + string(c.State)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Priority, t.Type, t.Status, sla,
 			dash(tui.SafeLine(t.Assignee)), tui.SafeLine(t.Requester.Name), truncate(tui.SafeLine(t.Subject), 60))
@@ -221,7 +221,7 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 			due = c.c.Due.Local().Format("2006-01-02 15:04")
 		}
 		fmt.Fprintf(w, "%-10s %-8s due %s, %s left\n", c.name, c.c.State, due,
-			strings.TrimSpace(slaengine.FormatLeft(time.Duration(c.c.LeftSeconds)*time.Second)))
+			strings.TrimSpace(tui.FormatLeft(st.Policy(), &t, time.Duration(c.c.LeftSeconds)*time.Second)))
 	}
 	fmt.Fprintln(w, "history:")
 	for _, e := range h {

@@ -31,8 +31,8 @@ const (
 	defaultIdleTimeout = 30 * time.Minute
 	defaultMaxSessions = 100
 	hostKeyName        = "ssh_host_ed25519_key"
-	// How long shutdown waits for clients to close their connections after
-	// their sessions ended, before it cuts them.
+	// How long shutdown waits for sessions to end before it cuts their
+	// connections.
 	shutdownGrace = 3 * time.Second
 )
 
@@ -245,7 +245,10 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	}
 	go func() {
 		err := s.ssh.Serve(s.ln)
-		if err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if err != nil && !errors.Is(err, ssh.ErrServerClosed) && !closing {
 			s.serveErr <- err
 		}
 	}()
@@ -313,22 +316,30 @@ func (s *server) Close() error {
 			live = append(live, ls)
 		}
 		s.mu.Unlock()
+		// No new connections (an expired context makes Shutdown close the
+		// listener without waiting for anyone).
+		expired, cancel := context.WithCancel(context.Background())
+		cancel()
+		s.ssh.Shutdown(expired)
 		for _, ls := range live {
 			ls.stop("desk serve is shutting down")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		if err := s.ssh.Shutdown(ctx); err != nil {
-			s.ssh.Close()
-		}
-		cancel()
-		// Handlers still running hold the store; a connection cut above
-		// makes their writes fail, so this wait is short.
+		// Handlers hold the store; each console restores its terminal,
+		// says why it closed and sends its exit status before it returns.
 		done := make(chan struct{})
 		go func() { s.handlers.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(shutdownGrace):
-			s.log.Printf("serve: sessions still running after shutdown; closing the store anyway")
+			s.log.Printf("serve: sessions still running %s after shutdown began; cutting their connections", shutdownGrace)
+		}
+		// What is left are connections without a session: cut them, and
+		// with them any handler stuck writing to a client that stopped reading.
+		s.ssh.Close()
+		select {
+		case <-done:
+		case <-time.After(shutdownGrace):
+			s.log.Printf("serve: sessions still running after their connections were cut; closing the store anyway")
 		}
 		s.boardCancel()
 		s.closeErr = s.st.Close()

@@ -261,6 +261,8 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 		fmt.Fprintf(sess, "desk: session closed: %s. Your changes are saved.\n", why)
 	}
 	s.log.Printf("serve: %s closed the console after %s", who.name, time.Since(start).Round(time.Second))
+	// Before the handler counts as done, so shutdown cuts no one's exit status.
+	sess.Exit(0)
 }
 
 // command runs a non-interactive command with the same output as the local
