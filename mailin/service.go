@@ -203,8 +203,13 @@ func (s *Service) connect(ctx context.Context, newMail chan<- struct{}) (*imapcl
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to IMAP server %s: %w", s.im.Host, err)
 	}
-	// Unblock every pending command when ctx ends.
+	// Unblock every pending command when ctx ends; the registration goes
+	// when the connection does, so reconnects do not pile them up.
 	stop := context.AfterFunc(ctx, func() { c.Close() })
+	go func() {
+		<-c.Closed()
+		stop()
+	}()
 	fail := func(what string, err error) (*imapclient.Client, *imap.SelectData, error) {
 		stop()
 		c.Close()
