@@ -206,7 +206,7 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 		if orgs == nil {
 			orgs = cfg.Organisations
 		}
-		s.svc, err = mailin.New(*mailCfg, s.st, mailin.Options{Organisations: orgs, Log: logger})
+		s.svc, err = mailin.New(withDefaults(cfg, *mailCfg), s.st, mailin.Options{Organisations: orgs, Log: logger})
 		if err != nil {
 			return nil, fmt.Errorf("mail: %w", err)
 		}
