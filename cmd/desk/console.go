@@ -85,7 +85,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	}
 	var svc *mailin.Service
 	if mailCfg != nil {
-		svc, err = mailin.New(withDefaults(cfg, *mailCfg), st, mailin.Options{Organisations: cfg.Organisations, Log: logger})
+		svc, err = mailin.New(withDefaults(cfg, *mailCfg), st, mailin.Options{Organisations: cfg.Organisations, Log: logger, MailDomain: cfg.mailDomain()})
 		if err != nil {
 			return fmt.Errorf("mail: %w", err)
 		}

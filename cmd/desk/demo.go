@@ -60,6 +60,8 @@ func (e *env) demo(args []string) error {
 		defer d.Close()
 		c := d.Config()
 		mailCfg = &c
+		// The demo's senders are known organisations, as on a real desk.
+		cfg.Organisations = append(cfg.Organisations, d.Organisations()...)
 		if cfg.MailDomain == "" {
 			cfg.MailDomain = "desk.demo.invalid"
 		}

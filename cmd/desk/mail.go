@@ -35,7 +35,7 @@ func (e *env) mail(args []string) error {
 	defer st.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	svc, err := mailin.New(withDefaults(cfg, *cfg.Mail), st, mailin.Options{Organisations: cfg.Organisations, Log: logger})
+	svc, err := mailin.New(withDefaults(cfg, *cfg.Mail), st, mailin.Options{Organisations: cfg.Organisations, Log: logger, MailDomain: cfg.mailDomain()})
 	if err != nil {
 		return err
 	}

@@ -187,20 +187,11 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 	if err := os.MkdirAll(e.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
-	domain := cfg.MailDomain
 	addr := ""
 	if cfg.Mail != nil {
 		addr = cfg.Mail.Address
-		if domain == "" {
-			if _, d, ok := strings.Cut(addr, "@"); ok {
-				domain = d
-			}
-		}
 	}
-	if domain == "" {
-		domain = "desk.invalid"
-	}
-	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: domain, SupportAddress: addr, Now: e.now})
+	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: cfg.mailDomain(), SupportAddress: addr, Now: e.now})
 	if err != nil {
 		var le *store.LockedError
 		if errors.As(err, &le) {
@@ -227,4 +218,18 @@ func operatorName(cfg *Config) string {
 		return u.Username
 	}
 	return "operator"
+}
+
+// mailDomain is the right-hand side of our Message-IDs: the store makes
+// them and the intake recognises them, so both must use the same one.
+func (c *Config) mailDomain() string {
+	if c.MailDomain != "" {
+		return c.MailDomain
+	}
+	if c.Mail != nil {
+		if _, d, ok := strings.Cut(c.Mail.Address, "@"); ok && d != "" {
+			return d
+		}
+	}
+	return "desk.invalid"
 }
