@@ -123,11 +123,26 @@ type Intake struct {
 	// subject tag, and TicketPlaceholder in Subject and Body), Kind "ack"
 	// when empty, and Auto.
 	Ack *OutMail
+	// NoSync commits without waiting for the disk: the caller calls Sync
+	// (or makes any synced write, such as SaveCheckpoint) before anything
+	// about the mail leaves the process. Outbox syncs by itself before it
+	// hands out an Ack queued so. The registration is still one atomic
+	// transaction and visible at once to lookups and later registrations.
+	//
+	// After a crash of the process alone the commit survives (the kernel
+	// keeps what Badger wrote); after a power loss before the sync it may be
+	// lost, and not necessarily as a clean tail: Badger keeps separate log
+	// files for rotated memtables and large values. So a caller that defers
+	// should not advance the checkpoint here (leave Checkpoint zero) but in
+	// a synced write after the batch: whatever was lost is then read again
+	// and the dedupe key, which is always in the same transaction as the
+	// ticket, keeps what survived from being registered twice.
+	NoSync bool
 }
 
 // RegisterMail registers one mail exactly once: dedupe by Key, ticket
 // create/append, message-id index, blobs, outbox entry and checkpoint in one
-// durable (synced) transaction. A duplicate still advances the checkpoint
+// durable (synced, unless in.NoSync) transaction. A duplicate still advances the checkpoint
 // and returns the ticket that holds the mail.
 func (s *Store) RegisterMail(actor string, in Intake) (t Ticket, dup bool, err error) {
 	key := normKey(in.Key)
@@ -141,7 +156,7 @@ func (s *Store) RegisterMail(actor string, in Intake) (t Ticket, dup bool, err e
 		defer s.lockTicket(in.Ticket)()
 	}
 	err = s.write(func(txn *badger.Txn, w *writeSet) error {
-		w.sync = true
+		w.sync, w.nosync = true, in.NoSync
 		t, dup = Ticket{}, false
 		if err := putCheckpoint(txn, in.Checkpoint, false); err != nil {
 			return fmt.Errorf("store: advance checkpoint of %s: %w", in.Checkpoint.Mailbox, err)

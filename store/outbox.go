@@ -147,7 +147,8 @@ func (s *Store) Enqueue(m OutMail) (OutMail, error) {
 	return m, err
 }
 
-// Outbox returns unsent mail due at or before now, oldest first.
+// Outbox returns unsent mail due at or before now, oldest first. What it
+// returns is on disk, deferred registrations included (see Intake.NoSync).
 func (s *Store) Outbox(now time.Time) ([]OutMail, error) {
 	var out []OutMail
 	end := timeKey(now)
@@ -175,7 +176,12 @@ func (s *Store) Outbox(now time.Time) ([]OutMail, error) {
 			}
 			out = append(out, m)
 		}
-		return nil
+		if len(out) == 0 {
+			return nil
+		}
+		// An entry queued by a deferred registration must not be sent
+		// before that registration is on disk.
+		return s.syncedForSending()
 	})
 	return out, err
 }

@@ -110,6 +110,15 @@ type Store struct {
 
 	conflicts atomic.Int64 // ErrConflict retries, for tests and diagnostics
 	closed    atomic.Bool
+
+	// deferred counts commits made without a sync (Intake.NoSync); it is
+	// bumped under commitMu before the commit, so whoever sees such a commit
+	// also sees the count. synced is the count the last full sync covered.
+	deferred atomic.Uint64
+	synced   atomic.Uint64
+	syncMu   sync.Mutex // one sync at a time; guards the fields below
+	vlogFrom int        // value-log files below this number were synced before
+	files    map[string]bool
 }
 
 // Open opens or creates the store in dir. A dir held by another process gives
@@ -129,7 +138,9 @@ type Store struct {
 // Everything that precedes mail leaving the process or acknowledges intake
 // (RegisterMail, Quarantine, SaveCheckpoint, Enqueue, MarkSent, MarkFailed,
 // and any Update/Create that queues outbound mail) is synced to disk before
-// it returns.
+// it returns. The exception is RegisterMail with Intake.NoSync, for intake
+// that syncs a whole batch at once (Sync); Outbox syncs before it returns
+// anything such a registration queued.
 func Open(dir string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -168,6 +179,15 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	s := &Store{db: db, dir: dir, opt: o}
+	// Log files present at open were replayed from disk or are synced by
+	// Badger's own Sync: deferred syncs need only look at newer ones.
+	if names, vmax, err := s.logFiles(); err == nil {
+		s.files = make(map[string]bool, len(names))
+		for _, n := range names {
+			s.files[n] = true
+		}
+		s.vlogFrom = vmax
+	}
 	p := o.Policy
 	s.policy.Store(&p)
 	host, _ := os.Hostname()
@@ -240,6 +260,7 @@ func (s *Store) now() time.Time { return s.opt.Now().UTC() }
 type writeSet struct {
 	changes []Change
 	sync    bool // make the commit durable before returning
+	nosync  bool // the caller syncs later (Intake.NoSync); wins over sync
 }
 
 const maxAttempts = 100
@@ -258,6 +279,9 @@ func (s *Store) write(fn func(txn *badger.Txn, w *writeSet) error) error {
 		err := fn(txn, w)
 		if err == nil {
 			s.commitMu.Lock()
+			if w.nosync {
+				s.deferred.Add(1)
+			}
 			err = txn.Commit()
 			if err == nil {
 				s.hub.publish(w.changes)
@@ -266,10 +290,8 @@ func (s *Store) write(fn func(txn *badger.Txn, w *writeSet) error) error {
 		}
 		txn.Discard()
 		if err == nil {
-			if w.sync {
-				if err := s.db.Sync(); err != nil {
-					return fmt.Errorf("store: sync to disk: %w", err)
-				}
+			if w.sync && !w.nosync {
+				return s.syncDisk()
 			}
 			return nil
 		}
