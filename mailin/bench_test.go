@@ -56,8 +56,8 @@ func wrap76(s string) string {
 	return b.String()
 }
 
-// BenchmarkDovecot compares intake (fetch, parse, thread, register with a
-// synced commit per mail, flag \Seen) with a plain go-imap client pulling
+// BenchmarkDovecot compares intake (fetch, parse, thread, register, one
+// synced commit per chunk, flag \Seen) with a plain go-imap client pulling
 // the same 1,000 mails raw. Run with:
 //
 //	go test ./mailin -run XXX -bench Dovecot -benchtime 3x

@@ -9,9 +9,11 @@ import (
 	"github.com/deskhq/desk/store"
 )
 
-// handle registers one mail (UID uid, parsed as p or nil) exactly once, or quarantines it, and
-// advances *cp. An error means the store could not take it at all: the
-// caller stops and retries later from the same checkpoint.
+// handle registers one mail (UID uid, parsed as p or nil) exactly once, or
+// quarantines it, and advances *cp in memory. Registrations are not synced
+// here: the caller commits the batch (commitBatch) before it flags, moves or
+// answers any of it. An error means the store could not take the mail at
+// all: the caller stops and retries later from the saved checkpoint.
 func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint, st *Stats) error {
 	next := *cp
 	next.LastUID = uid
@@ -36,10 +38,8 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 	}
 	m := p.Msg
 	if s.me.ours(p.Header, m.MessageID) {
-		// Our own mail (a copy, a bounce loop): never imported.
-		if err := s.st.SaveCheckpoint(next); err != nil {
-			return fmt.Errorf("save the mail checkpoint: %w", err)
-		}
+		// Our own mail (a copy, a bounce loop): never imported; the
+		// checkpoint moves past it with the batch.
 		*cp = next
 		return nil
 	}
@@ -58,7 +58,10 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 	if pl.New != nil && !pl.Known && s.cfg.UnknownSenders == "redirect" {
 		return s.hold(uid, raw, p, next, cp, st, "unknown sender (unknown_senders = redirect)", reason, "redirect", 0, s.cfg.RedirectText)
 	}
-	in := store.Intake{Key: p.Key, Checkpoint: next, Ticket: pl.Ticket, New: pl.New, Events: pl.Events, Blobs: p.Blobs}
+	// Deferred: the batch is synced, and the checkpoint saved, by the
+	// caller before anything about it leaves the process (see
+	// store.Intake.NoSync for why the checkpoint waits for the batch).
+	in := store.Intake{Key: p.Key, Ticket: pl.Ticket, New: pl.New, Events: pl.Events, Blobs: p.Blobs, NoSync: true}
 	if pl.New != nil {
 		if ok, why := s.mayAnswer(reason, m.From.Email); ok {
 			in.Ack = s.ack(p, pl.New)
@@ -93,9 +96,6 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 	s.status.LastMail = s.now()
 	s.mu.Unlock()
 	s.log.Printf("mail: %s from %s registered on %s (%s)", p.Key, m.From.Email, t.ID, pl.How)
-	if in.Ack != nil {
-		s.wake()
-	}
 	return nil
 }
 

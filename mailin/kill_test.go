@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -95,34 +96,63 @@ auto_per_day = 1000
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	midway := 0 // kills that hit while intake was under way
+	prev := 0
+	// Intake of all 500 takes about as long as starting the process, so a
+	// timer alone mostly kills too early or too late. Most kills follow the
+	// process's own log instead: after a random number of registrations
+	// (the kill lands a little later, while the process goes on), which
+	// hits the middle of chunks, before their sync, as well as the syncs,
+	// flags and chunk boundaries; every third kill is on a random timer.
 	for k := 0; k < 40 && midway < 6; k++ {
 		cmd := run("mail")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+		pipe, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(40+rng.IntN(160)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
+		after := 1 + rng.IntN(150)
+		timer := time.Duration(10+rng.IntN(150)) * time.Millisecond
+		if k%3 != 2 {
+			timer = 5 * time.Second // a backstop: the log should come first
+		}
+		kill := time.AfterFunc(timer, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		var stderr bytes.Buffer
+		sc := bufio.NewScanner(pipe)
+		seen := 0
+		for sc.Scan() {
+			stderr.Write(append(sc.Bytes(), '\n'))
+			if strings.Contains(sc.Text(), " registered on ") {
+				// All registered: the process would idle until the backstop.
+				if seen++; seen == after || prev+seen >= total {
+					cmd.Process.Signal(syscall.SIGKILL)
+				}
+			}
+		}
+		kill.Stop()
+		cmd.Process.Signal(syscall.SIGKILL) // intake done before the kill: it would idle forever
 		cmd.Wait()
 		if strings.Contains(stderr.String(), "panic") {
 			t.Fatalf("desk mail panicked:\n%s", stderr.String())
 		}
 		n := count()
+		t.Logf("kill %d (after %d registrations or %s): %d registered", k+1, after, timer, n)
 		if n > total {
 			t.Fatalf("%d tickets for %d mails after kill %d", n, total, k+1)
 		}
 		if n == total {
 			break
 		}
-		if n > 0 {
+		if n > prev {
 			midway++
 		}
+		prev = n
 	}
 	if midway < 2 {
 		t.Fatalf("only %d kills landed during intake: the test proved nothing", midway)
 	}
-	t.Logf("%d kills landed during intake", midway)
+	t.Logf("%d kills landed during intake; %d of %d mails registered before the last run", midway, prev, total)
 	out, err := run("mail", "--once").CombinedOutput()
 	if err != nil {
 		t.Fatalf("desk mail --once: %v\n%s", err, out)

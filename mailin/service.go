@@ -325,8 +325,9 @@ const (
 )
 
 // sync registers every mail after the checkpoint. The checkpoint in the
-// store, not \Seen, decides what is new; each mail is registered (synced)
-// before it is flagged or moved.
+// store, not \Seen, decides what is new; each chunk of mail is registered
+// and synced, with the checkpoint after it, before any of it is flagged,
+// moved or answered.
 func (s *Service) sync(ctx context.Context, c *imapclient.Client, sel *imap.SelectData, st *Stats) error {
 	cp, err := s.st.Checkpoint(s.box)
 	if err != nil {
@@ -436,9 +437,9 @@ func (s *Service) fetchChunk(c *imapclient.Client, uids []imap.UID) *imapclient.
 	return c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{bodySection}})
 }
 
-// fetchChunks fetches chunk k+1 while chunk k is registered, and flags
-// chunk k only when no FETCH is in flight (its untagged answers would be
-// ambiguous otherwise).
+// fetchChunks fetches chunk k+1 while chunk k is registered and synced, and
+// flags chunk k only when no FETCH is in flight (its untagged answers would
+// be ambiguous otherwise).
 func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks [][]imap.UID, cp *store.Checkpoint, st *Stats) error {
 	cur := s.fetchChunk(c, chunks[0])
 	var done []imap.UID
@@ -474,6 +475,7 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 				}
 			}
 		}()
+		from := *cp
 		for _, m := range msgs {
 			p := <-parsed
 			if uint32(m.UID) <= cp.LastUID {
@@ -488,7 +490,11 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 					cur.Close()
 				}
 				close(stop)
-				if ferr := s.markDone(c, done); ferr != nil {
+				// What was registered before the failure is kept and
+				// flagged; the failed mail is tried again next time.
+				if cerr := s.commitBatch(from, *cp); cerr != nil {
+					s.log.Printf("mail: %v", cerr)
+				} else if ferr := s.markDone(c, done); ferr != nil {
 					s.log.Printf("mail: %v", ferr)
 				}
 				return err
@@ -496,8 +502,30 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 			done = append(done, m.UID)
 		}
 		close(stop)
+		// Synced while the next chunk is on the wire.
+		if err := s.commitBatch(from, *cp); err != nil {
+			if cur != nil {
+				cur.Close()
+			}
+			return err
+		}
 	}
 	return s.markDone(c, done)
+}
+
+// commitBatch makes a chunk's registrations durable with one fsync, the
+// checkpoint (moved from from to cp) in the same synced write, and then
+// lets the outbox send the chunk's acknowledgements. Until it returns,
+// nothing about the chunk may leave the process.
+func (s *Service) commitBatch(from, cp store.Checkpoint) error {
+	if cp == from {
+		return nil
+	}
+	if err := s.st.SaveCheckpoint(cp); err != nil {
+		return fmt.Errorf("save the mail checkpoint (UID %d) and sync the registered mail: %w", cp.LastUID, err)
+	}
+	s.wake()
+	return nil
 }
 
 // markDone flags registered mail \Seen, or moves it to the done folder.
