@@ -1,8 +1,11 @@
 package mailin
 
 import (
+	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -141,6 +144,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p := Parse(raw, 1024)
 		checkParsed(t, p, 1024)
+		if slow := parse(raw, 1024, true); !reflect.DeepEqual(p, slow) {
+			t.Fatalf("the fast base64 path differs from go-message's:\nfast %+v\nslow %+v", p.Msg, slow.Msg)
+		}
 		// What we answer with stays one header line per field.
 		if s := headerSafe(p.Msg.Subject, 400); strings.ContainsAny(s, "\r\n") {
 			t.Fatalf("headerSafe left a line break in %q", s)
@@ -163,5 +169,48 @@ func TestHTMLText(t *testing.T) {
 		if got := htmlText(in); got != want {
 			t.Errorf("htmlText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFastBase64MatchesGoMessage: attachments decoded by the fast path come
+// out exactly as go-message's streaming decoder gives them, problems and
+// all, and the unusual bodies fall back to it.
+func TestFastBase64MatchesGoMessage(t *testing.T) {
+	data := make([]byte, 3000)
+	for i := range data {
+		data[i] = byte(i * 31)
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	wrapped := wrap76(enc)
+	cases := map[string]string{
+		"wrapped":         wrapped,
+		"one line":        enc,
+		"indented":        strings.ReplaceAll(wrapped, "\r\n", "\r\n \t"),
+		"unpadded":        strings.TrimRight(base64.StdEncoding.EncodeToString(data[:100]), "="),
+		"bad character":   wrapped[:200] + "*" + wrapped[200:],
+		"after padding":   base64.StdEncoding.EncodeToString(data[:10]) + "QUJD",
+		"empty":           "",
+		"blank lines":     "\r\n\r\n" + wrapped + "\r\n\r\n",
+		"over the cap":    base64.StdEncoding.EncodeToString(append(data, data...)),
+		"exactly the cap": base64.StdEncoding.EncodeToString(data[:2048]),
+	}
+	for name, body := range cases {
+		for _, ct := range []string{"application/octet-stream", "text/plain; charset=iso-8859-1"} {
+			raw := []byte("From: a@x.example\r\nSubject: s\r\nMessage-ID: <f@x.example>\r\nMIME-Version: 1.0\r\n" +
+				"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+				"--b\r\nContent-Type: " + ct + "\r\nContent-Disposition: attachment; filename=d.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+				body + "\r\n--b--\r\n")
+			fast, slow := parse(raw, 2048, false), parse(raw, 2048, true)
+			if !reflect.DeepEqual(fast, slow) {
+				t.Errorf("%s, %s: fast path\n%+v %d blobs\ndiffers from go-message's\n%+v %d blobs", name, ct, fast.Msg, len(fast.Blobs), slow.Msg, len(slow.Blobs))
+			}
+			checkParsed(t, fast, 2048)
+		}
+	}
+	// The ordinary case keeps the bytes intact.
+	p := Parse([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n"+wrapped+"\r\n--b--\r\n"), 0)
+	if len(p.Msg.Attachments) != 1 || !bytes.Equal(p.Blobs[p.Msg.Attachments[0].Blob], data) {
+		t.Fatalf("attachment %+v not kept intact", p.Msg.Attachments)
 	}
 }
