@@ -437,17 +437,53 @@ func (s *Service) fetchChunk(c *imapclient.Client, uids []imap.UID) *imapclient.
 	return c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{bodySection}})
 }
 
-// fetchChunks fetches chunk k+1 while chunk k is registered and synced, and
-// flags chunk k only when no FETCH is in flight (its untagged answers would
-// be ambiguous otherwise).
+// fetchChunks fetches chunk k+1 while chunk k is registered, syncs chunk k
+// while chunk k+1 is registered, and flags a chunk only once its sync is
+// done and no FETCH is in flight (its untagged answers would be ambiguous
+// otherwise).
 func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks [][]imap.UID, cp *store.Checkpoint, st *Stats) error {
 	cur := s.fetchChunk(c, chunks[0])
-	var done []imap.UID
+	var done []imap.UID // synced, not flagged yet
+	// flight is the previous chunk's commit. One at a time, so checkpoints
+	// are saved in order; none outlives this call (the caller may close
+	// the store next).
+	var flight *batchCommit
+	land := func(e error) error {
+		flight = nil
+		return e
+	}
+	defer func() {
+		if flight != nil {
+			<-flight.err
+		}
+	}()
+	wait := func() error {
+		if flight == nil {
+			return nil
+		}
+		b := flight
+		if err := land(<-b.err); err != nil {
+			return err
+		}
+		done = append(done, b.uids...)
+		return nil
+	}
 	for i := range chunks {
 		msgs, err := cur.Collect()
 		cur = nil
 		if err != nil {
 			return fmt.Errorf("fetch mail from %s: %w", s.box, err)
+		}
+		if flight != nil {
+			select {
+			case err := <-flight.err:
+				b := flight
+				if err := land(err); err != nil {
+					return err
+				}
+				done = append(done, b.uids...)
+			default: // still syncing: flagged at the next chance
+			}
 		}
 		if err := s.markDone(c, done); err != nil {
 			return err
@@ -458,7 +494,7 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 		}
 		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
 		// Parsing needs nothing from the store, so it runs ahead of the
-		// registrations, which wait on the disk.
+		// registrations.
 		parsed := make(chan *Parsed, 16)
 		stop := make(chan struct{})
 		go func() {
@@ -476,6 +512,7 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 			}
 		}()
 		from := *cp
+		var uids []imap.UID
 		for _, m := range msgs {
 			p := <-parsed
 			if uint32(m.UID) <= cp.LastUID {
@@ -492,25 +529,43 @@ func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks 
 				close(stop)
 				// What was registered before the failure is kept and
 				// flagged; the failed mail is tried again next time.
-				if cerr := s.commitBatch(from, *cp); cerr != nil {
+				if werr := wait(); werr != nil {
+					s.log.Printf("mail: %v", werr)
+				} else if cerr := s.commitBatch(from, *cp); cerr != nil {
 					s.log.Printf("mail: %v", cerr)
-				} else if ferr := s.markDone(c, done); ferr != nil {
+				} else if ferr := s.markDone(c, append(done, uids...)); ferr != nil {
 					s.log.Printf("mail: %v", ferr)
 				}
 				return err
 			}
-			done = append(done, m.UID)
+			uids = append(uids, m.UID)
 		}
 		close(stop)
-		// Synced while the next chunk is on the wire.
-		if err := s.commitBatch(from, *cp); err != nil {
+		if err := wait(); err != nil {
 			if cur != nil {
 				cur.Close()
 			}
 			return err
 		}
+		flight = s.commitAsync(from, *cp, uids)
+	}
+	if err := wait(); err != nil {
+		return err
 	}
 	return s.markDone(c, done)
+}
+
+// batchCommit is a chunk's commitBatch running while the next chunk is
+// registered: the sync waits on the disk, registering on the CPU.
+type batchCommit struct {
+	uids []imap.UID
+	err  chan error
+}
+
+func (s *Service) commitAsync(from, cp store.Checkpoint, uids []imap.UID) *batchCommit {
+	b := &batchCommit{uids: uids, err: make(chan error, 1)}
+	go func() { b.err <- s.commitBatch(from, cp) }()
+	return b
 }
 
 // commitBatch makes a chunk's registrations durable with one fsync, the
