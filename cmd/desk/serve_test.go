@@ -866,8 +866,11 @@ func (ch *child) hostKey(t testing.TB) gossh.PublicKey {
 
 // TestServeChildProcess is the child of TestServeProcess and the benchmarks.
 func TestServeChildProcess(t *testing.T) {
-	if os.Getenv("DESK_SERVE_CHILD") == "" {
+	switch os.Getenv("DESK_SERVE_CHILD") {
+	case "":
 		t.Skip("runs only as the child of TestServeProcess and the serve benchmarks")
+	case "empty":
+		os.Exit(runEmptyApp())
 	}
 	os.Exit(run([]string{"serve", "--listen", "127.0.0.1:0"}, os.Stderr, os.Stderr))
 }

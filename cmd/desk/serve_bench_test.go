@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/deskhq/desk/store"
+)
+
+// go test -run '^$' -bench Serve -benchtime 300x ./cmd/desk/
+// (the memory and idle-wire benchmarks measure once whatever -benchtime says)
+//
+// The server runs in a child process (this test binary re-run) on a store
+// of 100,000 tickets, so its memory is its own and the client's work does
+// not count as the server's.
+
+const benchTickets = 100_000
+
+// benchConfig writes a config with one operator.
+func benchConfig(b *testing.B) (cfg string, op testOp) {
+	op = newTestOp(b, "bench", "operator")
+	cfg = filepath.Join(b.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte(configText([]testOp{op}, "")), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return cfg, op
+}
+
+// benchStore builds a data dir of 100,000 active tickets with running
+// clocks (a few seconds) and a config with one operator.
+func benchStore(b *testing.B) (data, cfg string, op testOp) {
+	b.Helper()
+	cfg, op = benchConfig(b)
+	c, err := LoadConfig(cfg, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _ := c.Policy()
+	data = filepath.Join(b.TempDir(), "data")
+	st, err := store.Open(data, store.Options{Policy: p})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < benchTickets; i += 8 {
+				_, err := st.Create("bench", store.NewTicket{Type: store.Types[i%3], Priority: store.Priority(i%4 + 1), Queue: "2nd-line",
+					Subject:   fmt.Sprintf("Printer on floor %d does not print colour pages since the update", i%40),
+					Requester: store.Person{Name: fmt.Sprintf("Requester %d", i%997), Email: fmt.Sprintf("user%d@example.org", i%997)}})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	return data, cfg, op
+}
+
+func (ch *child) dial(b testing.TB, op testOp) *gossh.Client {
+	b.Helper()
+	c, err := gossh.Dial("tcp", ch.addr, &gossh.ClientConfig{User: op.name, Auth: []gossh.AuthMethod{gossh.PublicKeys(op.signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: waitLimit})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// rssMB is a process's resident memory from /proc.
+func rssMB(b *testing.B, pid int) float64 {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// BenchmarkServeSessionMemory: resident memory of desk serve with 100k
+// tickets, before and with 20 and 50 consoles open (80x24).
+func BenchmarkServeSessionMemory(b *testing.B) {
+	data, cfg, op := benchStore(b)
+	{ // once, whatever b.N: the numbers are levels, not rates
+		ch := startChild(b, data, cfg)
+		pid := ch.cmd.Process.Pid
+		time.Sleep(2 * time.Second) // the first board evaluations settle
+		base := rssMB(b, pid)
+		var screens []*screen
+		open := func(n int) float64 {
+			for len(screens) < n {
+				sc := openScreen(b, ch.dial(b, op), "bench", "xterm-256color", 80, 24)
+				sc.waitFor(0, reReady)
+				screens = append(screens, sc)
+			}
+			time.Sleep(3 * time.Second) // a few ticks with every session drawing
+			return rssMB(b, pid)
+		}
+		at20 := open(20)
+		at50 := open(50)
+		b.ReportMetric(base, "MB-RSS-0-sessions")
+		b.ReportMetric(at20, "MB-RSS-20-sessions")
+		b.ReportMetric(at50, "MB-RSS-50-sessions")
+		b.ReportMetric((at50-base)*1024/50, "KB-per-session")
+		ch.cmd.Process.Signal(os.Interrupt)
+		ch.wait()
+	}
+}
+
+// selectedRow is how a focused list draws its selected row (reverse video
+// from the first cell), in the desk and the empty app alike.
+var selectedRow = []byte("\x1b[7mSD-")
+
+// keyToScreen presses j (the cursor moves one row down) and times until
+// the newly selected row has arrived; reports p50 and p95.
+func keyToScreen(b *testing.B, sc *screen) {
+	b.Helper()
+	sc.waitFor(0, reReady)
+	time.Sleep(500 * time.Millisecond)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		mark := sc.mark()
+		start := time.Now()
+		sc.keys("j")
+		sc.waitRaw(mark, selectedRow)
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+}
+
+func (sc *screen) waitRaw(from int, needle []byte) {
+	sc.t.Helper()
+	deadline := time.After(waitLimit)
+	for {
+		sc.mu.Lock()
+		ok := bytes.Contains(sc.buf[from:], needle)
+		sc.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-sc.more:
+		case <-deadline:
+			sc.t.Fatalf("no %q within %s", needle, waitLimit)
+		}
+	}
+}
+
+// BenchmarkServeKeyToScreen100k: a key over loopback SSH to the changed
+// screen, desk serve with 100,000 tickets.
+func BenchmarkServeKeyToScreen100k(b *testing.B) {
+	data, cfg, op := benchStore(b)
+	ch := startChild(b, data, cfg)
+	defer func() { ch.cmd.Process.Signal(os.Interrupt); ch.wait() }()
+	sc := openScreen(b, ch.dial(b, op), "bench", "xterm-256color", 80, 24)
+	keyToScreen(b, sc)
+}
+
+// BenchmarkServeKeyToScreenEmptyApp is the floor: the same measurement
+// against a bubbletea app that draws nothing but a list of 22 rows, served
+// by wish in a child process the same way.
+func BenchmarkServeKeyToScreenEmptyApp(b *testing.B) {
+	cfg, op := benchConfig(b)
+	ch := startChild(b, b.TempDir(), cfg, "DESK_SERVE_CHILD=empty")
+	defer func() { ch.cmd.Process.Kill(); ch.wait() }()
+	sc := openScreen(b, ch.dial(b, op), "empty", "xterm-256color", 80, 24)
+	keyToScreen(b, sc)
+}
+
+// BenchmarkServeIdleWire: bytes per second on the wire from an idle 80x24
+// console over 10 s, 100,000 tickets with running countdowns.
+func BenchmarkServeIdleWire(b *testing.B) {
+	data, cfg, op := benchStore(b)
+	ch := startChild(b, data, cfg)
+	defer func() { ch.cmd.Process.Signal(os.Interrupt); ch.wait() }()
+	sc := openScreen(b, ch.dial(b, op), "bench", "xterm-256color", 80, 24)
+	sc.waitFor(0, reReady)
+	time.Sleep(time.Second)
+	// Once, whatever b.N: 10 s is the measurement.
+	mark := sc.mark()
+	time.Sleep(10 * time.Second)
+	b.ReportMetric(float64(sc.mark()-mark)/10, "wire-B/s")
+}
+
+// emptyModel is the comparison app: a cursor over 22 rows.
+type emptyModel struct{ cursor, w, h int }
+
+func (m emptyModel) Init() tea.Cmd { return nil }
+
+func (m emptyModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+	case tea.KeyMsg:
+		switch msg.String() {
+		case "j":
+			m.cursor = (m.cursor + 1) % 22
+		case "q":
+			return m, tea.Quit
+		}
+	}
+	return m, nil
+}
+
+func (m emptyModel) View() string {
+	var b strings.Builder
+	b.WriteString("Unassigned 0\n")
+	for i := range 22 {
+		line := fmt.Sprintf("SD-%d  P3 INC new  a row of the empty app", i+1)
+		if i == m.cursor {
+			line = "\x1b[7m" + line + "\x1b[0m"
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// runEmptyApp serves emptyModel (child of BenchmarkServeKeyToScreenEmptyApp).
+func runEmptyApp() int {
+	srv, err := wish.NewServer(wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		func(s *ssh.Server) error {
+			s.Handler = func(sess ssh.Session) {
+				_, winch, _ := sess.Pty()
+				p := tea.NewProgram(emptyModel{}, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(), tea.WithoutSignalHandler())
+				go func() {
+					for w := range winch {
+						p.Send(clampSize(w))
+					}
+				}()
+				p.Run()
+			}
+			return nil
+		})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "desk serve: listening on %s, empty app\n", ln.Addr())
+	srv.Serve(ln)
+	return 0
+}
