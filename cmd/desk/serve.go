@@ -32,7 +32,10 @@ const (
 	defaultListen      = "127.0.0.1:2323"
 	defaultIdleTimeout = 30 * time.Minute
 	defaultMaxSessions = 100
-	hostKeyName        = "ssh_host_ed25519_key"
+	// A connection must finish logging in within this (OpenSSH's
+	// LoginGraceTime, shorter: a desk operator's client answers at once).
+	defaultLoginGrace = 30 * time.Second
+	hostKeyName       = "ssh_host_ed25519_key"
 	// How long shutdown waits for sessions to end before it cuts their
 	// connections.
 	shutdownGrace = 3 * time.Second
@@ -97,6 +100,8 @@ type serveOptions struct {
 	mail   *mailin.Config // overrides [mail] (tests and demos point at in-process servers)
 	orgs   []mailin.Organisation
 	log    *log.Logger
+	// loginGrace overrides defaultLoginGrace (tests).
+	loginGrace time.Duration
 }
 
 // server is a running `desk serve`.
@@ -117,6 +122,7 @@ type server struct {
 
 	idleTimeout time.Duration
 	maxSessions int
+	loginGrace  time.Duration
 
 	boardCancel context.CancelFunc
 	mailCancel  context.CancelFunc
@@ -156,6 +162,10 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	s.maxSessions = cfg.Serve.MaxSessions
 	if s.maxSessions <= 0 {
 		s.maxSessions = defaultMaxSessions
+	}
+	s.loginGrace = o.loginGrace
+	if s.loginGrace <= 0 {
+		s.loginGrace = defaultLoginGrace
 	}
 	listen := o.listen
 	if listen == "" {
@@ -226,6 +236,7 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 		wish.WithIdleTimeout(s.idleTimeout+time.Minute),
 		func(srv *ssh.Server) error {
 			srv.ServerConfigCallback = s.sshConfig
+			srv.ConnCallback = s.startLoginClock
 			srv.ConnectionFailedCallback = func(c net.Conn, err error) {
 				s.log.Printf("serve: connection from %s failed before a session: %v", c.RemoteAddr(), err)
 			}
@@ -270,7 +281,13 @@ func (s *server) keysSummary() string {
 	if len(a.byKey) == 0 {
 		return "no operator has a key in the config, so nobody can log in: add keys = [\"ssh-ed25519 ...\"] to [[operators]]"
 	}
-	return fmt.Sprintf("%d keys for %d operators", len(a.byKey), a.operators)
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	return plural(len(a.byKey), "key", "keys") + " for " + plural(a.operators, "operator", "operators")
 }
 
 // setMemoryLimit gives the garbage collector a soft limit a little above

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -76,6 +78,21 @@ func (s *server) publicKeyAllowed(ctx ssh.Context, key ssh.PublicKey) bool {
 	return false
 }
 
+type loginClockKey struct{}
+
+// startLoginClock cuts a connection that has not logged in within the
+// grace time: the connection-level idle timeout alone would let a client
+// that trickles bytes, or never finishes the handshake, hold a goroutine
+// and its buffers for half an hour.
+func (s *server) startLoginClock(ctx ssh.Context, c net.Conn) net.Conn {
+	t := time.AfterFunc(s.loginGrace, func() {
+		s.log.Printf("serve: %s did not log in within %s; connection closed", c.RemoteAddr(), s.loginGrace)
+		c.Close()
+	})
+	ctx.SetValue(loginClockKey{}, t)
+	return c
+}
+
 // sshConfig adds what the SSH wrapper does not set. Its own public-key
 // callback records the last key a client *offered*, which need not be the
 // key it then signed with; the verified-key callback sees exactly the key
@@ -87,6 +104,9 @@ func (s *server) sshConfig(ctx ssh.Context) *gossh.ServerConfig {
 			ent, ok := s.auth.Load().byKey[string(key.Marshal())]
 			if !ok {
 				return nil, errors.New("key no longer in the config")
+			}
+			if t, ok := ctx.Value(loginClockKey{}).(*time.Timer); ok {
+				t.Stop()
 			}
 			s.log.Printf("serve: %s logged in from %s with key %s", ent.name, conn.RemoteAddr(), gossh.FingerprintSHA256(key))
 			return &gossh.Permissions{Extensions: map[string]string{extOperator: ent.name, extKey: string(key.Marshal())}}, nil

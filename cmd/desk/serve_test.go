@@ -501,8 +501,20 @@ func TestServeCommandsMatchLocalOutput(t *testing.T) {
 
 func TestServeRobust(t *testing.T) {
 	alice := newTestOp(t, "alice", "operator")
-	ts := startTestServer(t, []testOp{alice}, "[serve]\nidle_timeout = \"2s\"\n", serveOptions{})
+	ts := startTestServer(t, []testOp{alice}, "[serve]\nidle_timeout = \"2s\"\nmax_sessions = 6\n", serveOptions{loginGrace: 500 * time.Millisecond})
 	tk := ts.create("Phones ring twice", 3)
+
+	// A connection that never logs in is cut after the login grace time.
+	silent, err := net.Dial("tcp", ts.s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silentDone := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, silent) // returns when the server closes it
+		close(silentDone)
+	}()
 
 	// Garbage instead of SSH.
 	for i := 0; i < 5; i++ {
@@ -551,6 +563,33 @@ func TestServeRobust(t *testing.T) {
 	// Still serving.
 	if out, _, code := ts.runCmd(alice, "list --json"); code != 0 || !strings.Contains(out, tk.ID.String()) {
 		t.Fatalf("list after the abuse: exit %d\n%s", code, out)
+	}
+	select {
+	case <-silentDone:
+	case <-time.After(waitLimit):
+		t.Fatal("a connection that never logged in is still open")
+	}
+	// Past max_sessions a session is refused with the reason; logged-in
+	// connections are kept apart from sessions.
+	var extra []*screen
+	for {
+		ts.s.mu.Lock()
+		live := len(ts.s.sessions)
+		ts.s.mu.Unlock()
+		if live >= 6 {
+			break
+		}
+		sc := ts.console(alice, 80, 24)
+		sc.waitFor(0, reReady)
+		extra = append(extra, sc)
+	}
+	full := ts.console(alice, 80, 24)
+	<-full.ended
+	if err := full.sess.Wait(); err == nil {
+		t.Fatal("a session past max_sessions ran")
+	}
+	for _, sc := range extra {
+		sc.stdin.Write([]byte("q"))
 	}
 
 	// The idle console is closed after idle_timeout (2s here) and says why.
