@@ -14,6 +14,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/keygen"
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
@@ -253,7 +254,15 @@ func (m emptyModel) View() string {
 
 // runEmptyApp serves emptyModel (child of BenchmarkServeKeyToScreenEmptyApp).
 func runEmptyApp() int {
-	srv, err := wish.NewServer(wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+	// A host key in memory: without one wish writes id_ed25519 into the
+	// working directory.
+	k, err := keygen.New("", keygen.WithKeyType(keygen.Ed25519))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv, err := wish.NewServer(wish.WithHostKeyPEM(k.RawPrivateKey()),
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
 		func(s *ssh.Server) error {
 			s.Handler = func(sess ssh.Session) {
 				_, winch, _ := sess.Pty()
