@@ -913,3 +913,28 @@ func TestServeChildProcess(t *testing.T) {
 	}
 	os.Exit(run([]string{"serve", "--listen", "127.0.0.1:0"}, os.Stderr, os.Stderr))
 }
+
+var reSGR = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+func TestServeColoursPerSession(t *testing.T) {
+	alice := newTestOp(t, "alice", "operator")
+	ts := startTestServer(t, []testOp{alice}, "", serveOptions{})
+	tk := ts.create("Core switch down", 1)
+	// Both at once: a profile must not leak from one session to another.
+	colour := ts.console(alice, 80, 24)
+	plain := openScreen(t, ts.client(alice), "vt100", "vt100", 80, 24)
+	colour.waitFor(0, rowRe(tk.ID, "P1"))
+	plain.waitFor(0, rowRe(tk.ID, "P1"))
+	colour.mu.Lock()
+	c := string(colour.buf)
+	colour.mu.Unlock()
+	plain.mu.Lock()
+	p := string(plain.buf)
+	plain.mu.Unlock()
+	if !strings.Contains(c, "\x1b[38;5;") {
+		t.Errorf("xterm-256color session has no 256-colour sequences:\n%q", c)
+	}
+	if m := reSGR.FindString(p); m != "" {
+		t.Errorf("vt100 session got the style sequence %q:\n%q", m, p)
+	}
+}
