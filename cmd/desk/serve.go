@@ -347,8 +347,15 @@ func loadHostKey(dir string) ([]byte, string, error) {
 func (s *server) Close() error {
 	s.closeOnce.Do(func() {
 		if s.mailCancel != nil {
+			// Intake finishes the mail it is registering (one store
+			// transaction each) and stops; a mail server that does not
+			// answer must not keep the desk from shutting down.
 			s.mailCancel()
-			<-s.mailDone
+			select {
+			case <-s.mailDone:
+			case <-time.After(10 * time.Second):
+				s.log.Printf("serve: mail intake did not stop within 10s; closing anyway (a mail it was registering is fetched again on the next start)")
+			}
 		}
 		s.mu.Lock()
 		s.closing = true
