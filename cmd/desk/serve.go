@@ -59,11 +59,17 @@ func (e *env) serve(args []string) error {
 		return err
 	}
 	defer closeLog()
+	_, explicitLimit := os.LookupEnv("GOMEMLIMIT")
+	if !explicitLimit {
+		// Already while loading the board, whose decoding garbage would
+		// otherwise set the process's high-water mark.
+		debug.SetMemoryLimit(minMemoryLimit)
+	}
 	s, err := e.startServer(serveOptions{listen: *listen, log: logger})
 	if err != nil {
 		return err
 	}
-	if lim := setMemoryLimit(); lim > 0 {
+	if lim := setMemoryLimit(explicitLimit); lim > 0 {
 		logger.Printf("serve: soft memory limit %d MiB (set GOMEMLIMIT to choose another)", lim>>20)
 	}
 	fmt.Fprintf(e.stderr, "desk serve: listening on %s, host key %s\n", s.Addr(), s.hostKeyFP)
@@ -290,22 +296,27 @@ func (s *server) keysSummary() string {
 	return plural(len(a.byKey), "key", "keys") + " for " + plural(a.operators, "operator", "operators")
 }
 
+// minMemoryLimit is the design's budget for 100,000 tickets and 20 sessions.
+const minMemoryLimit = 200 << 20
+
 // setMemoryLimit gives the garbage collector a soft limit a little above
 // what the loaded board needs. With the default GOGC alone the heap may grow
 // to twice the live size before a collection, which for 100,000 tickets is
-// ~250 MB resident; with this limit the same server with 20 consoles stays
-// under 200 MB (BenchmarkServeSessionMemory). It scales with the live heap,
-// so a bigger desk is not made to collect constantly. An explicit
+// ~250-320 MB resident; with this limit the same server with 20 consoles
+// stays under 200 MB (BenchmarkServeSessionMemory). It scales with the live
+// heap, so a bigger desk is not made to collect constantly. An explicit
 // GOMEMLIMIT wins. Returns the limit set, 0 when none.
-func setMemoryLimit() int64 {
-	if os.Getenv("GOMEMLIMIT") != "" {
+func setMemoryLimit(explicit bool) int64 {
+	if explicit {
 		return 0
 	}
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	lim := max(int64(200<<20), int64(m.HeapAlloc)*5/4+48<<20)
+	lim := max(int64(minMemoryLimit), int64(m.HeapAlloc)*5/4+48<<20)
 	debug.SetMemoryLimit(lim)
+	// Hand the loading peak back to the system now rather than over minutes.
+	debug.FreeOSMemory()
 	return lim
 }
 
