@@ -12,10 +12,11 @@ import (
 
 // writtenMsg is the result of a write to the store.
 type writtenMsg struct {
-	what   string
-	id     store.TicketID
-	ticket store.Ticket
-	err    error
+	what    string
+	id      store.TicketID
+	ticket  store.Ticket
+	err     error
+	created bool
 }
 
 // canWrite refuses writes for viewers with a message that says why.
@@ -181,7 +182,12 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 			if !cur.Responded.IsZero() {
 				return nil, nil
 			}
-			return []store.Event{{Kind: store.EvResponded}}, nil
+			evs := []store.Event{{Kind: store.EvResponded}}
+			if cur.Status == store.StatusNew {
+				// someone is on it now, as after a reply
+				evs = append(evs, store.Event{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusOpen)})
+			}
+			return evs, nil
 		}), true
 	}
 	return nil, false
@@ -211,7 +217,7 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 			return m.compose.Open(composeResolve, t.ID, t.Requester.Email, m.width, m.bodyHeight())
 		}
 		if msg.value == string(store.StatusClosed) && t.Priority <= 2 && !m.hasIncidentReport(t.ID) {
-			m.setFlash(fmt.Sprintf("%s is %s: write the incident report first (n, starting with \"Incident report\")", t.ID, t.Priority), true)
+			m.setFlash(fmt.Sprintf("%s needs an incident report to close: n, start it with \"Incident report\"", t.Priority), true)
 			return nil
 		}
 		return m.setField(t, "status", msg.value)
@@ -274,7 +280,12 @@ func (m *Model) composed(msg composedMsg) tea.Cmd {
 				return writtenMsg{what: what, id: id, err: err}
 			}
 			t, err := st.Update(id, actor, func(cur store.Ticket) ([]store.Event, error) {
-				return replyEvents(cur, h, text, resolve), nil
+				evs := replyEvents(cur, h, text, resolve)
+				if cur.Assignee == "" {
+					// Who answers an unassigned ticket owns it (it shows in Mine).
+					evs = append(evs, store.Event{Kind: store.EvField, Field: "assignee", To: actor})
+				}
+				return evs, nil
 			})
 			return writtenMsg{what: what, id: id, ticket: t, err: err}
 		}
@@ -319,7 +330,7 @@ func (m *Model) create(nt store.NewTicket) tea.Cmd {
 	st, actor := m.o.Store, m.o.Operator
 	return func() tea.Msg {
 		t, err := st.Create(actor, nt)
-		return writtenMsg{what: "registered", id: t.ID, ticket: t, err: err}
+		return writtenMsg{what: "registered", id: t.ID, ticket: t, err: err, created: true}
 	}
 }
 
@@ -332,7 +343,7 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 		case errors.Is(msg.err, store.ErrStale):
 			m.setFlash(msg.id.String()+" changed while you were editing: showing the current state, try again", true)
 		default:
-			m.setFlash(fmt.Sprintf("%s: could not save (%s): %v", msg.id, msg.what, msg.err), true)
+			m.setFlash(fmt.Sprintf("%s not saved: %v", msg.id, msg.err), true)
 		}
 		if msg.id != 0 && (m.focusDetail || m.wide()) {
 			return m.loadDetail(msg.id)
@@ -342,6 +353,13 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 	m.setFlash(fmt.Sprintf("%s %s", msg.id, msg.what), false)
 	if msg.ticket.ID != 0 {
 		m.lastWritten = msg.ticket
+	}
+	if msg.created {
+		// The caller is still on the line: show the ticket just registered.
+		m.form.Reset()
+		m.focusDetail = true
+		m.layout()
+		return m.loadDetail(msg.id)
 	}
 	if m.detail.loaded && m.detail.id == msg.id || m.focusDetail && m.detail.id == msg.id {
 		m.scrollToEnd = true
@@ -379,8 +397,18 @@ func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
 		}
 		st, actor, child := m.o.Store, m.o.Operator, t.ID
 		return func() tea.Msg {
-			if _, err := st.Get(master); err != nil {
-				return writtenMsg{what: "link to " + master.String(), id: child, err: fmt.Errorf("%s does not exist", master)}
+			// Follow the master's own masters: linking into a chain that
+			// leads back here would make each the other's master.
+			for cur, hops := master, 0; cur != 0 && hops < 64; hops++ {
+				mt, err := st.Get(cur)
+				if err != nil {
+					return writtenMsg{what: "link to " + master.String(), id: child, err: fmt.Errorf("%s does not exist", cur)}
+				}
+				if mt.Master == child {
+					return writtenMsg{what: "link to " + master.String(), id: child,
+						err: fmt.Errorf("%s is under %s already; links may not loop", master, child)}
+				}
+				cur = mt.Master
 			}
 			t, err := st.Update(child, actor, func(store.Ticket) ([]store.Event, error) {
 				return []store.Event{{Kind: store.EvLinked, Link: &store.Link{Kind: "master", To: master}}}, nil
@@ -421,6 +449,14 @@ func (m *Model) command(line string) tea.Cmd {
 		if arg == "" || arg == "all" {
 			m.queue = ""
 		} else {
+			known := false
+			for _, q := range m.o.Queues {
+				known = known || q == arg
+			}
+			if !known {
+				m.setFlash(fmt.Sprintf("no queue named %q (queues: %s)", arg, strings.Join(m.o.Queues, ", ")), true)
+				return nil
+			}
 			m.queue = arg
 		}
 		m.refresh(true)

@@ -18,6 +18,7 @@ type composeModel struct {
 	ticket store.TicketID
 	to     string
 	active bool
+	err    string
 	drafts map[draftKey]string
 }
 
@@ -41,7 +42,7 @@ type composedMsg struct {
 }
 
 func newComposeModel(s *Styles) composeModel {
-	ta := textarea.New()
+	ta := s.textArea()
 	ta.ShowLineNumbers = false
 	ta.CharLimit = 64 << 10
 	ta.Prompt = "│ "
@@ -49,7 +50,7 @@ func newComposeModel(s *Styles) composeModel {
 }
 
 func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h int) tea.Cmd {
-	c.kind, c.ticket, c.to, c.active = kind, t, to, true
+	c.kind, c.ticket, c.to, c.active, c.err = kind, t, to, true, ""
 	c.SetSize(w, h)
 	c.area.SetValue(c.drafts[draftKey{kind, t}])
 	return c.area.Focus()
@@ -66,8 +67,13 @@ func (c composeModel) Update(msg tea.Msg) (composeModel, tea.Cmd) {
 		case "ctrl+s":
 			text := strings.TrimSpace(c.area.Value())
 			if text == "" {
+				c.err = "nothing to save yet: write the text first (esc closes)"
+				if c.kind == composeResolve {
+					c.err = "write the resolution first: it is mailed to the requester (esc cancels)"
+				}
 				return c, nil
 			}
+			c.err = ""
 			c.active = false
 			c.area.Blur()
 			delete(c.drafts, draftKey{c.kind, c.ticket})
@@ -95,6 +101,9 @@ func (c composeModel) View() string {
 	case composeResolve:
 		title = "Resolve " + c.ticket.String() + ": the resolution is mailed to " + SafeLine(c.to)
 	}
-	return c.styles.Title.Render(title) + "\n" + c.area.View() + "\n" +
-		c.styles.Dim.Render("ctrl+s save · esc keep draft and close")
+	foot := c.styles.Dim.Render("ctrl+s save · esc keep draft and close")
+	if c.err != "" {
+		foot = c.styles.FlashErr.Render(c.err)
+	}
+	return c.styles.Title.Render(title) + "\n" + c.area.View() + "\n" + foot
 }

@@ -30,6 +30,7 @@ type detailModel struct {
 	width   int
 	height  int
 	now     time.Time
+	loc     *time.Location
 	focused bool
 }
 
@@ -103,7 +104,7 @@ func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
 
 // clockLines is the fixed header above the scrolling part: the live clocks
 // stay in view however far the history is scrolled.
-const clockLines = 3
+const clockLines = 5
 
 func (d detailModel) View() string {
 	if d.err != nil {
@@ -125,22 +126,35 @@ func (d detailModel) clocks() string {
 		var s string
 		switch {
 		case k.State == slaengine.StateMet:
-			s = "met at " + k.Stopped.Local().Format("Mon 02 Jan 15:04")
+			s = "met at " + k.Stopped.In(d.loc).Format("Mon 02 Jan 15:04")
 		case k.State == slaengine.StateBreached && !k.Running:
-			s = "breached (stopped " + k.Stopped.Local().Format("Mon 02 Jan 15:04") + ")"
+			s = "breached (stopped " + k.Stopped.In(d.loc).Format("Mon 02 Jan 15:04") + ")"
 		case k.State == slaengine.StatePaused:
 			s = "paused, " + FormatLeft(d.policy, t, k.Left) + " left"
 		case k.State == slaengine.StateBreached:
-			s = "BREACHED " + FormatLeft(d.policy, t, k.Left) + " (due " + k.Due.Local().Format("Mon 02 Jan 15:04") + ")"
+			s = "BREACHED " + FormatLeft(d.policy, t, k.Left) + " (due " + k.Due.In(d.loc).Format("Mon 02 Jan 15:04") + ")"
 		default:
-			s = FormatLeft(d.policy, t, k.Left) + " left, due " + k.Due.Local().Format("Mon 02 Jan 15:04")
+			s = FormatLeft(d.policy, t, k.Left) + " left, due " + k.Due.In(d.loc).Format("Mon 02 Jan 15:04")
 		}
 		return d.styles.Label.Render(fmt.Sprintf("%-11s", name)) + d.styles.SLA[k.State].Render(slaMarker(k.State)+s)
 	}
-	if !t.Status.Active() && t.Status != "" {
-		return title + "\n" + line("response", c.Response) + "\n" + line("resolution", c.Resolution)
+	return title + "\n" + d.fieldLines() + "\n" + line("response", c.Response) + "\n" + line("resolution", c.Resolution)
+}
+
+// fieldLines are the fields triage changes: they stay in view however far
+// the history is scrolled, so the effect of a key is always visible.
+func (d detailModel) fieldLines() string {
+	t := &d.ticket
+	field := func(label, value string) string {
+		return d.styles.Label.Render(label+" ") + d.styles.Value.Render(SafeLine(value))
 	}
-	return title + "\n" + line("response", c.Response) + "\n" + line("resolution", c.Resolution)
+	assignee := t.Assignee
+	if assignee == "" {
+		assignee = "(unassigned)"
+	}
+	l1 := field("status", string(t.Status)) + "  " + field("priority", t.Priority.String()) + "  " + field("type", string(t.Type))
+	l2 := field("queue", orDash(t.Queue)) + "  " + field("assignee", assignee) + "  " + field("team", orDash(t.Team))
+	return truncateLine(l1, d.width) + "\n" + truncateLine(l2, d.width)
 }
 
 // layout renders the fields and the history into the viewport.
@@ -161,15 +175,9 @@ func (d *detailModel) layout() {
 	if t.Requester.Organisation != "" {
 		req += ", " + t.Requester.Organisation
 	}
-	assignee := t.Assignee
-	if assignee == "" {
-		assignee = "(unassigned)"
-	}
 	fields := []string{
-		field("status", string(t.Status)) + "   " + field("priority", t.Priority.String()) + "   " + field("type", string(t.Type)),
-		field("queue", orDash(t.Queue)) + "   " + field("assignee", assignee) + "   " + field("team", orDash(t.Team)),
 		field("requester", req),
-		field("created", t.Created.Local().Format("Mon 02 Jan 2006 15:04")) + "   " + field("updated", t.Updated.Local().Format("Mon 02 Jan 15:04")),
+		field("created", t.Created.In(d.loc).Format("Mon 02 Jan 2006 15:04")) + "   " + field("updated", t.Updated.In(d.loc).Format("Mon 02 Jan 15:04")),
 	}
 	if t.Master != 0 {
 		fields = append(fields, field("master", t.Master.String()))
@@ -197,7 +205,7 @@ func (d *detailModel) layout() {
 }
 
 func (d *detailModel) renderEvent(e store.Event, w int) string {
-	meta := d.styles.EventMeta.Render(e.At.Local().Format("02 Jan 15:04") + " " + SafeLine(e.Actor) + " ")
+	meta := d.styles.EventMeta.Render(e.At.In(d.loc).Format("02 Jan 15:04") + " " + SafeLine(e.Actor) + " ")
 	var head, body string
 	switch e.Kind {
 	case store.EvCreated:
@@ -206,12 +214,18 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 			head += fmt.Sprintf(" %s %s %s", e.Created.Priority, e.Created.Type, orDash(e.Created.Queue))
 		}
 	case store.EvMessageIn, store.EvMessageOut:
-		dir := "mail from"
+		dir := "message from"
+		if e.Actor == "mail" {
+			dir = "from" // the actor column already says "mail"
+		}
 		who := ""
-		if e.Message != nil {
-			who = e.Message.From.Name
-			if e.Message.From.Email != "" {
-				who += " <" + e.Message.From.Email + ">"
+		if m := e.Message; m != nil {
+			who = strings.TrimSpace(m.From.Name)
+			switch {
+			case who == "":
+				who = m.From.Email
+			case m.From.Email != "":
+				who += " <" + m.From.Email + ">"
 			}
 		}
 		if e.Kind == store.EvMessageOut {

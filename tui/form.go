@@ -42,25 +42,41 @@ type formDoneMsg struct{ nt store.NewTicket }
 
 func newFormModel(s *Styles) formModel {
 	f := formModel{styles: s}
-	for _, ph := range []string{"Requester name", "email@example.org", "Organisation", "Subject"} {
-		ti := textinput.New()
+	for _, ph := range []string{"e.g. Jens Hansen", "e.g. jens@aarhus.dk (empty if none)", "e.g. Aarhus Kommune", "e.g. MitID login fails for all citizens"} {
+		ti := s.textInput()
 		ti.Placeholder = ph
 		ti.CharLimit = 200
 		ti.Prompt = ""
 		f.inputs = append(f.inputs, ti)
 	}
-	f.body = textarea.New()
+	f.body = s.textArea()
 	f.body.ShowLineNumbers = false
-	f.body.Placeholder = "What the caller reported"
+	f.body.Placeholder = "e.g. what the caller reported, in their words"
 	f.body.Prompt = "│ "
 	return f
 }
 
+// Open shows the form; what was typed before an esc is still there.
 func (f *formModel) Open(queues []string, w, h int) tea.Cmd {
-	*f = newFormModel(f.styles)
-	f.active, f.prio, f.queues = true, 3, queues
+	if !f.hasDraft() {
+		*f = newFormModel(f.styles)
+		f.prio = 3
+	}
+	f.active, f.queues, f.err = true, queues, ""
 	f.SetSize(w, h)
-	return f.inputs[0].Focus()
+	return f.setFocus(f.focus)
+}
+
+// Reset clears the form after a ticket was registered.
+func (f *formModel) Reset() { *f = newFormModel(f.styles) }
+
+func (f formModel) hasDraft() bool {
+	for _, in := range f.inputs {
+		if strings.TrimSpace(in.Value()) != "" {
+			return true
+		}
+	}
+	return strings.TrimSpace(f.body.Value()) != ""
 }
 
 func (f *formModel) SetSize(w, h int) {
@@ -73,6 +89,14 @@ func (f *formModel) SetSize(w, h int) {
 
 func (f *formModel) setFocus(i int) tea.Cmd {
 	f.focus = (i + fCount) % fCount
+	if f.focus == fQueue && len(f.queues) == 0 {
+		// no queues to choose from: skip the field in the direction of travel
+		if i > fQueue {
+			f.focus = fBody
+		} else {
+			f.focus = fPrio
+		}
+	}
 	for j := range f.inputs {
 		f.inputs[j].Blur()
 	}
@@ -190,7 +214,8 @@ func (f formModel) View() string {
 		var parts []string
 		for j, o := range opts {
 			if j == cur {
-				parts = append(parts, f.styles.RowSelected.Render(" "+o+" "))
+				// brackets, not only reverse video: visible with NO_COLOR
+				parts = append(parts, f.styles.RowSelected.Render("["+o+"]"))
 			} else {
 				parts = append(parts, " "+o+" ")
 			}
@@ -215,6 +240,6 @@ func (f formModel) View() string {
 	if f.err != "" {
 		b.WriteString(f.styles.FlashErr.Render(f.err) + "\n")
 	}
-	b.WriteString(f.styles.Dim.Render("tab/↓ next field · ←/→ change choice · ctrl+s register · esc cancel"))
+	b.WriteString(f.styles.Dim.Render("tab next field · ←/→ change · ctrl+s register · esc close (kept)"))
 	return b.String()
 }

@@ -135,8 +135,8 @@ type columns struct {
 }
 
 func (l listModel) columns() columns {
-	// id 7, prio 2, type 3, status 9, sla 7, separators
-	fixed := 7 + 1 + 2 + 1 + 3 + 1 + 9 + 1 + 7 + 1
+	// marker 1, id 7, prio 2, type 3, status 9, sla 7, separators
+	fixed := 1 + 7 + 1 + 2 + 1 + 3 + 1 + 9 + 1 + 7 + 1
 	c := columns{}
 	rest := l.width - fixed
 	if l.width >= 120 {
@@ -152,11 +152,16 @@ func (l listModel) columns() columns {
 func (l listModel) View() string {
 	var b strings.Builder
 	c := l.columns()
-	hdr := fmt.Sprintf("%-7s %-2s %-3s %-9s %7s %s", "ID", "P", "TYP", "STATUS", "SLA", pad("REQUESTER", c.req))
+	hdr := fmt.Sprintf(" %-7s %-2s %-3s %-9s %7s %s", "ID", "P", "TYP", "STATUS", "SLA", pad("REQUESTER", c.req))
 	if c.wide {
 		hdr += " " + pad("QUEUE", c.queue) + " " + pad("ASSIGNEE", c.assignee)
 	}
 	hdr += " SUBJECT"
+	if len(l.rows) > 0 {
+		// Where am I in a long queue: "12/325", at the right of the header.
+		pos := fmt.Sprintf(" %d/%d", l.cursor+1, len(l.rows))
+		hdr = pad(hdr, max(l.width-len(pos), 0)) + pos
+	}
 	b.WriteString(l.styles.Header.Render(pad(hdr, l.width)))
 	if len(l.rows) == 0 {
 		b.WriteString("\n")
@@ -194,13 +199,15 @@ func (l listModel) renderRow(r *Row, selected bool, c columns) string {
 	}
 	cells = append(cells, pad(SafeLine(t.Subject), c.subj))
 	line := strings.Join(cells, " ")
+	// The marker keeps the selection visible without colour or reverse
+	// video (NO_COLOR, a vt100 over a slow link).
 	if selected {
 		if l.focused {
-			return l.styles.RowSelected.Render(ansi.Strip(line))
+			return l.styles.RowSelected.Render("›" + ansi.Strip(line))
 		}
-		return l.styles.Title.Render("›") + ansi.Truncate(line, l.width-1, "")
+		return l.styles.Title.Render("›") + line
 	}
-	return line
+	return " " + line
 }
 
 // countdown is the SLA cell: the clock an operator must watch, projected to now.

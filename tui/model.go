@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,6 +41,9 @@ type Options struct {
 	Store    *store.Store
 	Board    *Board
 	Renderer *lipgloss.Renderer
+	// Term and NoColor are the session's TERM and NO_COLOR (see PrepareRenderer).
+	Term    string
+	NoColor bool
 	Operator string
 	Role     Role
 	// Operators are the names an operator can assign to.
@@ -54,6 +58,9 @@ type Options struct {
 	// Report renders the compliance report for a month (lead only).
 	Report func(month string) (string, error)
 	Now    func() time.Time
+	// Location is the time zone times are shown in (the desk's business
+	// calendar zone, not the server's); nil means the local zone.
+	Location *time.Location
 }
 
 // Model is the root of the console. It owns layout and routing; each pane
@@ -64,6 +71,7 @@ type Model struct {
 	keys   KeyMap
 
 	width, height int
+	loc           *time.Location
 	snap          *Snapshot
 	rowsVersion   uint64
 	now           time.Time
@@ -84,6 +92,7 @@ type Model struct {
 	detailReq   uint64
 	lastWritten store.Ticket // the result of this session's latest write
 	scrollToEnd bool         // the next detail load shows the newest events
+	quitArmed   bool         // a quit was refused once because of drafts
 	flash       string
 	flashErr    bool
 	flashUntil  time.Time
@@ -125,11 +134,15 @@ func New(o Options) *Model {
 	if o.Role == "" {
 		o.Role = RoleOperator
 	}
-	m := &Model{o: o, keys: newKeyMap(), tab: tabAll, now: o.Now()}
-	m.styles = NewStyles(o.Renderer)
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	m := &Model{o: o, keys: newKeyMap(), tab: tabAll, now: o.Now(), loc: o.Location}
+	m.styles = NewStyles(o.Renderer, PrepareRenderer(o.Renderer, o.Term, o.NoColor))
 	m.list = newListModel(m.styles, &m.keys)
 	m.detail = newDetailModel(m.styles, &m.keys)
-	m.prompt = newPromptModel()
+	m.detail.loc = m.loc
+	m.prompt = newPromptModel(m.styles)
 	m.picker = pickerModel{styles: m.styles}
 	m.compose = newComposeModel(m.styles)
 	m.form = newFormModel(m.styles)
@@ -337,6 +350,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
+	if !key.Matches(km, m.keys.Quit) {
+		m.quitArmed = false
+	}
 	return m, m.handleKey(km)
 }
 
@@ -348,23 +364,21 @@ func (m *Model) handleKey(km tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(km, k.Quit):
 		if km.String() == "ctrl+c" {
-			m.quitting = true
-			return tea.Quit
+			return m.quit()
 		}
 		if m.focusDetail {
 			m.focusDetail = false
 			m.layout()
 			return nil
 		}
-		m.quitting = true
-		return tea.Quit
+		return m.quit()
 	case key.Matches(km, k.Back):
 		switch {
 		case m.focusDetail:
 			m.focusDetail = false
 			m.layout()
-		case m.filter != "":
-			m.filter = ""
+		case m.filter != "" || m.queue != "":
+			m.filter, m.queue = "", ""
 			m.refresh(true)
 			m.setFlash("filter cleared", false)
 		}
@@ -473,6 +487,37 @@ func (m *Model) current() (store.Ticket, bool) {
 	return store.Ticket{}, false
 }
 
+// quit leaves the console, but not over unsent words: with drafts open, the
+// first quit says where they are and only a second one leaves.
+func (m *Model) quit() tea.Cmd {
+	if d := m.drafts(); d != "" && !m.quitArmed {
+		m.quitArmed = true
+		m.setFlash("unsent drafts on "+d+": open them with n/r/c, or press q again to quit and lose them", true)
+		return nil
+	}
+	m.quitting = true
+	return tea.Quit
+}
+
+func (m *Model) drafts() string {
+	var out []string
+	for k := range m.compose.drafts {
+		kind := "note"
+		switch k.kind {
+		case composeReply:
+			kind = "reply"
+		case composeResolve:
+			kind = "resolution"
+		}
+		out = append(out, k.ticket.String()+" ("+kind+")")
+	}
+	if m.form.hasDraft() {
+		out = append(out, "a new ticket")
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
 // wide terminals show list and detail side by side.
 func (m *Model) wide() bool { return m.width >= 140 }
 
@@ -572,16 +617,16 @@ func (m *Model) statusLine() string {
 			ms += ": " + SafeLine(m.mail.Detail)
 		}
 		if !m.mail.LastMail.IsZero() && !narrow {
-			ms += ", last " + m.mail.LastMail.Local().Format("15:04")
+			ms += ", last " + m.mail.LastMail.In(m.loc).Format("15:04")
 		}
 		if m.mail.Outbox > 0 {
 			ms += fmt.Sprintf(", %d unsent", m.mail.Outbox)
 		}
 		parts = append(parts, ms)
 	}
-	right := fmt.Sprintf("%s (%s) %s", m.o.Operator, m.o.Role, m.now.Local().Format("15:04:05"))
+	right := fmt.Sprintf("%s (%s) %s", m.o.Operator, m.o.Role, m.now.In(m.loc).Format("15:04:05"))
 	if narrow {
-		right = fmt.Sprintf("%s %s", m.o.Operator, m.now.Local().Format("15:04:05"))
+		right = fmt.Sprintf("%s %s", m.o.Operator, m.now.In(m.loc).Format("15:04:05"))
 	}
 	left := " " + strings.Join(parts, " · ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 1
@@ -609,21 +654,6 @@ func (m *Model) tabsLine() string {
 	s := m.snap
 	counts := []int{s.Unassigned, m.mine, s.Active, s.ByStatus[store.StatusWaiting], len(s.Hot),
 		s.ByStatus[store.StatusResolved] + s.ByStatus[store.StatusClosed]}
-	short := m.width < 100 && (m.filter != "" || m.queue != "")
-	var parts []string
-	for i, t := range tabs {
-		name := t.name
-		if short {
-			name = t.short
-		}
-		label := fmt.Sprintf("%s %d", name, counts[i])
-		if i == m.tab {
-			parts = append(parts, m.styles.TabActive.Render("["+label+"]"))
-		} else {
-			parts = append(parts, m.styles.Tab.Render(" "+label+" "))
-		}
-	}
-	line := strings.Join(parts, " ")
 	var extra []string
 	if m.queue != "" {
 		extra = append(extra, "queue:"+m.queue)
@@ -631,8 +661,30 @@ func (m *Model) tabsLine() string {
 	if m.filter != "" {
 		extra = append(extra, "filter:"+m.filter)
 	}
-	if len(extra) > 0 {
-		line += " " + m.styles.Dim.Render(strings.Join(extra, " "))
+	extraText := strings.Join(extra, " ")
+	render := func(short bool) string {
+		var parts []string
+		for i, t := range tabs {
+			name := t.name
+			if short {
+				name = t.short
+			}
+			label := fmt.Sprintf("%s %d", name, counts[i])
+			if i == m.tab {
+				parts = append(parts, m.styles.TabActive.Render("["+label+"]"))
+			} else {
+				parts = append(parts, m.styles.Tab.Render(" "+label+" "))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	line := render(false)
+	if lipgloss.Width(line)+len(extraText)+1 > m.width {
+		// Short names when the counts grow or a filter is shown too.
+		line = render(true)
+	}
+	if extraText != "" {
+		line += " " + m.styles.Dim.Render(extraText)
 	}
 	return fitHeight(line, 1, m.width)
 }

@@ -480,7 +480,7 @@ func TestLiveUpdateFromAnotherWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.sync()
-	d.wantScreen("Mail server rejects attachments", "All open 2")
+	d.wantScreen("Mail server rejects", "All open 2")
 }
 
 func TestNoColorRendersPlainText(t *testing.T) {
@@ -499,4 +499,96 @@ func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
 	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(":SD-2")})
 	d.keys("enter")
 	d.wantScreen("SD-2  Printer")
+}
+
+func TestMasterLinksCannotLoop(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("Login down", "Anna Berg", 3), ticket("Login down too", "Jens Hansen", 3))
+	d.keys(":")
+	d.typeText("SD-2")
+	d.keys("enter", "m")
+	d.typeText("1")
+	d.keys("enter")
+	if d.get(2).Master != 1 {
+		t.Fatal("SD-2 was not linked under SD-1")
+	}
+	d.keys(":")
+	d.typeText("SD-1")
+	d.keys("enter", "m")
+	d.typeText("2")
+	d.keys("enter")
+	if got := d.get(1).Master; got != 0 {
+		t.Fatalf("SD-1 master = %v: the two are now each other's master", got)
+	}
+	d.wantScreen("links may not loop")
+}
+
+func TestQuitWithDraftsAsksTwice(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys("r")
+	d.typeText("Half a reply")
+	d.keys("esc")
+	_, cmd := d.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if cmd != nil {
+		if _, ok := cmd().(tea.QuitMsg); ok {
+			t.Fatal("q quit with an unsent draft")
+		}
+	}
+	d.wantScreen("unsent drafts on SD-1 (reply)")
+	d.keys("r")
+	d.wantScreen("Half a reply") // the draft comes back
+	d.keys("esc")
+	d.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	_, cmd = d.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if cmd == nil {
+		t.Fatal("a second q did not quit")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("a second q did not quit")
+	}
+}
+
+func TestStatusPickerDoesNotWrap(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys("s", "G") // G is not a picker key; walk down past the end instead
+	for range 12 {
+		d.keys("j")
+	}
+	d.keys("enter")
+	if got := d.get(1).Status; got != store.StatusClosed {
+		t.Fatalf("status = %s, want closed (the last option, no wrap to new)", got)
+	}
+}
+
+func TestRespondedOpensAndQueueMustExist(t *testing.T) {
+	d := newDesk(t, Options{Queues: []string{"2nd-line", "FMK"}}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys("R")
+	if tk := d.get(1); tk.Responded.IsZero() || tk.Status != store.StatusOpen {
+		t.Fatalf("after R: responded %v status %s", tk.Responded, tk.Status)
+	}
+	d.keys(":")
+	d.typeText("queue Nowhere")
+	d.keys("enter")
+	d.wantScreen(`no queue named "Nowhere"`)
+	d.keys(":")
+	d.typeText("queue FMK")
+	d.keys("enter")
+	d.wantScreen("queue:FMK", "no tickets here")
+	d.keys("esc")
+	d.wantScreen("VPN slow")
+}
+
+func TestPhoneFormKeepsItsDraftAndOpensTheNewTicket(t *testing.T) {
+	d := newDesk(t, Options{})
+	d.keys("c")
+	d.typeText("Dorthe")
+	d.keys("esc", "c")
+	d.wantScreen("Dorthe")
+	d.keys("tab", "tab", "tab")
+	d.typeText("FMK down")
+	d.keys("ctrl+s")
+	d.wantScreen("SD-1  FMK down", "SD-1 registered")
+	d.keys("esc", "c")
+	if strings.Contains(d.screen(), "Dorthe") {
+		t.Fatal("the form still holds the registered ticket")
+	}
 }

@@ -61,9 +61,9 @@ func (m *Model) showOutbox() tea.Cmd {
 		b.WriteString("The outbox is empty: no mail has been queued yet.\n")
 	}
 	for _, o := range mails {
-		state := "sent " + o.Sent.Local().Format("02 Jan 15:04:05")
+		state := "sent " + o.Sent.In(m.loc).Format("02 Jan 15:04:05")
 		if o.Sent.IsZero() {
-			state = fmt.Sprintf("queued, %d attempts, next try %s", o.Attempts, o.NextTry.Local().Format("15:04:05"))
+			state = fmt.Sprintf("queued, %d attempts, next try %s", o.Attempts, o.NextTry.In(m.loc).Format("15:04:05"))
 			if o.LastError != "" {
 				state += ", last error: " + SafeLine(o.LastError)
 			}
@@ -86,7 +86,7 @@ func (m *Model) showQuarantine() tea.Cmd {
 		b.WriteString("Nothing in quarantine.\n")
 	}
 	for _, q := range qs {
-		fmt.Fprintf(&b, "#%d  %s  from %s\n    %s\n    reason: %s (%d bytes kept)\n", q.ID, q.At.Local().Format("02 Jan 15:04"),
+		fmt.Fprintf(&b, "#%d  %s  from %s\n    %s\n    reason: %s (%d bytes kept)\n", q.ID, q.At.In(m.loc).Format("02 Jan 15:04"),
 			SafeLine(q.From), SafeLine(q.Subject), SafeLine(q.Reason), len(q.Raw))
 	}
 	m.page.Open(fmt.Sprintf("Quarantine (%d)", len(qs)), b.String())

@@ -52,10 +52,12 @@ func (p pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 		return p, nil
 	}
 	switch km.String() {
+	// No wrapping: a key held too long stops at the end instead of going
+	// round to "new" and reopening a resolved ticket.
 	case "j", "down", "tab":
-		p.cursor = (p.cursor + 1) % len(p.options)
+		p.cursor = min(p.cursor+1, len(p.options)-1)
 	case "k", "up", "shift+tab":
-		p.cursor = (p.cursor - 1 + len(p.options)) % len(p.options)
+		p.cursor = max(p.cursor-1, 0)
 	case "enter":
 		p.active = false
 		v := p.options[p.cursor]

@@ -29,8 +29,8 @@ type promptDoneMsg struct {
 	ok    bool
 }
 
-func newPromptModel() promptModel {
-	ti := textinput.New()
+func newPromptModel(s *Styles) promptModel {
+	ti := s.textInput()
 	ti.CharLimit = 200
 	return promptModel{input: ti}
 }

@@ -22,6 +22,7 @@ import (
 // Config is the TOML config file; desk.example.toml documents every key.
 type Config struct {
 	Operator      string                `toml:"operator"`
+	Timezone      string                `toml:"timezone"`
 	MailDomain    string                `toml:"mail_domain"`
 	Queues        []string              `toml:"queues"`
 	Calendars     []CalendarConfig      `toml:"calendars"`
@@ -213,8 +214,30 @@ func (c *Config) errAt(key, format string, args ...any) error {
 	return &ConfigError{Path: c.path, Line: c.lineOf(key), Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
+// displayZone is where the console shows times: the config's timezone,
+// else the zone of the default SLA calendar, so that "due 16:30" means the
+// business hours' 16:30 whatever zone the server runs in.
+func (c *Config) displayZone() *time.Location {
+	if c.Timezone != "" {
+		if loc, err := time.LoadLocation(c.Timezone); err == nil {
+			return loc
+		}
+	}
+	if p, err := c.Policy(); err == nil {
+		if t, ok := p.Targets[3]; ok && t.Calendar != nil && t.Calendar.Location != nil {
+			return t.Calendar.Location
+		}
+	}
+	return time.Local
+}
+
 // check validates what decoding could not.
 func (c *Config) check() error {
+	if c.Timezone != "" {
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			return c.errAt("timezone", "%q is not an IANA time zone (e.g. Europe/Copenhagen)", c.Timezone)
+		}
+	}
 	if _, err := c.Policy(); err != nil {
 		return err
 	}

@@ -111,6 +111,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	}
 	m := tui.New(tui.Options{
 		Store: st, Board: board, Renderer: lipgloss.NewRenderer(os.Stdout),
+		Term: os.Getenv("TERM"), NoColor: os.Getenv("NO_COLOR") != "", Location: cfg.displayZone(),
 		Operator: me, Role: role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
 		StoreName: e.dataDir, MailStatus: mailStatus(svc),
 		Report: func(month string) (string, error) { return reportText(st, month) },

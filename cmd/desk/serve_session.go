@@ -189,8 +189,10 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 	pty, winch, _ := sess.Pty()
 	cfg := s.cfg.Load()
 	ops := cfg.OperatorNames()
+	env := newSessionEnv(sess, pty.Term)
 	o := tui.Options{
 		Store: s.st, Board: s.board, Renderer: newSessionRenderer(sess, pty.Term),
+		Term: pty.Term, NoColor: env["NO_COLOR"] != "", Location: cfg.displayZone(),
 		Operator: who.name, Role: who.role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
 		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc),
 	}

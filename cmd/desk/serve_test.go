@@ -945,10 +945,21 @@ func TestServeColoursPerSession(t *testing.T) {
 	plain.mu.Lock()
 	p := string(plain.buf)
 	plain.mu.Unlock()
-	if !strings.Contains(c, "\x1b[38;5;") {
+	if !strings.Contains(c, "38;5;") {
 		t.Errorf("xterm-256color session has no 256-colour sequences:\n%q", c)
 	}
-	if m := reSGR.FindString(p); m != "" {
-		t.Errorf("vt100 session got the style sequence %q:\n%q", m, p)
+	// A vt100 has reverse video and bold but no colour: the selection and
+	// the status line use the first, never the second.
+	for _, m := range reSGR.FindAllString(p, -1) {
+		if colourSGR.MatchString(m) {
+			t.Errorf("vt100 session got the colour sequence %q:\n%q", m, p)
+			break
+		}
+	}
+	if !strings.Contains(p, "\x1b[7m") {
+		t.Errorf("vt100 session shows the selection without reverse video:\n%q", p)
 	}
 }
+
+// colourSGR matches an SGR that sets a colour (30–37, 38;…, 40–47, 48;…, 90–107).
+var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m`)
