@@ -42,8 +42,8 @@ type Options struct {
 	Board    *Board
 	Renderer *lipgloss.Renderer
 	// Term and NoColor are the session's TERM and NO_COLOR (see PrepareRenderer).
-	Term    string
-	NoColor bool
+	Term     string
+	NoColor  bool
 	Operator string
 	Role     Role
 	// Operators are the names an operator can assign to.

@@ -4,8 +4,8 @@ import (
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 	"github.com/deskhq/desk/slaengine"
+	"github.com/muesli/termenv"
 )
 
 // Styles are built from one renderer per session: on `desk serve` every
