@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -192,8 +193,11 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		return usageError{err.Error()}
 	}
 	t, err := st.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no ticket %s", id)
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", id, err)
+		return fmt.Errorf("reading %s: %w", id, err)
 	}
 	h, err := st.History(id)
 	if err != nil {
@@ -212,16 +216,22 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 	fmt.Fprintf(w, "%s  %s\n", j.ID, tui.SafeLine(t.Subject))
 	fmt.Fprintf(w, "status %s · %s · %s · queue %s · assignee %s\n", j.Status, j.Priority, j.Type, dash(j.Queue), dash(j.Assignee))
 	fmt.Fprintf(w, "requester %s <%s> %s\n", tui.SafeLine(t.Requester.Name), tui.SafeLine(t.Requester.Email), tui.SafeLine(t.Requester.Organisation))
+	for _, l := range t.Links {
+		fmt.Fprintf(w, "link      %s %s\n", l.Kind, l.To)
+	}
 	for _, c := range []struct {
 		name string
 		c    clockJSON
 	}{{"response", j.SLA.Response}, {"resolution", j.SLA.Resolution}} {
-		due := "-"
-		if c.c.Due != nil {
-			due = c.c.Due.Local().Format("2006-01-02 15:04")
+		left := strings.TrimSpace(tui.FormatLeft(st.Policy(), &t, time.Duration(c.c.LeftSeconds)*time.Second))
+		switch {
+		case c.c.State == "met":
+			fmt.Fprintf(w, "%-10s met\n", c.name)
+		case c.c.Due == nil:
+			fmt.Fprintf(w, "%-10s %s, %s left\n", c.name, c.c.State, left)
+		default:
+			fmt.Fprintf(w, "%-10s %-8s due %s, %s left\n", c.name, c.c.State, c.c.Due.Local().Format("2006-01-02 15:04"), left)
 		}
-		fmt.Fprintf(w, "%-10s %-8s due %s, %s left\n", c.name, c.c.State, due,
-			strings.TrimSpace(tui.FormatLeft(st.Policy(), &t, time.Duration(c.c.LeftSeconds)*time.Second)))
 	}
 	fmt.Fprintln(w, "history:")
 	for _, e := range h {
@@ -253,6 +263,13 @@ func (e *env) withStore(holder string, fn func(st *store.Store) error) error {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
+	}
+	if holder != "desk restore" {
+		// Reading commands never create a store: a mistyped --data would
+		// otherwise look like an empty desk.
+		if _, err := os.Stat(e.dataDir); err != nil {
+			return fmt.Errorf("no desk data in %s (%v): check --data or DESK_DATA", e.dataDir, errors.Unwrap(err))
+		}
 	}
 	st, err := e.openStore(cfg, holder, nil)
 	if err != nil {

@@ -215,3 +215,20 @@ func TestMissingDefaultConfigIsFine(t *testing.T) {
 		t.Fatalf("an explicit missing config must fail: %v", err)
 	}
 }
+
+func TestReadingCommandsDoNotCreateAStore(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{{"list"}, {"show", "SD-1"}, {"report"}, {"backup", filepath.Join(t.TempDir(), "b")}} {
+		_, e, code := desk(t, append(args, "--data", missing)...)
+		if code != 1 || !strings.Contains(e, "no desk data in "+missing) {
+			t.Errorf("%v: exit %d %q", args, code, e)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a reading command created the data directory")
+	}
+	out, _, code := desk(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "desk ") {
+		t.Fatalf("--version: %d %q", code, out)
+	}
+}

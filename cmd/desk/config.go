@@ -312,7 +312,7 @@ func (c *Config) calendars() (map[string]*slaengine.Calendar, error) {
 		}
 		cal, err := slaengine.NewCalendar(cc.Name, tz, week, hols)
 		if err != nil {
-			return nil, c.errAt("calendars.timezone", "calendar %q: %v", cc.Name, err)
+			return nil, c.errAt("calendars.timezone", "%v", err)
 		}
 		cals[cc.Name] = cal
 	}

@@ -44,7 +44,15 @@ func (e *env) demo(args []string) error {
 		return err
 	}
 	if cfg.Operator == "" {
-		cfg.Operator = "mette"
+		cfg.Operator = "mette" // the demo's persona: the backlog has work assigned to her
+	}
+	// The simulated colleagues never act under the operator's own name:
+	// what happens as "you" is only what you did.
+	var colleagues []string
+	for _, o := range demoOperators {
+		if o != cfg.Operator {
+			colleagues = append(colleagues, o)
+		}
 	}
 	clock := &demoClock{}
 	e.now = clock.Now
@@ -66,7 +74,7 @@ func (e *env) demo(args []string) error {
 			cfg.MailDomain = "desk.demo.invalid"
 		}
 	}
-	gen := &demoGen{clock: clock, every: *every, direct: *noMail, ops: demoOperators, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
+	gen := &demoGen{clock: clock, every: *every, direct: *noMail, ops: colleagues, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
 	return e.runConsole(cfg, mailCfg, gen.seed, gen.run)
 }
 
@@ -263,8 +271,14 @@ func (g *demoGen) work(st *store.Store) error {
 				Body: "Thank you, we are looking into it and will update you within the hour.\n\n" + op + ", 2nd-line support"}}}, nil
 		case cur.Status == store.StatusOpen && g.rnd.IntN(3) == 0:
 			return []store.Event{{Kind: store.EvNote, Text: "Reproduced on test; checking the supplier's logs."}}, nil
-		case cur.Status == store.StatusOpen && g.rnd.IntN(2) == 0:
-			return []store.Event{{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusResolved)}}, nil
+		case cur.Status == store.StatusOpen && g.rnd.IntN(2) == 0 && cur.Requester.Email != "" && cur.Priority > 2:
+			// Resolved as the seeds say: the resolution is mailed to the requester.
+			return []store.Event{
+				{Kind: store.EvMessageOut, Message: &store.Message{To: []string{cur.Requester.Email},
+					Subject: "Re: [" + cur.ID.String() + "] " + cur.Subject,
+					Body:    "We have resolved this: the supplier corrected the configuration. Reply to this mail if it is not solved for you.\n\n" + op}},
+				{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusResolved)},
+			}, nil
 		}
 		return nil, nil
 	})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -19,6 +20,26 @@ import (
 
 // version is set by the Makefile (-ldflags "-X main.version=...").
 var version = "dev"
+
+// buildVersion adds what the Go toolchain recorded when the Makefile did
+// not set a version (go install, go build).
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " " + s.Value[:12]
+			}
+		}
+		if v != "" && v != "(devel)" {
+			return "dev " + v
+		}
+	}
+	return version
+}
 
 const usage = `desk — a terminal service desk
 
@@ -94,6 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	top.SetOutput(stderr)
 	top.Usage = func() { fmt.Fprintf(stderr, usage, defaultDataDir(), defaultConfigPath()) }
 	e.addGlobal(top)
+	showVersion := top.Bool("version", false, "print the version")
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -104,6 +126,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
+	}
+	if *showVersion {
+		cmd = "version"
 	}
 	var err error
 	switch cmd {
@@ -125,8 +150,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = e.backup(rest)
 	case "restore":
 		err = e.restore(rest)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "desk", version)
+	case "version":
+		fmt.Fprintln(stdout, "desk", buildVersion())
 	case "help", "-h", "--help":
 		top.Usage()
 	default:

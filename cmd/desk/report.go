@@ -20,6 +20,10 @@ func monthRange(s string, now time.Time) (time.Time, time.Time, error) {
 		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
 		return first.AddDate(0, -1, 0), first, nil
 	}
+	if s == "this" || s == "current" {
+		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
+		return first, first.AddDate(0, 1, 0), nil
+	}
 	t, err := time.ParseInLocation("2006-01", s, time.Local)
 	if err != nil {
 		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("month %q: use YYYY-MM, for example 2026-10", s)}
@@ -99,10 +103,16 @@ func writeReport(st *store.Store, w io.Writer, month string, asJSON bool, now ti
 		}
 		return "MISSED"
 	}
+	share := func(met, total int, s float64) string {
+		if total == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%d/%d %.0f%%", met, total, 100*s)
+	}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d/%d %.0f%%\t%.0f%%\t%s\t%d/%d %.0f%%\t%.0f%%\t%s\n", store.Priority(r.Priority), r.Tickets,
-			r.ResponseMet, r.ResponseTotal, 100*r.ResponseShare, 100*r.ResponseGoal, verdict(r.ResponseOK, r.ResponseTotal),
-			r.ResolutionMet, r.ResolutionTotal, 100*r.ResolutionShare, 100*r.ResolutionGoal, verdict(r.ResolutionOK, r.ResolutionTotal))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f%%\t%s\t%s\t%.0f%%\t%s\n", store.Priority(r.Priority), r.Tickets,
+			share(r.ResponseMet, r.ResponseTotal, r.ResponseShare), 100*r.ResponseGoal, verdict(r.ResponseOK, r.ResponseTotal),
+			share(r.ResolutionMet, r.ResolutionTotal, r.ResolutionShare), 100*r.ResolutionGoal, verdict(r.ResolutionOK, r.ResolutionTotal))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -113,7 +123,7 @@ func writeReport(st *store.Store, w io.Writer, month string, asJSON bool, now ti
 
 func (e *env) report(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	month := fs.String("month", "", "YYYY-MM (default: last month)")
+	month := fs.String("month", "", "YYYY-MM, or \"this\" for the month so far (default: last month)")
 	asJSON := fs.Bool("json", false, "JSON output")
 	if _, err := e.parse("report", fs, args); err != nil {
 		return err
