@@ -145,3 +145,20 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Fatalf("desk.log: %v %s", err, log)
 	}
 }
+
+// TestDemoMailLoopEndToEnd is `make run` as a newcomer sees it: mail arrives
+// in the demo mailbox, becomes tickets, and acknowledgements go out.
+func TestDemoMailLoopEndToEnd(t *testing.T) {
+	bin := buildDesk(t)
+	data := filepath.Join(t.TempDir(), "data")
+	tm := startTmux(t, "100", "30", []string{"NO_COLOR=1", "TERM=xterm-256color", "DESK_CONFIG="},
+		bin, "demo", "--every", "500ms", "--data", data)
+	tm.waitFor("mail idle", "All open")
+	// The backlog has 11 tickets; mail adds more within seconds.
+	tm.waitFor("SD-14")
+	tm.keys(":", "o", "u", "t", "b", "o", "x", "Enter")
+	s := tm.waitFor("Outbox (", "ack", "sent ")
+	if !strings.Contains(s, "[SD-1") {
+		t.Fatalf("no acknowledgement with a ticket tag in the outbox:\n%s", s)
+	}
+}
