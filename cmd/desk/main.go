@@ -184,18 +184,7 @@ func (u usageError) Error() string { return u.msg }
 func (e *env) parse(name string, fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(e.stderr)
 	e.addGlobal(fs)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	return parseAnywhere(fs, args)
 }
 
 func (e *env) loadConfig() (*Config, error) {

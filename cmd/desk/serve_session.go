@@ -340,8 +340,8 @@ func (s *server) command(sess ssh.Session, who authEntry, args []string) int {
 	return 0
 }
 
-// parseAnywhere parses flags before and after positional arguments, like
-// the local subcommands do (`show SD-1 --json`).
+// parseAnywhere parses flags before and after positional arguments
+// (`show SD-1 --json`), for the local subcommands and the SSH ones alike.
 func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
