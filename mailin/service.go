@@ -35,6 +35,9 @@ type Service struct {
 	kick chan struct{} // wakes the outbox sender
 
 	noIdle bool // poll even when the server offers IDLE (tests; servers with a broken IDLE)
+	// onPush, when set (benchmarks), hears the server's new-mail push on
+	// the intake connection itself, to time push → registered ticket.
+	onPush func()
 
 	mu     sync.Mutex
 	status Status
@@ -182,6 +185,9 @@ func (s *Service) connect(ctx context.Context, newMail chan<- struct{}) (*imapcl
 		WordDecoder: wordDecoder,
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil && s.onPush != nil {
+					s.onPush()
+				}
 				if d.NumMessages != nil && newMail != nil {
 					select {
 					case newMail <- struct{}{}:
