@@ -287,10 +287,51 @@ func (m *Model) composed(msg composedMsg) tea.Cmd {
 				}
 				return evs, nil
 			})
-			return writtenMsg{what: what, id: id, ticket: t, err: err}
+			if err != nil || !resolve {
+				return writtenMsg{what: what, id: id, ticket: t, err: err}
+			}
+			// A master carries everyone who reported the same thing: they
+			// all get the resolution and are resolved with it.
+			n, cerr := resolveChildren(st, actor, t, text)
+			if n > 0 {
+				what = fmt.Sprintf("resolved with %d linked ticket(s); resolutions queued for sending", n)
+			}
+			return writtenMsg{what: what, id: id, ticket: t, err: cerr}
 		}
 	}
 	return nil
+}
+
+// resolveChildren resolves the active children of a master with its
+// resolution text, each mailed to its own requester.
+func resolveChildren(st *store.Store, actor string, master store.Ticket, text string) (int, error) {
+	n := 0
+	for _, l := range master.Links {
+		if l.Kind != "child" {
+			continue
+		}
+		h, err := st.History(l.To)
+		if err != nil {
+			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
+		}
+		_, err = st.Update(l.To, actor, func(cur store.Ticket) ([]store.Event, error) {
+			if !cur.Status.Active() {
+				return nil, nil
+			}
+			n++
+			if cur.Requester.Email == "" {
+				return []store.Event{
+					{Kind: store.EvNote, Text: "Resolved with master " + master.ID.String() + ":\n" + text},
+					{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusResolved)},
+				}, nil
+			}
+			return replyEvents(cur, h, text, true), nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
+		}
+	}
+	return n, nil
 }
 
 func replyEvents(t store.Ticket, h []store.Event, text string, resolve bool) []store.Event {

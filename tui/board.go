@@ -78,6 +78,7 @@ type Snapshot struct {
 	ByStatus     map[store.Status]int
 	Active       int
 	Unassigned   int // active and assigned to no one
+	Breached     int // among Hot, those already breached
 }
 
 // Board is the one in-memory index of all tickets that every console session
@@ -268,6 +269,9 @@ func (b *Board) publish() {
 		if c.State == slaengine.StateWarning || c.State == slaengine.StateBreached {
 			s.Hot[r.T.ID] = c.State
 			s.HotRows = append(s.HotRows, r)
+			if c.State == slaengine.StateBreached {
+				s.Breached++
+			}
 		}
 		if first && c.State != slaengine.StateBreached {
 			// The first running clock not yet breached is the next breach.

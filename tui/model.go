@@ -599,9 +599,10 @@ func (m *Model) statusLine() string {
 		parts = append(parts, m.o.StoreName)
 	}
 	if narrow {
-		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d hot", len(s.Hot)))
+		// the SLA column's own markers: ! breached, * warning
+		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d! %d*", s.Breached, len(s.Hot)-s.Breached))
 	} else {
-		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d breaching", len(s.Hot)))
+		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d breached, %d warning", s.Breached, len(s.Hot)-s.Breached))
 	}
 	if s.NextBreach != nil {
 		left := strings.TrimSpace(FormatLeft(m.o.Board.Policy(), &s.NextBreach.T, m.nextBreachLeft()))

@@ -592,3 +592,41 @@ func TestPhoneFormKeepsItsDraftAndOpensTheNewTicket(t *testing.T) {
 		t.Fatal("the form still holds the registered ticket")
 	}
 }
+
+func TestResolvingAMasterResolvesItsChildren(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("MitID down", "Anna Berg", 1), ticket("Cannot log in", "Jens Hansen", 2), ticket("Login error", "Søren Østergård", 2))
+	for _, child := range []string{"SD-2", "SD-3"} {
+		d.keys(":")
+		d.typeText(child)
+		d.keys("enter", "m")
+		d.typeText("1")
+		d.keys("enter", "q")
+	}
+	d.keys(":")
+	d.typeText("SD-1")
+	d.keys("enter", "s")
+	d.typeText("r") // resolved
+	d.keys("enter")
+	d.wantScreen("Resolve SD-1")
+	d.typeText("The identity provider was restarted.")
+	d.keys("ctrl+s")
+	for _, id := range []store.TicketID{1, 2, 3} {
+		if got := d.get(id).Status; got != store.StatusResolved {
+			t.Errorf("SD-%d status = %s, want resolved", id, got)
+		}
+	}
+	out, err := d.st.OutboxAll(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := map[string]bool{}
+	for _, o := range out {
+		if o.Body == "The identity provider was restarted." {
+			to[o.To[0]] = true
+		}
+	}
+	if !to["anna@example.dk"] || !to["jens@example.dk"] || !to["søren@example.dk"] {
+		t.Fatalf("resolution mailed to %v, want all three requesters", to)
+	}
+	d.wantScreen("resolved with 2 linked ticket(s)")
+}
