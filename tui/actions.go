@@ -104,6 +104,7 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		for _, ty := range store.Types {
 			opts = append(opts, string(ty))
 		}
+		m.target = t
 		m.picker.Open(pickType, "Type of "+t.ID.String(), opts,
 			[]string{"something is broken", "a service request", "request for change"}, string(t.Type))
 		return nil, true
@@ -115,6 +116,7 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		for _, s := range store.Statuses {
 			opts = append(opts, string(s))
 		}
+		m.target = t
 		m.picker.Open(pickStatus, "Status of "+t.ID.String(), opts, []string{
 			"registered, not triaged", "being worked on", "on the requester (clocks paused)",
 			"with a 3rd-level team", "fix waits for a release (clocks paused)",
@@ -135,6 +137,7 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		}
 		opts = append(opts, "(nobody)")
 		hints = append(hints, "unassign")
+		m.target = t
 		m.picker.Open(pickAssignee, "Assign "+t.ID.String()+" to", opts, hints, t.Assignee)
 		return nil, true
 	case key.Matches(km, k.Escalate):
@@ -149,12 +152,14 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		for _, tm := range m.o.Teams {
 			opts, hints = append(opts, tm.Name), append(hints, tm.Description)
 		}
+		m.target = t
 		m.picker.Open(pickTeam, "Escalate "+t.ID.String()+" to", opts, hints, t.Team)
 		return nil, true
 	case key.Matches(km, k.Master):
 		if cmd := m.canWrite(); cmd != nil {
 			return cmd, true
 		}
+		m.target = t
 		return m.prompt.Open(promptMaster, "link "+t.ID.String()+" to master ticket: SD-", ""), true
 	case key.Matches(km, k.Note):
 		if cmd := m.canWrite(); cmd != nil {
@@ -197,8 +202,11 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
-	t, ok := m.current()
-	if !ok {
+	// The ticket as it was when the picker opened: the list may have moved
+	// under the picker (another operator's change), and what the operator
+	// saw is what a conflicting change is checked against.
+	t := m.target
+	if t.ID == 0 {
 		return nil
 	}
 	switch msg.purpose {
@@ -314,11 +322,14 @@ func resolveChildren(st *store.Store, actor string, master store.Ticket, text st
 		if err != nil {
 			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
 		}
-		_, err = st.Update(l.To, actor, func(cur store.Ticket) ([]store.Event, error) {
+		before, err := st.Get(l.To)
+		if err != nil {
+			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
+		}
+		after, err := st.Update(l.To, actor, func(cur store.Ticket) ([]store.Event, error) {
 			if !cur.Status.Active() {
 				return nil, nil
 			}
-			n++
 			if cur.Requester.Email == "" {
 				return []store.Event{
 					{Kind: store.EvNote, Text: "Resolved with master " + master.ID.String() + ":\n" + text},
@@ -329,6 +340,9 @@ func resolveChildren(st *store.Store, actor string, master store.Ticket, text st
 		})
 		if err != nil {
 			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
+		}
+		if after.Events > before.Events {
+			n++ // counted here: the update function may run more than once
 		}
 	}
 	return n, nil
@@ -423,8 +437,8 @@ func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
 		if !msg.ok || strings.TrimSpace(msg.value) == "" {
 			return nil
 		}
-		t, ok := m.current()
-		if !ok {
+		t := m.target
+		if t.ID == 0 {
 			return nil
 		}
 		master, err := store.ParseTicketID(msg.value)

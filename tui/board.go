@@ -143,7 +143,10 @@ func (b *Board) Subscribe() (<-chan struct{}, func()) {
 	b.subMu.Unlock()
 	return ch, func() {
 		b.subMu.Lock()
-		delete(b.subs, ch)
+		if _, ok := b.subs[ch]; ok {
+			delete(b.subs, ch)
+			close(ch) // ends the session's waiting Cmd instead of leaking it
+		}
 		b.subMu.Unlock()
 	}
 }

@@ -102,6 +102,9 @@ func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
 	return d, cmd
 }
 
+// maxShownBody caps what one event shows in the pane.
+const maxShownBody = 32 << 10
+
 // clockLines is the fixed header above the scrolling part: the live clocks
 // stay in view however far the history is scrolled.
 const clockLines = 5
@@ -270,6 +273,11 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 	var b strings.Builder
 	b.WriteString(truncateLine(meta+d.styles.Event.Render(SafeLine(head)), w))
 	b.WriteString("\n")
+	if len(body) > maxShownBody {
+		// A mail of megabytes would freeze the pane on every change; the
+		// whole text stays in the store and `desk show` prints it.
+		body = body[:maxShownBody] + fmt.Sprintf("\n[… %s more: desk show %s prints it all]", humanBytes(int64(len(body)-maxShownBody)), e.Ticket)
+	}
 	if body = strings.TrimSpace(SafeText(body)); body != "" {
 		wrapped := d.styles.Renderer().NewStyle().Width(max(w-2, 10)).Render(body)
 		for _, ln := range strings.Split(wrapped, "\n") {

@@ -180,8 +180,14 @@ func (f formModel) ticket() (store.NewTicket, error) {
 		return store.NewTicket{}, fmt.Errorf("who called? give a name or an email address")
 	}
 	if email != "" {
-		if _, err := mail.ParseAddress(email); err != nil {
+		a, err := mail.ParseAddress(email)
+		if err != nil {
 			return store.NewTicket{}, fmt.Errorf("%q is not an email address (leave it empty if the caller has none)", email)
+		}
+		// "Jens <jens@x.dk>" keeps the address only: replies are matched on it.
+		email = a.Address
+		if name == "" {
+			name = a.Name
 		}
 	}
 	if subject == "" {

@@ -91,6 +91,7 @@ type Model struct {
 	focusDetail bool
 	detailReq   uint64
 	lastWritten store.Ticket // the result of this session's latest write
+	target      store.Ticket // the ticket an open picker or prompt acts on
 	scrollToEnd bool         // the next detail load shows the newest events
 	quitArmed   bool         // a quit was refused once because of drafts
 	flash       string

@@ -630,3 +630,26 @@ func TestResolvingAMasterResolvesItsChildren(t *testing.T) {
 	}
 	d.wantScreen("resolved with 2 linked ticket(s)")
 }
+
+func TestPickerActsOnTheTicketItWasOpenedFor(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("Printer", "Anna Berg", 3), ticket("VPN", "Jens Hansen", 3))
+	d.keys("[", "[") // Unassigned
+	d.wantScreen("[Unassigned 2]")
+	d.keys("a") // picker for SD-1
+	d.wantScreen("Assign SD-1 to")
+	// Meanwhile pieter takes SD-1: it leaves this queue and the cursor lands on SD-2.
+	if _, err := d.st.Update(1, "pieter", func(store.Ticket) ([]store.Event, error) {
+		return []store.Event{{Kind: store.EvField, Field: "assignee", To: "pieter"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.sync()
+	d.keys("enter") // "me"
+	if got := d.get(2).Assignee; got != "" {
+		t.Fatalf("SD-2 was assigned to %q: the choice landed on the wrong ticket", got)
+	}
+	if got := d.get(1).Assignee; got != "pieter" {
+		t.Fatalf("SD-1 assignee = %q: pieter's change was overwritten silently", got)
+	}
+	d.wantScreen("was changed to pieter by someone else")
+}
