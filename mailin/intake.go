@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"text/template"
@@ -75,7 +76,7 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 		// inbox. If even that fails, the store itself is in trouble.
 		s.log.Printf("mail: register %s (UID %d) failed: %v; quarantining it", p.Key, uid, err)
 		q := store.Quarantined{Key: p.Key, Mailbox: s.box, UID: uid, At: s.now(), From: m.From.Email, Subject: m.Subject,
-			Reason: "could not be registered: " + err.Error(), Raw: raw}
+			Reason: "could not be registered: " + err.Error(), Raw: quarantineCopy(raw)}
 		qdup, qerr := s.st.Quarantine(q, next)
 		if qerr != nil {
 			return fmt.Errorf("register mail %s: %v; quarantine failed too: %w", p.Key, err, qerr)
@@ -120,7 +121,7 @@ func (s *Service) mayAnswer(reason, addr string) (bool, string) {
 // mail, and a rescan finds it quarantined and answers no second time.
 func (s *Service) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint, cp *store.Checkpoint, st *Stats, why, loop, kind string, ticket store.TicketID, text string) error {
 	m := p.Msg
-	q := store.Quarantined{Key: p.Key, Mailbox: s.box, UID: uid, At: s.now(), From: m.From.Email, Subject: m.Subject, Reason: why, Raw: raw}
+	q := store.Quarantined{Key: p.Key, Mailbox: s.box, UID: uid, At: s.now(), From: m.From.Email, Subject: m.Subject, Reason: why, Raw: quarantineCopy(raw)}
 	dup, err := s.st.Quarantine(q, next)
 	if err != nil {
 		return fmt.Errorf("quarantine mail %s: %w", p.Key, err)
@@ -194,7 +195,7 @@ func (s *Service) ack(p *Parsed, nt *store.NewTicket) *store.OutMail {
 	}
 	data := struct {
 		Name, Ticket, Subject, Priority, Due, Desk string
-	}{name, store.TicketPlaceholder, headerSafe(nt.Subject, 200), prioNames[nt.Priority], s.expected(nt.Priority), s.cfg.Name}
+	}{name, store.TicketPlaceholder, headerSafe(nt.Subject, 200), prioNames[nt.Priority], s.expected(nt.Type, nt.Priority), s.cfg.Name}
 	var b strings.Builder
 	if err := ackTemplate.Execute(&b, data); err != nil {
 		b.WriteString("Your mail is registered as ticket " + store.TicketPlaceholder + ".\n")
@@ -212,7 +213,7 @@ func (s *Service) ack(p *Parsed, nt *store.NewTicket) *store.OutMail {
 
 // expected is when the first response is due for a ticket created now, from
 // the SLA policy in force, in the policy calendar's time zone.
-func (s *Service) expected(prio store.Priority) (due string) {
+func (s *Service) expected(typ store.Type, prio store.Priority) (due string) {
 	defer func() {
 		// A policy the engine cannot evaluate must not stop intake; the
 		// acknowledgement then simply has no promise in it.
@@ -222,13 +223,28 @@ func (s *Service) expected(prio store.Priority) (due string) {
 	}()
 	pol := s.st.Policy()
 	now := s.now()
-	c := slaengine.Compute(pol, slaengine.Timeline{Created: now, Priority: slaengine.Priority(prio), Status: string(store.StatusNew)}, now)
+	c := slaengine.Compute(pol, slaengine.Timeline{Created: now, Priority: slaengine.Priority(prio), Status: string(store.StatusNew), Type: string(typ)}, now)
 	if c.Response.Due.IsZero() {
 		return ""
 	}
 	d := c.Response.Due
-	if t, ok := pol.Targets[slaengine.Priority(prio)]; ok && t.Calendar != nil && t.Calendar.Location != nil {
+	if t := pol.Target(string(typ), slaengine.Priority(prio)); t.Calendar != nil && t.Calendar.Location != nil {
 		d = d.In(t.Calendar.Location)
 	}
 	return d.Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+// maxQuarantineCopy bounds the copy a quarantine entry keeps. The mail
+// itself stays on the server (intake never deletes); a copy too big for a
+// store value would otherwise make the quarantine fail and block the inbox.
+const maxQuarantineCopy = 16 << 20
+
+func quarantineCopy(raw []byte) []byte {
+	if len(raw) <= maxQuarantineCopy {
+		return raw
+	}
+	sum := sha256.Sum256(raw)
+	note := fmt.Sprintf("\r\n\r\n[desk: cut at %d of %d bytes; sha256 %x; the whole mail is still on the IMAP server]\r\n",
+		maxQuarantineCopy, len(raw), sum)
+	return append(append([]byte(nil), raw[:maxQuarantineCopy]...), note...)
 }

@@ -97,9 +97,14 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 			break
 		}
 		rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now())
-		if err == nil {
-			err = c.SendMail(s.cfg.Address, rcpt, bytes.NewReader(raw))
+		if err != nil {
+			// This mail cannot be built (say, no usable recipient): it is
+			// marked and retried later, and the connection serves the rest.
+			lastErr = fmt.Errorf("outbox mail %d (%s to %v) cannot be sent: %w", m.ID, m.Kind, m.To, err)
+			fail(m, err.Error())
+			continue
 		}
+		err = c.SendMail(s.cfg.Address, rcpt, bytes.NewReader(raw))
 		if err != nil {
 			lastErr = fmt.Errorf("send outbox mail %d (%s to %v): %w", m.ID, m.Kind, m.To, err)
 			fail(m, err.Error())
@@ -109,10 +114,9 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 				c.Reset()
 				continue
 			}
-			// The connection broke: the rest waits for the next round.
-			for _, r := range due[i+1:] {
-				fail(r, "not tried: "+err.Error())
-			}
+			// The connection broke: the rest waits for the next round,
+			// without an attempt counted against mail never tried.
+			s.log.Printf("mail: SMTP connection lost after outbox mail %d; %d mails wait for the next round", m.ID, len(due)-i-1)
 			break
 		}
 		if err := s.st.MarkSent(m.ID, s.now()); err != nil {

@@ -47,7 +47,35 @@ type Parsed struct {
 // Msg.Problems and the rest is kept. maxAttachment caps the bytes kept per
 // attachment (0 or less: the default, 10 MiB); larger ones are recorded by
 // name and size only.
-func Parse(raw []byte, maxAttachment int64) *Parsed { return parse(raw, maxAttachment, false) }
+func Parse(raw []byte, maxAttachment int64) (p *Parsed) {
+	defer func() {
+		// A panic in a decoder on hostile input must not take the poller
+		// (and with it every operator's console) down, nor come back on
+		// every restart: the mail is registered with what the header gave.
+		if r := recover(); r != nil {
+			p = salvageParse(raw, fmt.Sprintf("the mail could not be parsed (%v); kept as received", r))
+		}
+	}()
+	return parse(raw, maxAttachment, false)
+}
+
+// salvageParse is the least Parse returns: the raw text as the body, the
+// sender and subject if the header can be read, and a content-hash key.
+func salvageParse(raw []byte, problem string) *Parsed {
+	p := &Parsed{Msg: &store.Message{Body: strings.ToValidUTF8(string(raw), "\uFFFD")}, Blobs: map[string][]byte{}}
+	p.problem("%s", problem)
+	func() {
+		defer func() { recover() }()
+		hdr, _, _ := salvageHeader(raw)
+		p.Header = hdr
+		if a, err := mail.ParseAddress(hdr.Get("From")); err == nil {
+			p.Msg.From = store.Person{Name: a.Name, Email: a.Address}
+		}
+		p.Msg.Subject = strings.ToValidUTF8(hdr.Get("Subject"), "\uFFFD")
+	}()
+	p.Key = mailKey("", raw)
+	return p
+}
 
 // parse is Parse; slow reads every part through go-message, for tests that
 // hold the fast base64 path to the same results.

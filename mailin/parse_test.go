@@ -214,3 +214,10 @@ func TestFastBase64MatchesGoMessage(t *testing.T) {
 		t.Fatalf("attachment %+v not kept intact", p.Msg.Attachments)
 	}
 }
+
+func TestParsePanicIsContained(t *testing.T) {
+	p := salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: boom\r\n\r\nbody"), "the mail could not be parsed (test)")
+	if p.Key == "" || p.Msg.From.Email != "eve@x.example" || p.Msg.Subject != "boom" || len(p.Msg.Problems) != 1 {
+		t.Fatalf("salvage = %+v / %+v", p, p.Msg)
+	}
+}

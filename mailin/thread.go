@@ -174,6 +174,15 @@ func (th *threader) decide(m *store.Message, look lookup) (plan, error) {
 	p.Target, p.prev = t.ID, t.Status
 	p.Known = p.Known || th.participant(t, m.From.Email)
 	in := store.Event{Kind: store.EvMessageIn, Message: m}
+	if m.Auto {
+		// An out-of-office or bounce answering our resolution is kept on
+		// the ticket, but changes nothing: it must not reopen, resume a
+		// paused clock or start a follow-up ticket.
+		p.Ticket = t.ID
+		p.Events = []store.Event{in}
+		p.How += ", automatic: status unchanged"
+		return p, nil
+	}
 	switch t.Status {
 	case store.StatusClosed:
 		switch th.closedReply {

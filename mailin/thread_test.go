@@ -53,6 +53,15 @@ func TestThreading(t *testing.T) {
 		{"resolved reopens", store.StatusResolved, "", func(a SentMail) string {
 			return mk("soren@aarhus.dk", "Re: [SD-1] login", "not fixed")
 		}, 1, store.StatusOpen, ""},
+		{"out-of-office on a resolved ticket changes nothing", store.StatusResolved, "", func(a SentMail) string {
+			return mk("soren@aarhus.dk", "Autosvar: [SD-1] login", "I am away", "Auto-Submitted: auto-replied")
+		}, 1, store.StatusResolved, ""},
+		{"auto-reply to a waiting ticket keeps it waiting", store.StatusWaiting, "", func(a SentMail) string {
+			return mk("soren@aarhus.dk", "Out of office: [SD-1] login", "away", "Auto-Submitted: auto-replied")
+		}, 1, store.StatusWaiting, ""},
+		{"auto-reply on a closed ticket starts nothing", store.StatusClosed, "", func(a SentMail) string {
+			return mk("soren@aarhus.dk", "Auto: [SD-1] login", "away", "Precedence: auto_reply", "X-Autoreply: yes", "Auto-Submitted: auto-replied")
+		}, 1, store.StatusClosed, ""},
 		{"closed opens a follow-up", store.StatusClosed, "", func(a SentMail) string {
 			return mk("soren@aarhus.dk", "Re: [SD-1] login", "again broken")
 		}, 0, "", "follow-up"},

@@ -163,20 +163,27 @@ func runningState(c Clock, now time.Time, warn float64) State {
 // already is the instant the target runs out if nothing changes. Paused and
 // stopped clocks only get the new At. A now before At changes nothing.
 func (p Policy) Project(prio Priority, c Clocks, now time.Time) Clocks {
+	return p.ProjectFor("", prio, c, now)
+}
+
+// ProjectFor is Project for a ticket of the given type: clocks read back
+// from storage no longer know their calendar, and a type may have a
+// calendar of its own (Policy.ByType).
+func (p Policy) ProjectFor(ticketType string, prio Priority, c Clocks, now time.Time) Clocks {
 	w := p.warnAt()
-	c.Response = p.project(prio, c.Response, now, w)
-	c.Resolution = p.project(prio, c.Resolution, now, w)
+	c.Response = p.project(ticketType, prio, c.Response, now, w)
+	c.Resolution = p.project(ticketType, prio, c.Resolution, now, w)
 	return c
 }
 
-func (p Policy) project(prio Priority, c Clock, now time.Time, warn float64) Clock {
+func (p Policy) project(ticketType string, prio Priority, c Clock, now time.Time, warn float64) Clock {
 	if !now.After(c.At) {
 		return c
 	}
 	if c.Running {
 		cal := c.cal
 		if cal == nil {
-			cal = p.Target("", prio).Calendar
+			cal = p.Target(ticketType, prio).Calendar
 		}
 		if cal == nil {
 			cal = AlwaysOpen()

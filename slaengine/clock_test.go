@@ -545,3 +545,21 @@ func TestComputeOnOddInput(t *testing.T) {
 	_ = Compute(Policy{}, Timeline{Created: created, Priority: -1, Points: []Point{{}}}, created.Add(time.Hour))
 	_ = pol.Project(7, Clocks{Response: Clock{Running: true}}, created)
 }
+
+func TestProjectForUsesTheTypesCalendar(t *testing.T) {
+	biz := DefaultBusinessCalendar()
+	p := DefaultPolicy(biz)
+	p.ByType = map[string]map[Priority]Target{"request": {3: {Response: 8 * time.Hour, Resolution: 24 * time.Hour, Calendar: AlwaysOpen()}}}
+	// Saturday noon: business time stands still, 24x7 time runs.
+	created := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	c := Compute(p, Timeline{Created: created, Priority: 3, Status: "new", Type: "request"}, created)
+	// As read back from the store: the calendar is not stored.
+	c.Response.cal, c.Resolution.cal = nil, nil
+	got := p.ProjectFor("request", 3, c, created.Add(2*time.Hour)).Response.Left
+	if got != 6*time.Hour {
+		t.Fatalf("request P3 left after 2 weekend hours = %v, want 6h on its 24x7 calendar", got)
+	}
+	if got := p.Project(3, c, created.Add(2*time.Hour)).Response.Left; got != 8*time.Hour {
+		t.Fatalf("without the type the business calendar applies: left %v, want 8h", got)
+	}
+}

@@ -268,7 +268,7 @@ func (b *Board) publish() {
 		if r.group != 0 {
 			continue
 		}
-		c, _ := policy.Project(slaengine.Priority(r.T.Priority), r.T.SLA, now).Next()
+		c, _ := policy.ProjectFor(string(r.T.Type), slaengine.Priority(r.T.Priority), r.T.SLA, now).Next()
 		if c.State == slaengine.StateWarning || c.State == slaengine.StateBreached {
 			s.Hot[r.T.ID] = c.State
 			s.HotRows = append(s.HotRows, r)

@@ -124,7 +124,7 @@ func (d detailModel) View() string {
 func (d detailModel) clocks() string {
 	t := &d.ticket
 	title := d.styles.Title.Render(pad(t.ID.String()+"  "+SafeLine(t.Subject), d.width))
-	c := d.policy.Project(slaengine.Priority(t.Priority), t.SLA, d.now)
+	c := d.policy.ProjectFor(string(t.Type), slaengine.Priority(t.Priority), t.SLA, d.now)
 	line := func(name string, k slaengine.Clock) string {
 		var s string
 		switch {

@@ -215,7 +215,7 @@ func (l listModel) countdown(r *Row) (string, slaengine.State) {
 	if !r.T.Status.Active() {
 		return "-", slaengine.StateMet
 	}
-	c, _ := l.policy.Project(slaengine.Priority(r.T.Priority), r.T.SLA, l.now).Next()
+	c, _ := l.policy.ProjectFor(string(r.T.Type), slaengine.Priority(r.T.Priority), r.T.SLA, l.now).Next()
 	switch c.State {
 	case slaengine.StateMet:
 		return "met", c.State

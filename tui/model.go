@@ -648,7 +648,7 @@ func (m *Model) statusLine() string {
 
 func (m *Model) nextBreachLeft() time.Duration {
 	r := m.snap.NextBreach
-	c, _ := m.o.Board.Policy().Project(slaengine.Priority(r.T.Priority), r.T.SLA, m.now).Next()
+	c, _ := m.o.Board.Policy().ProjectFor(string(r.T.Type), slaengine.Priority(r.T.Priority), r.T.SLA, m.now).Next()
 	return c.Left
 }
 

@@ -88,7 +88,7 @@ func clockOut(c slaengine.Clock) clockJSON {
 }
 
 func ticketOut(t store.Ticket, p slaengine.Policy, now time.Time) ticketJSON {
-	c := p.Project(slaengine.Priority(t.Priority), t.SLA, now)
+	c := p.ProjectFor(string(t.Type), slaengine.Priority(t.Priority), t.SLA, now)
 	j := ticketJSON{
 		ID: t.ID.String(), Type: string(t.Type), Priority: t.Priority.String(), Status: string(t.Status),
 		Queue: t.Queue, Assignee: t.Assignee, Team: t.Team, Requester: t.Requester, Subject: t.Subject,
@@ -152,7 +152,7 @@ func listTickets(st *store.Store, w io.Writer, status string, asJSON bool, now t
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tP\tTYPE\tSTATUS\tSLA\tASSIGNEE\tREQUESTER\tSUBJECT")
 	for _, t := range ts {
-		c, _ := p.Project(slaengine.Priority(t.Priority), t.SLA, now).Next()
+		c, _ := p.ProjectFor(string(t.Type), slaengine.Priority(t.Priority), t.SLA, now).Next()
 		sla := "-"
 		if t.Status.Active() {
 			sla = strings.TrimSpace(tui.FormatLeft(p, &t, c.Left)) + " " + string(c.State)

@@ -275,7 +275,7 @@ func (sc *screen) keys(s string) {
 	}
 }
 
-var reReady = regexp.MustCompile(`Unassigned \d+`)
+var reReady = regexp.MustCompile(`(?:Unassigned|Unas) \d+`)
 
 func rowRe(id store.TicketID, prio string) *regexp.Regexp {
 	return regexp.MustCompile(regexp.QuoteMeta(id.String()) + `\s+` + prio + `\b`)
