@@ -228,6 +228,7 @@ type Quarantined struct {
 	Subject  string    `json:"subject"`
 	Reason   string    `json:"reason"`
 	Raw      []byte    `json:"raw"`
+	Size     int       `json:"size"` // len(Raw), kept so lists need not load Raw
 	Released bool      `json:"released"`
 }
 
@@ -235,6 +236,7 @@ type Quarantined struct {
 // by q.Key (an empty Key is never a duplicate).
 func (s *Store) Quarantine(q Quarantined, cp Checkpoint) (dup bool, err error) {
 	key := normKey(q.Key)
+	q.Size = len(q.Raw)
 	err = s.write(func(txn *badger.Txn, w *writeSet) error {
 		w.sync = true
 		dup = false
@@ -290,6 +292,38 @@ func (s *Store) QuarantineList() ([]Quarantined, error) {
 	})
 	return out, err
 }
+
+// QuarantineHeaders lists the newest quarantined mails (at most limit)
+// without their raw copies: what the console shows, cheap however large the
+// held mails are.
+func (s *Store) QuarantineHeaders(limit int) ([]Quarantined, error) {
+	var out []Quarantined
+	err := s.read(func(txn *badger.Txn) error {
+		return reverseScan(txn, []byte{pQuarantine}, func(item *badger.Item) (bool, error) {
+			var q quarantinedHeader
+			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &q) }); err != nil {
+				return false, fmt.Errorf("store: read quarantined mail %x: %w", item.Key(), err)
+			}
+			out = append(out, Quarantined(q.quarantinedNoRaw))
+			return limit <= 0 || len(out) < limit, nil
+		})
+	})
+	return out, err
+}
+
+// quarantinedHeader decodes a Quarantined record but skips Raw: the JSON
+// decoder then only scans past the copy instead of decoding it.
+type quarantinedHeader struct {
+	quarantinedNoRaw
+	Raw skipJSON `json:"raw"`
+}
+
+// skipJSON takes a JSON value and keeps nothing of it.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
+
+type quarantinedNoRaw Quarantined
 
 // Blob returns stored attachment content.
 func (s *Store) Blob(key string) ([]byte, error) {

@@ -306,3 +306,17 @@ func TestHugeMessageID(t *testing.T) {
 	}
 	checkIndexes(t, s)
 }
+
+func TestQuarantineHeadersSkipTheCopy(t *testing.T) {
+	s, _ := newTestStore(t)
+	raw := bytes.Repeat([]byte("x"), 1<<20)
+	for _, k := range []string{"a@x", "b@x", "c@x"} {
+		if _, err := s.Quarantine(Quarantined{Key: k, Reason: "held", Raw: raw}, Checkpoint{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.QuarantineHeaders(2)
+	if err != nil || len(list) != 2 || list[0].Key != "c@x" || list[0].Raw != nil || list[0].Size != 1<<20 {
+		t.Fatalf("headers = %d entries %v, first %+v", len(list), err, list[0].Key)
+	}
+}

@@ -21,8 +21,16 @@ const setPolicyBatch = 500
 // write racing a batch simply conflicts and is retried, and writes made
 // after the swap already use the new policy. Each recomputed ticket appears
 // on the change feed.
-func (s *Store) SetPolicy(p slaengine.Policy) error {
-	s.policy.Store(&p)
+func (s *Store) SetPolicy(p slaengine.Policy) (err error) {
+	old := s.policy.Swap(&p)
+	defer func() {
+		if err != nil {
+			// The caller says "the old config stays": make it so for every
+			// write from now on (tickets already recomputed keep the new
+			// deadlines until their next change).
+			s.policy.Store(old)
+		}
+	}()
 	var ids []TicketID
 	for _, st := range Statuses {
 		if !st.Active() {

@@ -76,7 +76,7 @@ func (m *Model) showOutbox() tea.Cmd {
 }
 
 func (m *Model) showQuarantine() tea.Cmd {
-	qs, err := m.o.Store.QuarantineList()
+	qs, err := m.o.Store.QuarantineHeaders(500)
 	if err != nil {
 		m.setFlash("reading the quarantine: "+err.Error(), true)
 		return nil
@@ -87,8 +87,8 @@ func (m *Model) showQuarantine() tea.Cmd {
 	}
 	for _, q := range qs {
 		fmt.Fprintf(&b, "#%d  %s  from %s\n    %s\n    reason: %s (%d bytes kept)\n", q.ID, q.At.In(m.loc).Format("02 Jan 15:04"),
-			SafeLine(q.From), SafeLine(q.Subject), SafeLine(q.Reason), len(q.Raw))
+			SafeLine(q.From), SafeLine(q.Subject), SafeLine(q.Reason), q.Size)
 	}
-	m.page.Open(fmt.Sprintf("Quarantine (%d)", len(qs)), b.String())
+	m.page.Open(fmt.Sprintf("Quarantine (%d, newest first)", len(qs)), b.String())
 	return nil
 }

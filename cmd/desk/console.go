@@ -85,9 +85,9 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	}
 	var svc *mailin.Service
 	if mailCfg != nil {
-		svc, err = mailin.New(withDefaults(cfg, *mailCfg), st, mailin.Options{Organisations: cfg.Organisations, Log: logger, MailDomain: cfg.mailDomain()})
+		svc, err = newMailService(cfg, *mailCfg, st, logger, nil)
 		if err != nil {
-			return fmt.Errorf("mail: %w", err)
+			return err
 		}
 		go func() {
 			if err := svc.Run(ctx); err != nil && ctx.Err() == nil {
@@ -141,10 +141,20 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	return nil
 }
 
-// withDefaults fills what the mail table leaves to the rest of the config.
-func withDefaults(cfg *Config, mc mailin.Config) mailin.Config {
+// newMailService builds the intake for every command that runs one (the
+// console, desk mail, desk serve), so they agree on the queue and on the mail
+// domain that tells our own mail from a customer's. orgs nil means the
+// config's organisations.
+func newMailService(cfg *Config, mc mailin.Config, st *store.Store, logger *log.Logger, orgs []mailin.Organisation) (*mailin.Service, error) {
 	if mc.DefaultQueue == "" {
 		mc.DefaultQueue = cfg.QueueList()[0]
 	}
-	return mc
+	if orgs == nil {
+		orgs = cfg.Organisations
+	}
+	svc, err := mailin.New(mc, st, mailin.Options{Organisations: orgs, Log: logger, MailDomain: cfg.mailDomain()})
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return svc, nil
 }

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/deskhq/desk/mailin"
 )
 
 // mail runs intake headless: once (for cron and scripted checks) or until
@@ -35,7 +33,7 @@ func (e *env) mail(args []string) error {
 	defer st.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	svc, err := mailin.New(withDefaults(cfg, *cfg.Mail), st, mailin.Options{Organisations: cfg.Organisations, Log: logger, MailDomain: cfg.mailDomain()})
+	svc, err := newMailService(cfg, *cfg.Mail, st, logger, nil)
 	if err != nil {
 		return err
 	}

@@ -223,13 +223,9 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 		mailCfg = cfg.Mail
 	}
 	if mailCfg != nil {
-		orgs := o.orgs
-		if orgs == nil {
-			orgs = cfg.Organisations
-		}
-		s.svc, err = mailin.New(withDefaults(cfg, *mailCfg), s.st, mailin.Options{Organisations: orgs, Log: logger})
+		s.svc, err = newMailService(cfg, *mailCfg, s.st, logger, o.orgs)
 		if err != nil {
-			return nil, fmt.Errorf("mail: %w", err)
+			return nil, err
 		}
 	}
 

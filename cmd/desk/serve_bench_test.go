@@ -181,7 +181,7 @@ func BenchmarkServeSessionMemory(b *testing.B) {
 
 // selectedRow is how a focused list draws its selected row (reverse video
 // from the first cell), in the desk and the empty app alike.
-var selectedRow = []byte("\x1b[7mSD-")
+var selectedRow = []byte("\x1b[7m›SD-")
 
 // keyToScreen presses j (the cursor moves one row down) and times until
 // the newly selected row has arrived; reports p50 and p95.
@@ -284,7 +284,7 @@ func (m emptyModel) View() string {
 	for i := range 22 {
 		line := fmt.Sprintf("SD-%d  P3 INC new  a row of the empty app", i+1)
 		if i == m.cursor {
-			line = "\x1b[7m" + line + "\x1b[0m"
+			line = "\x1b[7m›" + line + "\x1b[0m"
 		}
 		b.WriteString(line + "\n")
 	}
