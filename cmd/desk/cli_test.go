@@ -171,7 +171,7 @@ func TestConfigErrorsNameLineAndKey(t *testing.T) {
 		{"unknown key", "operator = \"x\"\n\n[sla]\nwarn_att = 0.5\n", ":4: sla.warn_att: unknown key"},
 		{"bad role", "[[operators]]\nname = \"a\"\nrole = \"boss\"\n", "role \"boss\": use operator, lead or viewer"},
 		{"bad zone", "[[calendars]]\nname = \"x\"\ntimezone = \"Mars/Olympus\"\nhours = { mon = \"08:00-16:00\" }\n", ":3: calendars.timezone"},
-		{"bad hours", "[[calendars]]\nname = \"x\"\ntimezone = \"UTC\"\nhours = { mon = \"8-16\" }\n", ":4: calendars.hours.mon"},
+		{"bad hours", "[[calendars]]\nname = \"x\"\ntimezone = \"UTC\"\nhours = { mon = \"16:00-08:00\" }\n", ":4: calendars.hours.mon"},
 		{"bad target", "[sla.targets.P1]\nresponse = \"soon\"\n", ":2: sla.targets.P1.response"},
 		{"bad priority", "[sla.targets.P7]\nresponse = \"1h\"\n", ":1: sla.targets.P7"},
 		{"unknown calendar", "[sla]\ncalendar = \"mars\"\n", ":2: sla.calendar: no calendar named \"mars\""},

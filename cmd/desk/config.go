@@ -259,9 +259,6 @@ func (c *Config) check() error {
 	return nil
 }
 
-var weekdayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
-	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
-
 // calendars builds the named calendars; "24x7" and "business" always exist.
 func (c *Config) calendars() (map[string]*slaengine.Calendar, error) {
 	cals := map[string]*slaengine.Calendar{
@@ -280,25 +277,27 @@ func (c *Config) calendars() (map[string]*slaengine.Calendar, error) {
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			days, err := parseDays(k)
+			// "mon-fri" = "08:30-16:30" is slaengine's "mon-fri 08:30-16:30".
+			part, err := slaengine.ParseWeek(k + " " + strings.ReplaceAll(cc.Hours[k], " ", ""))
 			if err != nil {
 				return nil, c.errAt("calendars.hours."+k, "%v", err)
 			}
-			wins, err := parseWindows(cc.Hours[k])
-			if err != nil {
-				return nil, c.errAt("calendars.hours."+k, "%v", err)
-			}
-			for _, d := range days {
-				week[d] = append(week[d], wins...)
+			for d, ws := range part {
+				for _, w := range ws {
+					if w.End <= w.Start {
+						return nil, c.errAt("calendars.hours."+k, "%q: the window ends before it starts", cc.Hours[k])
+					}
+				}
+				week[d] = append(week[d], ws...)
 			}
 		}
 		var hols []slaengine.Date
 		for _, h := range cc.Holidays {
-			t, err := time.Parse("2006-01-02", h)
+			d, err := slaengine.ParseDate(h)
 			if err != nil {
-				return nil, c.errAt("calendars.holidays", "holiday %q: use YYYY-MM-DD", h)
+				return nil, c.errAt("calendars.holidays", "%v", err)
 			}
-			hols = append(hols, slaengine.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()})
+			hols = append(hols, d)
 		}
 		if cc.DanishHolidays {
 			y := time.Now().Year()
@@ -317,60 +316,6 @@ func (c *Config) calendars() (map[string]*slaengine.Calendar, error) {
 		cals[cc.Name] = cal
 	}
 	return cals, nil
-}
-
-func parseDays(k string) ([]time.Weekday, error) {
-	k = strings.ToLower(strings.TrimSpace(k))
-	if a, b, ok := strings.Cut(k, "-"); ok {
-		from, ok1 := weekdayNames[a]
-		to, ok2 := weekdayNames[b]
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("%q: use day names mon..sun or a range such as mon-fri", k)
-		}
-		var out []time.Weekday
-		for d := from; ; d = (d + 1) % 7 {
-			out = append(out, d)
-			if d == to {
-				return out, nil
-			}
-		}
-	}
-	d, ok := weekdayNames[k]
-	if !ok {
-		return nil, fmt.Errorf("%q: use day names mon..sun or a range such as mon-fri", k)
-	}
-	return []time.Weekday{d}, nil
-}
-
-// parseWindows reads "08:30-16:30" or "08:00-12:00, 13:00-17:00".
-func parseWindows(s string) ([]slaengine.Window, error) {
-	var out []slaengine.Window
-	for _, part := range strings.Split(s, ",") {
-		a, b, ok := strings.Cut(strings.TrimSpace(part), "-")
-		if !ok {
-			return nil, fmt.Errorf("%q: use HH:MM-HH:MM, for example 08:30-16:30", s)
-		}
-		start, err1 := parseClock(a)
-		end, err2 := parseClock(b)
-		if err1 != nil || err2 != nil || end <= start {
-			return nil, fmt.Errorf("%q: use HH:MM-HH:MM with the end after the start", s)
-		}
-		out = append(out, slaengine.Window{Start: start, End: end})
-	}
-	return out, nil
-}
-
-func parseClock(s string) (time.Duration, error) {
-	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok {
-		return 0, fmt.Errorf("bad time %q", s)
-	}
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || (hh == 24 && mm != 0) {
-		return 0, fmt.Errorf("bad time %q", s)
-	}
-	return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
 }
 
 // parseTarget reads "15m", "4h", "1h30m" or "2bd" (business days of cal).
