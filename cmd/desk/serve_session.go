@@ -328,14 +328,31 @@ func (s *server) command(sess ssh.Session, who authEntry, args []string) int {
 		if err := writeReport(s.st, stdout, *month, *asJSON, now); err != nil {
 			return fail(err)
 		}
+	case "backup":
+		// A 24x7 desk is backed up while it runs: the server streams the
+		// same backup `desk backup FILE` writes (restore it with desk restore).
+		pos, err := parseAnywhere(fs, args)
+		if err != nil {
+			return fail(err)
+		}
+		if len(pos) > 0 {
+			return fail(usageError{"usage: ssh -p PORT HOST backup > desk.backup"})
+		}
+		if who.role != tui.RoleLead {
+			return fail(fmt.Errorf("backups are for leads; %s is %s", who.name, who.role))
+		}
+		if err := s.st.Backup(stdout); err != nil {
+			return fail(fmt.Errorf("writing the backup: %w", err))
+		}
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, "desk serve commands (ssh -p PORT HOST COMMAND):\n"+
 			"  list [--status S] [--json]          tickets, most urgent first\n"+
 			"  show SD-n [--json]                  one ticket with its history\n"+
 			"  report [--month YYYY-MM] [--json]   SLA compliance per priority (leads)\n"+
+			"  backup > FILE                       the whole store, for desk restore (leads)\n"+
 			"Without a command (and with a terminal): the console.\n")
 	default:
-		return fail(usageError{fmt.Sprintf("unknown command %q: use list, show or report (help lists them)", tui.SafeLine(name))})
+		return fail(usageError{fmt.Sprintf("unknown command %q: use list, show, report or backup (help lists them)", tui.SafeLine(name))})
 	}
 	return 0
 }

@@ -479,6 +479,26 @@ func TestServeCommandsMatchLocalOutput(t *testing.T) {
 	if out, _, code = ts.runCmd(lead, "report --month 2026-01"); code != 0 || !strings.Contains(out, "SLA compliance") {
 		t.Fatalf("report as lead: exit %d:\n%s", code, out)
 	}
+	// A lead backs the running desk up over SSH; it restores into a fresh store.
+	if _, stderr, code = ts.runCmd(op, "backup"); code == 0 || !strings.Contains(stderr, "leads") {
+		t.Fatalf("backup as operator: exit %d, %q", code, stderr)
+	}
+	backup, stderr, code := ts.runCmd(lead, "backup")
+	if code != 0 || len(backup) == 0 {
+		t.Fatalf("backup as lead: exit %d, %q", code, stderr)
+	}
+	restored := t.TempDir()
+	rst, err := store.Open(restored, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rst.Restore(strings.NewReader(backup)); err != nil {
+		t.Fatalf("restoring the SSH backup: %v", err)
+	}
+	if got, err := rst.Get(a.ID); err != nil || got.Subject != "Mail server rejects attachments" || got.Events != 2 {
+		t.Fatalf("restored %s: %+v %v", a.ID, got, err)
+	}
+	rst.Close()
 	if _, stderr, code = ts.runCmd(op, "rm -rf /"); code != 2 || !strings.Contains(stderr, "unknown command") {
 		t.Fatalf("unknown command: exit %d, %q", code, stderr)
 	}
