@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"strings"
@@ -266,5 +267,42 @@ func TestOutboxRetriesUntilSMTPComesBack(t *testing.T) {
 	}
 	if got := retryAfter(20); got != 30*time.Minute {
 		t.Errorf("retryAfter(20) = %s, want the 30m cap", got)
+	}
+}
+
+func TestStartFromNowSurvivesARenumberedMailbox(t *testing.T) {
+	r := newRig(t, func(c *Config, _ *Options) { c.StartFrom = "now" })
+	// Mail from before the start (the rig's clock is 2026-03-02 09:00).
+	old := []string{mk("a@x.example", "old one", "x"), mk("b@x.example", "old two", "x")}
+	appendAt := func(raw string, at time.Time) {
+		if _, err := r.im.User.Append("INBOX", literal{bytes.NewReader([]byte(raw))}, &imap.AppendOptions{Time: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range old {
+		appendAt(m, time.Date(2026, 2, 20, 10, 0, 0, 0, time.UTC))
+	}
+	if st := r.once(); st.Registered != 0 {
+		t.Fatalf("start_from = now registered %+v", st)
+	}
+	fresh := mk("c@x.example", "after the start", "x")
+	appendAt(fresh, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	if st := r.once(); st.Registered != 1 {
+		t.Fatalf("new mail: %+v", st)
+	}
+	// The server rebuilds the mailbox: new UIDVALIDITY, the same mail.
+	if err := r.im.User.Delete("INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.im.User.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range old {
+		appendAt(m, time.Date(2026, 2, 20, 10, 0, 0, 0, time.UTC))
+	}
+	appendAt(fresh, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	st := r.once()
+	if st.Registered != 0 || len(r.tickets()) != 1 {
+		t.Fatalf("after the renumbering %+v and %d tickets: the mail skipped by start_from = now came in after all", st, len(r.tickets()))
 	}
 }

@@ -348,13 +348,24 @@ func (s *Service) sync(ctx context.Context, c *imapclient.Client, sel *imap.Sele
 			// The server renumbered the mailbox: read it all again; the
 			// dedupe keys keep what we have from being registered twice.
 			s.log.Printf("mail: %s changed UIDVALIDITY %d → %d: rescanning, duplicates are skipped", s.box, cp.UIDValidity, sel.UIDValidity)
-			cp = store.Checkpoint{Mailbox: s.box, UIDValidity: sel.UIDValidity}
+			since := cp.Since
+			cp = store.Checkpoint{Mailbox: s.box, UIDValidity: sel.UIDValidity, Since: since}
+			if !since.IsZero() {
+				// start_from = "now" skipped the mail that was there; a
+				// renumbering must not import it after all.
+				from, err := firstUIDSince(c, sel, since)
+				if err != nil {
+					return err
+				}
+				cp.LastUID = from - 1
+				s.log.Printf("mail: %s: start_from = now (%s): rescanning from UID %d", s.box, since.Format("2006-01-02"), from)
+			}
 		case s.cfg.StartFrom == "now":
 			last, err := lastUID(c, sel)
 			if err != nil {
 				return err
 			}
-			cp = store.Checkpoint{Mailbox: s.box, UIDValidity: sel.UIDValidity, LastUID: last}
+			cp = store.Checkpoint{Mailbox: s.box, UIDValidity: sel.UIDValidity, LastUID: last, Since: s.now()}
 			if err := s.st.SaveCheckpoint(cp); err != nil {
 				return fmt.Errorf("save the mail checkpoint: %w", err)
 			}
@@ -383,6 +394,27 @@ func (s *Service) sync(ctx context.Context, c *imapclient.Client, sel *imap.Sele
 			return err
 		}
 	}
+}
+
+// firstUIDSince is the lowest UID of mail that arrived on or after the day
+// of since (IMAP SEARCH has day granularity: that day's earlier mail is read
+// again and deduped or registered, never more); with none, the next UID.
+func firstUIDSince(c *imapclient.Client, sel *imap.SelectData, since time.Time) (uint32, error) {
+	data, err := c.UIDSearch(&imap.SearchCriteria{Since: since}, nil).Wait()
+	if err != nil {
+		return 0, fmt.Errorf("search the mailbox for mail since %s: %w", since.Format("2006-01-02"), err)
+	}
+	var lowest uint32
+	for _, u := range data.AllUIDs() {
+		if lowest == 0 || uint32(u) < lowest {
+			lowest = uint32(u)
+		}
+	}
+	if lowest > 0 {
+		return lowest, nil
+	}
+	last, err := lastUID(c, sel)
+	return last + 1, err
 }
 
 // lastUID is UIDNEXT-1, or the highest UID when the server does not say.

@@ -16,6 +16,9 @@ type Checkpoint struct {
 	Mailbox     string `json:"mailbox"`
 	UIDValidity uint32 `json:"uidvalidity"`
 	LastUID     uint32 `json:"last_uid"`
+	// Since is when intake started with start_from = "now": a renumbered
+	// mailbox (UIDVALIDITY change) is then read again only from that day.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // Checkpoint returns the checkpoint for mailbox (zero value when none).
