@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"text/template"
@@ -71,6 +72,13 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 		}
 	}
 	t, dup, err := s.st.RegisterMail("mail", in)
+	if err == nil && dup && s.reusedMessageID(m, p.Key) {
+		// Printers, scripts and monitors often send every mail with the same
+		// Message-ID: a different mail under a known Message-ID is
+		// registered under a key of its own instead of dropped.
+		in.Key = p.Key + "#" + bodyKey(m)
+		t, dup, err = s.st.RegisterMail("mail", in)
+	}
 	if err != nil {
 		// This mail cannot be stored; set it aside rather than block the
 		// inbox. If even that fails, the store itself is in trouble.
@@ -90,6 +98,7 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 	*cp = next
 	if dup {
 		st.Duplicates++
+		s.log.Printf("mail: %s (UID %d) is already registered; skipped", p.Key, uid)
 		return nil
 	}
 	st.Registered++
@@ -129,6 +138,7 @@ func (s *Service) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint,
 	*cp = next
 	if dup {
 		st.Duplicates++
+		s.log.Printf("mail: %s (UID %d) is already registered; skipped", p.Key, uid)
 		return nil
 	}
 	st.Quarantined++
@@ -247,4 +257,33 @@ func quarantineCopy(raw []byte) []byte {
 	note := fmt.Sprintf("\r\n\r\n[desk: cut at %d of %d bytes; sha256 %x; the whole mail is still on the IMAP server]\r\n",
 		maxQuarantineCopy, len(raw), sum)
 	return append(append([]byte(nil), raw[:maxQuarantineCopy]...), note...)
+}
+
+// reusedMessageID tells whether a mail whose key is already registered is
+// in fact another mail under the same Message-ID (different sender or
+// text), rather than the same mail fetched again.
+func (s *Service) reusedMessageID(m *store.Message, key string) bool {
+	if m.MessageID == "" || key != m.MessageID {
+		return false // keyed by content hash: the same key is the same mail
+	}
+	id, ok, err := s.st.MessageTicket(m.MessageID)
+	if err != nil || !ok {
+		return false
+	}
+	h, err := s.st.History(id)
+	if err != nil {
+		return false
+	}
+	for _, e := range h {
+		if e.Message != nil && e.Message.MessageID == m.MessageID && e.Kind == store.EvMessageIn {
+			return !strings.EqualFold(e.Message.From.Email, m.From.Email) || bodyKey(e.Message) != bodyKey(m)
+		}
+	}
+	return false
+}
+
+// bodyKey identifies a mail's sender and text, for reused Message-IDs.
+func bodyKey(m *store.Message) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(m.From.Email) + "\x00" + m.Subject + "\x00" + strings.TrimSpace(m.Body)))
+	return hex.EncodeToString(sum[:8])
 }

@@ -306,3 +306,26 @@ func TestStartFromNowSurvivesARenumberedMailbox(t *testing.T) {
 		t.Fatalf("after the renumbering %+v and %d tickets: the mail skipped by start_from = now came in after all", st, len(r.tickets()))
 	}
 }
+
+func TestReusedMessageIDIsNotDropped(t *testing.T) {
+	r := newRig(t, nil)
+	// A monitoring script that sends every alert with the same Message-ID.
+	r.deliver(mk("monitor@x.example", "disk full on db1", "95%", "Message-ID: <alert@monitor>"))
+	r.deliver(mk("monitor@x.example", "backup failed on db2", "exit 1", "Message-ID: <alert@monitor>"))
+	// The very same mail delivered twice is still one registration.
+	r.deliver(mk("monitor@x.example", "backup failed on db2", "exit 1", "Message-ID: <alert@monitor>"))
+	st := r.once()
+	if st.Registered != 2 || st.Duplicates != 1 {
+		t.Fatalf("%+v, want 2 registered and 1 duplicate", st)
+	}
+	subjects := map[string]bool{}
+	for _, tk := range r.tickets() {
+		subjects[tk.Subject] = true
+	}
+	if !subjects["disk full on db1"] || !subjects["backup failed on db2"] {
+		t.Fatalf("tickets %v", subjects)
+	}
+	if st := r.once(); st.Registered != 0 {
+		t.Fatalf("a second pass registered %+v", st)
+	}
+}
