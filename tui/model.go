@@ -167,6 +167,9 @@ func (m *Model) Close() {
 }
 
 type boardMsg struct{}
+
+// RoleMsg changes the session's role (a config reload by a lead).
+type RoleMsg struct{ Role Role }
 type tickMsg time.Time
 
 func (m *Model) waitBoard() tea.Cmd {
@@ -297,6 +300,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash, m.flashUntil = "", time.Time{}
 		}
 		return m, tick()
+	case RoleMsg:
+		m.o.Role = msg.Role
+		m.setFlash("the config was reloaded: your role is now "+string(msg.Role), false)
+		return m, nil
 	case detailLoadedMsg:
 		if msg.req != m.detailReq {
 			return m, nil // a newer request is on its way

@@ -405,6 +405,47 @@ func (s *server) Close() error {
 
 // reload rereads the config: new operators and keys apply to the next
 // login, the SLA policy at once. Open sessions stay.
+// applyRoles brings open consoles in line with a reloaded config: an
+// operator no longer listed is logged out at once (a leaver's key removed
+// means no more access, not "until they disconnect"); a changed role applies
+// to the open console from its next key.
+func (s *server) applyRoles(nc *Config) (ended, changed int) {
+	roles := map[string]tui.Role{}
+	for _, o := range nc.Operators {
+		if len(o.Keys) > 0 {
+			roles[o.Name] = tui.Role(o.Role)
+			if o.Role == "" {
+				roles[o.Name] = tui.RoleOperator
+			}
+		}
+	}
+	s.mu.Lock()
+	live := make([]*liveSession, 0, len(s.sessions))
+	for ls := range s.sessions {
+		live = append(live, ls)
+	}
+	s.mu.Unlock()
+	for _, ls := range live {
+		ls.mu.Lock()
+		who := ls.who
+		role, ok := roles[who.name]
+		if ok && role != who.role {
+			ls.who.role = role
+		}
+		ls.mu.Unlock()
+		switch {
+		case who.name == "":
+		case !ok:
+			ls.stop("the operator " + who.name + " is no longer in the config")
+			ended++
+		case role != who.role:
+			ls.send(tui.RoleMsg{Role: role})
+			changed++
+		}
+	}
+	return ended, changed
+}
+
 func (s *server) reload() (string, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -425,7 +466,9 @@ func (s *server) reload() (string, error) {
 	}
 	s.cfg.Store(nc)
 	s.auth.Store(auth)
-	msg := fmt.Sprintf("config reloaded: SLA policy applied, %s (new logins use them; open sessions stay; [serve] and [mail] changes need a restart)", s.keysSummary())
+	ended, changed := s.applyRoles(nc)
+	msg := fmt.Sprintf("config reloaded: SLA policy applied, %s; %d open sessions changed role, %d ended ([serve] and [mail] changes need a restart)",
+		s.keysSummary(), changed, ended)
 	s.log.Printf("serve: %s", msg)
 	return msg, nil
 }

@@ -31,6 +31,18 @@ type liveSession struct {
 	mu     sync.Mutex
 	p      *tea.Program // nil for commands
 	reason string       // why the server ended the console, told after it closed
+	who    authEntry    // the operator and the role the session runs with
+}
+
+// send hands a message to a running console (nil program: not yet, or a
+// command: nothing to do).
+func (ls *liveSession) send(msg tea.Msg) {
+	ls.mu.Lock()
+	p := ls.p
+	ls.mu.Unlock()
+	if p != nil {
+		go p.Send(msg) // Send blocks until the program's loop reads it
+	}
 }
 
 // stop ends a console from outside (shutdown, idle); commands finish on
@@ -91,7 +103,7 @@ func (s *server) handle(sess ssh.Session) {
 		sess.Exit(1)
 		return
 	}
-	ls := &liveSession{}
+	ls := &liveSession{who: who}
 	if err := s.admit(ls); err != nil {
 		fmt.Fprintf(sess.Stderr(), "desk: %v\r\n", err)
 		sess.Exit(1)

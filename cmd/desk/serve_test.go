@@ -318,15 +318,23 @@ func TestServeReloadAppliesOperatorsWithoutDroppingSessions(t *testing.T) {
 	alice := newTestOp(t, "alice", "lead")
 	bob := newTestOp(t, "bob", "operator")
 	carol := newTestOp(t, "carol", "operator")
-	ts := startTestServer(t, []testOp{alice, bob}, "", serveOptions{})
+	dave := newTestOp(t, "dave", "operator")
+	ts := startTestServer(t, []testOp{alice, bob, dave}, "", serveOptions{})
 	if _, err := ts.dial(gossh.PublicKeys(carol.signer)); err == nil {
 		t.Fatal("carol logged in before she was in the config")
 	}
+	ts.create("Printer jams", 3)
 	a := ts.console(alice, 100, 30)
 	a.waitFor(0, reReady)
+	bc := ts.console(bob, 80, 24)
+	bc.waitFor(0, reReady)
+	dc := ts.console(dave, 80, 24)
+	dc.waitFor(0, reReady)
 
-	// bob leaves, carol joins, P1 response becomes 7m.
-	cfg := configText([]testOp{alice, carol}, "[sla.targets.P1]\nresponse = \"7m\"\n")
+	// bob leaves, carol joins, dave becomes a viewer, P1 response becomes 7m.
+	daveViewer := dave
+	daveViewer.role = "viewer"
+	cfg := configText([]testOp{alice, carol, daveViewer}, "[sla.targets.P1]\nresponse = \"7m\"\n")
 	if err := os.WriteFile(ts.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -339,6 +347,13 @@ func TestServeReloadAppliesOperatorsWithoutDroppingSessions(t *testing.T) {
 	if _, err := ts.dial(gossh.PublicKeys(bob.signer)); err == nil {
 		t.Fatal("bob logged in after his key was removed")
 	}
+	// bob's open console is ended, not left running until he disconnects.
+	bc.waitFor(0, regexp.MustCompile(`no longer in the config`))
+	// dave's open console is a viewer's from now on.
+	dc.waitFor(0, regexp.MustCompile(`your role is now viewer`))
+	mark = dc.mark()
+	dc.keys("1")
+	dc.waitFor(mark, regexp.MustCompile(`read-only: dave is a viewer`))
 	ts.client(carol)
 
 	// A broken config is refused and the old one stays.
