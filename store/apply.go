@@ -126,8 +126,12 @@ func cloneTicket(t Ticket) Ticket {
 	return t
 }
 
-func fieldValue(t *Ticket, field string) string {
+// FieldValue is the current value of a field as field and status events
+// name it ("priority" reads "P2"; "status" the status).
+func FieldValue(t *Ticket, field string) string {
 	switch field {
+	case "status":
+		return string(t.Status)
 	case "type":
 		return string(t.Type)
 	case "priority":
@@ -183,7 +187,7 @@ func checkEvent(t *Ticket, e *Event) error {
 			return fmt.Errorf("%s: field %q cannot be changed; use type, priority, queue, assignee, team, category, subject or external", t.ID, e.Field)
 		}
 		if e.From == "" {
-			e.From = fieldValue(t, e.Field)
+			e.From = FieldValue(t, e.Field)
 		}
 	case EvLinked:
 		if e.Link == nil || e.Link.To == 0 {

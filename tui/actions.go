@@ -51,13 +51,13 @@ func (m *Model) setField(t store.Ticket, field, to string) tea.Cmd {
 	if cmd := m.canWrite(); cmd != nil {
 		return cmd
 	}
-	seen := fieldValue(t, field)
+	seen := store.FieldValue(&t, field)
 	if seen == to {
 		m.setFlash(fmt.Sprintf("%s %s is already %s", t.ID, field, to), false)
 		return nil
 	}
 	return m.write(t.ID, fmt.Sprintf("%s %s → %s", field, seen, to), func(cur store.Ticket) ([]store.Event, error) {
-		now := fieldValue(cur, field)
+		now := store.FieldValue(&cur, field)
 		if now != seen {
 			return nil, errChanged{field, orDash(now)}
 		}
@@ -66,24 +66,6 @@ func (m *Model) setField(t store.Ticket, field, to string) tea.Cmd {
 		}
 		return []store.Event{{Kind: store.EvField, Field: field, From: now, To: to}}, nil
 	})
-}
-
-func fieldValue(t store.Ticket, field string) string {
-	switch field {
-	case "priority":
-		return t.Priority.String()
-	case "type":
-		return string(t.Type)
-	case "status":
-		return string(t.Status)
-	case "assignee":
-		return t.Assignee
-	case "team":
-		return t.Team
-	case "queue":
-		return t.Queue
-	}
-	return ""
 }
 
 // ticketKey handles the keys that act on the current ticket.
