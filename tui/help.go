@@ -28,14 +28,23 @@ func helpView(s *Styles, k *KeyMap, width int) string {
 	}
 	b.WriteString(s.Header.Render("Commands (:)") + "\n")
 	for _, c := range commandHelp {
-		b.WriteString("  " + s.HelpKey.Render(pad(c[0], 22)) + " " + s.HelpDesc.Render(c[1]) + "\n")
+		b.WriteString("  " + s.HelpKey.Render(pad(c[0], 24)) + " " + s.HelpDesc.Render(c[1]) + "\n")
 	}
 	b.WriteString("\n" + s.Header.Render("SLA column") + "\n")
-	b.WriteString("  3h12m  time left on the clock to watch (first response, then resolution), in business time;\n")
-	b.WriteString("         days are business days of the ticket's calendar (2d 0h = two working days)\n")
-	b.WriteString("  *      warning: most of the target is used      !  breached\n")
-	b.WriteString("  =      paused (waiting on requester or release)  met  response met, resolution stopped\n")
-	b.WriteString("\n" + s.Dim.Render("In the composer: ctrl+s saves, esc closes and keeps the draft. Press esc or ? to close help."))
+	for _, l := range []string{
+		"  3h12m  business time left on the clock to watch: first response,",
+		"         then resolution; 2d 0h = two working days of its calendar",
+		"  *      warning: most of the target is used",
+		"  !      breached",
+		"  =      paused: waiting on the requester or on a release",
+		"  met    first response met and the resolution clock stopped",
+		"",
+		"Status line: 1! 2* = one breached, two in warning.",
+		"Composer: ctrl+s saves, esc closes and keeps the draft.",
+	} {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString(s.Dim.Render("esc or ? closes this help"))
 	return b.String()
 }
 
@@ -45,8 +54,8 @@ func helpLine(s *Styles, kb key.Binding, col int) string {
 }
 
 var commandHelp = [][2]string{
-	{":SD-12  or  :open SD-12", "open a ticket by number"},
-	{":queue NAME / :queue all", "show only one queue (config [queues])"},
+	{":SD-12 (or :open SD-12)", "open a ticket by number"},
+	{":queue NAME, :queue all", "one queue only, or all"},
 	{":outbox", "outgoing mail: queued, sent, failed"},
 	{":quarantine", "mail that was held back, with the reason"},
 	{":report [YYYY-MM]", "SLA compliance per priority (lead)"},

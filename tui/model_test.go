@@ -436,6 +436,12 @@ func TestHelpListsEveryKey(t *testing.T) {
 	if strings.Contains(d.screen(), "every key") {
 		t.Fatal("? did not close help")
 	}
+	// Every help line fits 80 columns: nothing is cut off on a small terminal.
+	for _, l := range strings.Split(ansi.Strip(helpView(d.m.styles, &d.m.keys, 80)), "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("help line is %d wide: %q", w, l)
+		}
+	}
 	// At 80x24 help is longer than the screen: it scrolls.
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	d.keys("?")
