@@ -59,11 +59,16 @@ func newDesk(t *testing.T, o Options, tickets ...store.NewTicket) *desk {
 	if o.Teams == nil {
 		o.Teams = []Team{{Name: "operations", Description: "ops supplier"}, {Name: "application"}}
 	}
-	d := &desk{t: t, st: st, board: b, m: New(o), wait: 300 * time.Millisecond}
+	d := &desk{t: t, st: st, board: b, m: New(o), wait: stepWait}
 	t.Cleanup(d.m.Close)
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	return d
 }
+
+// stepWait is how long a command may take to count as part of a key's
+// step: store writes on a loaded CI machine can take a while; what blocks
+// longer is a board wait (the console's cursors do not blink).
+const stepWait = 1500 * time.Millisecond
 
 // send delivers msg and runs the commands it returns (store writes, detail
 // loads) until they settle, feeding their results back like the runtime.
@@ -148,9 +153,9 @@ func (d *desk) keys(keys ...string) {
 
 // typeText types s one rune at a time, as a terminal delivers it.
 func (d *desk) typeText(s string) {
-	// Typing does no I/O: what does not answer at once is a cursor blink.
+	// Typing does no I/O: nothing to wait for.
 	d.wait = 20 * time.Millisecond
-	defer func() { d.wait = 300 * time.Millisecond }()
+	defer func() { d.wait = stepWait }()
 	for _, r := range s {
 		d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}

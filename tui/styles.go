@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
@@ -101,6 +102,9 @@ func (s *Styles) textInput() textinput.Model {
 	ti.PromptStyle, ti.TextStyle = ns(), ns()
 	ti.PlaceholderStyle, ti.CompletionStyle = ns().Faint(true), ns().Faint(true)
 	ti.Cursor.Style, ti.Cursor.TextStyle = ns(), ns()
+	// A steady cursor: a blinking one repaints twice a second, on every
+	// operator's SSH link, for as long as they type.
+	ti.Cursor.SetMode(cursor.CursorStatic)
 	return ti
 }
 
@@ -112,5 +116,6 @@ func (s *Styles) textArea() textarea.Model {
 		LineNumber: ns().Faint(true), Placeholder: ns().Faint(true), Prompt: ns(), Text: ns()}
 	ta.FocusedStyle, ta.BlurredStyle = st, st
 	ta.Cursor.Style, ta.Cursor.TextStyle = ns(), ns()
+	ta.Cursor.SetMode(cursor.CursorStatic)
 	return ta
 }
