@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -237,8 +238,11 @@ func (d *Demo) next(i int) []byte {
 	fmt.Fprintf(&b, "Return-Path: <%s>\r\n", dm.addr)
 	switch dm.kind {
 	case "latin1":
-		enc, _ := charmap.ISO8859_1.NewEncoder().String(subject)
-		name, _ := charmap.ISO8859_1.NewEncoder().String(dm.name)
+		// What Latin-1 cannot hold (the en dash) becomes "?", as a real
+		// Latin-1 mailer does, instead of the whole subject going missing.
+		latin1 := encoding.ReplaceUnsupported(charmap.ISO8859_1.NewEncoder())
+		enc, _ := latin1.String(subject)
+		name, _ := latin1.String(dm.name)
 		fmt.Fprintf(&b, "From: %s <%s>\r\nSubject: %s\r\n", mime.QEncoding.Encode("iso-8859-1", name), dm.addr, mime.QEncoding.Encode("iso-8859-1", enc))
 	case "encoded":
 		fmt.Fprintf(&b, "From: %s <%s>\r\nSubject: %s\r\n", dm.name, dm.addr, subject)
@@ -249,11 +253,11 @@ func (d *Demo) next(i int) []byte {
 	body := strings.ReplaceAll(dm.body, "\n", "\r\n")
 	switch dm.kind {
 	case "latin1":
-		enc, _ := charmap.ISO8859_1.NewEncoder().String(body)
+		enc, _ := encoding.ReplaceUnsupported(charmap.ISO8859_1.NewEncoder()).String(body)
 		b.WriteString("Content-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
 		b.WriteString(enc)
 	case "cp1252":
-		enc, _ := charmap.Windows1252.NewEncoder().String(body)
+		enc, _ := encoding.ReplaceUnsupported(charmap.Windows1252.NewEncoder()).String(body)
 		b.WriteString("Content-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
 		b.WriteString(qp(enc))
 	case "html":

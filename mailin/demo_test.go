@@ -63,8 +63,9 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 	}
 	// The Danish ISO-8859-1 mail, the HTML-only one and the attachment
 	// arrive readable.
-	var latin, html, att bool
+	var latin, latinSubject, html, att bool
 	st.Tickets(func(tk store.Ticket) bool {
+		latinSubject = latinSubject || strings.HasPrefix(tk.Subject, "Æblegrød på Ærø")
 		h, _ := st.History(tk.ID)
 		for _, e := range h {
 			if m := e.Message; m != nil {
@@ -75,7 +76,7 @@ func TestDemoShowsTheWholeLoop(t *testing.T) {
 		}
 		return true
 	})
-	if !latin || !html || !att {
-		t.Fatalf("latin1 %v, html %v, attachment %v", latin, html, att)
+	if !latin || !latinSubject || !html || !att {
+		t.Fatalf("latin1 body %v, latin1 subject %v, html %v, attachment %v", latin, latinSubject, html, att)
 	}
 }
