@@ -329,3 +329,23 @@ func TestReusedMessageIDIsNotDropped(t *testing.T) {
 		t.Fatalf("a second pass registered %+v", st)
 	}
 }
+
+func TestOnceSendsTheOutboxWhenIMAPIsDown(t *testing.T) {
+	r := newRig(t, nil)
+	r.deliver(mk("a@x.example", "help", "x"))
+	r.once() // registered and acknowledged
+	// A reply queued by an operator, then the IMAP server goes away.
+	if _, err := r.st.Update(1, "mette", func(store.Ticket) ([]store.Event, error) {
+		return []store.Event{{Kind: store.EvMessageOut, Message: &store.Message{To: []string{"a@x.example"}, Subject: "Re: help", Body: "fixed"}}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.im.Close()
+	st, err := r.svc.Once(context.Background())
+	if err == nil {
+		t.Fatal("Once with the IMAP server gone reported no error")
+	}
+	if st.Sent != 1 {
+		t.Fatalf("stats %+v: the reply was not sent while IMAP was down", st)
+	}
+}

@@ -155,20 +155,20 @@ func (s *Service) Once(ctx context.Context) (Stats, error) {
 	var st Stats
 	s.setState("connecting", s.im.Host)
 	c, sel, err := s.connect(ctx, nil)
-	if err != nil {
-		s.setState("error", err.Error())
-		return st, err
+	if err == nil {
+		err = s.sync(ctx, c, sel, &st)
+		c.Logout().Wait()
+		c.Close()
 	}
-	err = s.sync(ctx, c, sel, &st)
-	c.Logout().Wait()
-	c.Close()
-	if err != nil {
-		s.setState("error", err.Error())
-		return st, err
-	}
-	// A send failure is not a failed run: the mail stays queued with its
+	// The outbox is flushed even when the IMAP side failed: a cron job must
+	// not stop sending replies and resolutions because reading is down. A
+	// send failure is not a failed run: the mail stays queued with its
 	// reason (Stats.Failed, Status().OutboxErr) and is retried later.
 	st.Sent, st.Failed, _ = s.flush(ctx)
+	if err != nil {
+		s.setState("error", err.Error())
+		return st, err
+	}
 	s.setState("stopped", s.im.Mailbox)
 	return st, nil
 }

@@ -232,3 +232,12 @@ func TestReadingCommandsDoNotCreateAStore(t *testing.T) {
 		t.Fatalf("--version: %d %q", code, out)
 	}
 }
+
+func TestMailConfigErrorsPointAtTheKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "desk.toml")
+	os.WriteFile(p, []byte("operator = \"x\"\n\n[mail]\naddress = \"support@example.dk\"\nimap = \"imap//support@127.0.0.1:143/INBOX\"\nsmtp = \"smtp://127.0.0.1:25\"\npassword_env = \"X\"\n"), 0o600)
+	_, err := LoadConfig(p, false)
+	if err == nil || !strings.Contains(err.Error(), ":5: mail.imap: ") || !strings.Contains(err.Error(), "imap:// or imaps://") {
+		t.Fatalf("error = %v, want line 5 and the imap key", err)
+	}
+}

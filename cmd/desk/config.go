@@ -161,6 +161,8 @@ func LoadConfig(path string, optional bool) (*Config, error) {
 	return c, c.check()
 }
 
+var mailKeyRe = regexp.MustCompile(`^mail\.([a-z_]+)`)
+
 var typeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 // lineOf finds the line of a dotted key such as "sla.targets.P1.response"
@@ -253,7 +255,15 @@ func (c *Config) check() error {
 	}
 	if c.Mail != nil {
 		if err := c.Mail.Validate(); err != nil {
-			return &ConfigError{Path: c.path, Line: c.lineOf("mail"), Key: "mail", Msg: err.Error()}
+			// mailin names the key ("mail.imap = ...: ..."): point at its line.
+			msg, key := err.Error(), "mail"
+			if m := mailKeyRe.FindStringSubmatch(msg); m != nil {
+				key = "mail." + m[1]
+				msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, m[0])), "= ")
+				msg = strings.TrimPrefix(msg, ": ")
+			}
+			msg = strings.TrimPrefix(msg, "mail: ")
+			return &ConfigError{Path: c.path, Line: c.lineOf(key), Key: key, Msg: msg}
 		}
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/deskhq/desk/mailin"
 )
 
 // mail runs intake headless: once (for cron and scripted checks) or until
@@ -39,9 +41,15 @@ func (e *env) mail(args []string) error {
 	}
 	if *once {
 		s, err := svc.Once(ctx)
+		if err != nil && s == (mailin.Stats{}) {
+			return err // nothing happened: the error alone says it
+		}
 		fmt.Fprintf(e.stdout, "registered %d, duplicates %d, quarantined %d, sent %d, send failures %d\n",
 			s.Registered, s.Duplicates, s.Quarantined, s.Sent, s.Failed)
-		return err
+		if err != nil {
+			return fmt.Errorf("reading the mailbox: %w (the outbox was still sent)", err)
+		}
+		return nil
 	}
 	err = svc.Run(ctx)
 	if ctx.Err() != nil {
