@@ -210,6 +210,11 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 			m.setFlash(fmt.Sprintf("%s needs an incident report to close: n, start it with \"Incident report\"", t.Priority), true)
 			return nil
 		}
+		if msg.value == string(store.StatusClosed) && t.Status.Active() && t.Requester.Email != "" {
+			// Closing what was never resolved skips the resolution step: the
+			// requester would never hear, yet the SLA would count it as met.
+			return m.compose.Open(composeClose, t.ID, t.Requester.Email, m.width, m.bodyHeight())
+		}
 		return m.setField(t, "status", msg.value)
 	case pickTeam:
 		team := msg.value
@@ -254,12 +259,20 @@ func (m *Model) composed(msg composedMsg) tea.Cmd {
 		return m.write(id, "note added", func(store.Ticket) ([]store.Event, error) {
 			return []store.Event{{Kind: store.EvNote, Text: text}}, nil
 		})
-	case composeReply, composeResolve:
+	case composeReply, composeResolve, composeClose:
 		st := m.o.Store
-		resolve := msg.kind == composeResolve
+		resolve := msg.kind == composeResolve || msg.kind == composeClose
+		closing := msg.kind == composeClose
 		what := "reply queued for sending"
-		if resolve {
+		switch {
+		case closing:
+			what = "resolved and closed; resolution queued for sending"
+		case resolve:
 			what = "resolved; resolution queued for sending"
+		}
+		if m.o.MailStatus == nil {
+			// Say so: without a mailbox the mail only waits in the outbox.
+			what = strings.Replace(what, "queued for sending", "kept in the outbox (no [mail] configured, nothing is sent)", 1)
 		}
 		actor := m.o.Operator
 		return func() tea.Msg {
@@ -271,6 +284,9 @@ func (m *Model) composed(msg composedMsg) tea.Cmd {
 			}
 			t, err := st.Update(id, actor, func(cur store.Ticket) ([]store.Event, error) {
 				evs := replyEvents(cur, h, text, resolve)
+				if closing {
+					evs = append(evs, store.Event{Kind: store.EvStatus, From: string(store.StatusResolved), To: string(store.StatusClosed)})
+				}
 				if cur.Assignee == "" {
 					// Who answers an unassigned ticket owns it (it shows in Mine).
 					evs = append(evs, store.Event{Kind: store.EvField, Field: "assignee", To: actor})

@@ -28,6 +28,7 @@ const (
 	composeNote composeKind = iota
 	composeReply
 	composeResolve // resolution text, mailed to the requester, status resolved
+	composeClose   // the same, then closed at once
 )
 
 type draftKey struct {
@@ -68,7 +69,7 @@ func (c composeModel) Update(msg tea.Msg) (composeModel, tea.Cmd) {
 			text := strings.TrimSpace(c.area.Value())
 			if text == "" {
 				c.err = "nothing to save yet: write the text first (esc closes)"
-				if c.kind == composeResolve {
+				if c.kind == composeResolve || c.kind == composeClose {
 					c.err = "write the resolution first: it is mailed to the requester (esc cancels)"
 				}
 				return c, nil
@@ -100,6 +101,8 @@ func (c composeModel) View() string {
 		title = "Reply on " + c.ticket.String() + " to " + SafeLine(c.to)
 	case composeResolve:
 		title = "Resolve " + c.ticket.String() + ": the resolution is mailed to " + SafeLine(c.to)
+	case composeClose:
+		title = "Close " + c.ticket.String() + ": it was never resolved, so write the resolution; it is mailed to " + SafeLine(c.to)
 	}
 	foot := c.styles.Dim.Render("ctrl+s save · esc keep draft and close")
 	if c.err != "" {

@@ -107,7 +107,7 @@ const maxShownBody = 32 << 10
 
 // clockLines is the fixed header above the scrolling part: the live clocks
 // stay in view however far the history is scrolled.
-const clockLines = 5
+const clockLines = 6
 
 func (d detailModel) View() string {
 	if d.err != nil {
@@ -157,7 +157,15 @@ func (d detailModel) fieldLines() string {
 	}
 	l1 := field("status", string(t.Status)) + "  " + field("priority", t.Priority.String()) + "  " + field("type", string(t.Type))
 	l2 := field("queue", orDash(t.Queue)) + "  " + field("assignee", assignee) + "  " + field("team", orDash(t.Team))
-	return truncateLine(l1, d.width) + "\n" + truncateLine(l2, d.width)
+	req := t.Requester.Name
+	if t.Requester.Email != "" {
+		req += " <" + t.Requester.Email + ">"
+	}
+	if t.Requester.Organisation != "" {
+		req += ", " + t.Requester.Organisation
+	}
+	l3 := field("requester", req)
+	return truncateLine(l1, d.width) + "\n" + truncateLine(l2, d.width) + "\n" + truncateLine(l3, d.width)
 }
 
 // layout renders the fields and the history into the viewport.
@@ -171,15 +179,7 @@ func (d *detailModel) layout() {
 	field := func(label, value string) string {
 		return d.styles.Label.Render(fmt.Sprintf("%-10s ", label)) + d.styles.Value.Render(SafeLine(value))
 	}
-	req := t.Requester.Name
-	if t.Requester.Email != "" {
-		req += " <" + t.Requester.Email + ">"
-	}
-	if t.Requester.Organisation != "" {
-		req += ", " + t.Requester.Organisation
-	}
 	fields := []string{
-		field("requester", req),
 		field("created", t.Created.In(d.loc).Format("Mon 02 Jan 2006 15:04")) + "   " + field("updated", t.Updated.In(d.loc).Format("Mon 02 Jan 15:04")),
 	}
 	if t.Master != 0 {

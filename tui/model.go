@@ -514,7 +514,7 @@ func (m *Model) drafts() string {
 		switch k.kind {
 		case composeReply:
 			kind = "reply"
-		case composeResolve:
+		case composeResolve, composeClose:
 			kind = "resolution"
 		}
 		out = append(out, k.ticket.String()+" ("+kind+")")

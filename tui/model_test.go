@@ -565,8 +565,20 @@ func TestStatusPickerDoesNotWrap(t *testing.T) {
 		d.keys("j")
 	}
 	d.keys("enter")
+	// closed, the last option (no wrap to new); never resolved, so it asks
+	// for the resolution first
+	d.wantScreen("Close SD-1: it was never resolved")
+	if got := d.get(1).Status; got != store.StatusNew {
+		t.Fatalf("status = %s before the resolution was written", got)
+	}
+	d.typeText("Duplicate of SD-7, fixed there.")
+	d.keys("ctrl+s")
 	if got := d.get(1).Status; got != store.StatusClosed {
-		t.Fatalf("status = %s, want closed (the last option, no wrap to new)", got)
+		t.Fatalf("status = %s, want closed", got)
+	}
+	out, _ := d.st.OutboxAll(5)
+	if len(out) != 1 || out[0].Body != "Duplicate of SD-7, fixed there." {
+		t.Fatalf("outbox %+v, want the resolution mailed", out)
 	}
 }
 

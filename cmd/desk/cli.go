@@ -187,6 +187,7 @@ func truncate(s string, n int) string {
 }
 
 // showTicket writes one ticket; shared by `desk show` and `ssh ... show`.
+// Times are shown in now's zone (the desk's zone, not the server's).
 func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now time.Time) error {
 	id, err := store.ParseTicketID(idArg)
 	if err != nil {
@@ -230,12 +231,12 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		case c.c.Due == nil:
 			fmt.Fprintf(w, "%-10s %s, %s left\n", c.name, c.c.State, left)
 		default:
-			fmt.Fprintf(w, "%-10s %-8s due %s, %s left\n", c.name, c.c.State, c.c.Due.Local().Format("2006-01-02 15:04"), left)
+			fmt.Fprintf(w, "%-10s %-8s due %s, %s left\n", c.name, c.c.State, c.c.Due.In(now.Location()).Format("2006-01-02 15:04 MST"), left)
 		}
 	}
 	fmt.Fprintln(w, "history:")
 	for _, e := range h {
-		line := fmt.Sprintf("  %s %-8s %-11s", e.At.Local().Format("2006-01-02 15:04"), tui.SafeLine(e.Actor), e.Kind)
+		line := fmt.Sprintf("  %s %-8s %-11s", e.At.In(now.Location()).Format("2006-01-02 15:04"), tui.SafeLine(e.Actor), e.Kind)
 		switch {
 		case e.Field != "" || e.Kind == store.EvStatus:
 			line += fmt.Sprintf(" %s %s → %s", e.Field, dash(e.From), e.To)
@@ -264,6 +265,7 @@ func (e *env) withStore(holder string, fn func(st *store.Store) error) error {
 	if err != nil {
 		return err
 	}
+	e.zone = cfg.displayZone()
 	if holder != "desk restore" {
 		// Reading commands never create a store: a mistyped --data would
 		// otherwise look like an empty desk.
@@ -287,7 +289,7 @@ func (e *env) list(args []string) error {
 		return err
 	}
 	return e.withStore("desk list", func(st *store.Store) error {
-		return listTickets(st, e.stdout, *status, *asJSON, time.Now())
+		return listTickets(st, e.stdout, *status, *asJSON, time.Now().In(e.zone))
 	})
 }
 
@@ -302,7 +304,7 @@ func (e *env) show(args []string) error {
 		return usageError{"usage: desk show SD-n [--json]"}
 	}
 	return e.withStore("desk show", func(st *store.Store) error {
-		return showTicket(st, e.stdout, pos[0], *asJSON, time.Now())
+		return showTicket(st, e.stdout, pos[0], *asJSON, time.Now().In(e.zone))
 	})
 }
 

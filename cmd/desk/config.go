@@ -466,11 +466,14 @@ func (c *Config) TeamList() []tui.Team {
 	return out
 }
 
-// OperatorNames are the assignable operators.
+// OperatorNames are the assignable operators (viewers only read, so no
+// ticket goes to them).
 func (c *Config) OperatorNames() []string {
 	var out []string
 	for _, o := range c.Operators {
-		out = append(out, o.Name)
+		if o.Role != Role(tui.RoleViewer) {
+			out = append(out, o.Name)
+		}
 	}
 	return out
 }

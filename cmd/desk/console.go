@@ -114,7 +114,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		Term: os.Getenv("TERM"), NoColor: os.Getenv("NO_COLOR") != "", Location: cfg.displayZone(),
 		Operator: me, Role: role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
 		StoreName: e.dataDir, MailStatus: mailStatus(svc),
-		Report: func(month string) (string, error) { return reportText(st, month) },
+		Report: func(month string) (string, error) { return reportText(st, month, cfg.displayZone()) },
 		Reload: func() (string, error) {
 			nc, err := e.loadConfig()
 			if err != nil {

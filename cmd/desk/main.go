@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -69,6 +70,7 @@ type env struct {
 	configSet  bool // --config or DESK_CONFIG given: the file must exist
 	dataSet    bool // --data or DESK_DATA given
 	now        func() time.Time
+	zone       *time.Location // where times are shown (set with the config)
 	stdout     io.Writer
 	stderr     io.Writer
 }
@@ -211,7 +213,11 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 		if errors.As(err, &le) {
 			hint := "stop it first, or give this command another --data directory"
 			if strings.Contains(le.Holder, "serve") {
-				hint = "the SSH server owns the store: use `ssh -p PORT HOST list --json` (or show, report) instead"
+				host, port := "HOST", "PORT"
+				if m := serveAddrRe.FindStringSubmatch(le.Holder); m != nil {
+					host, port = m[1], m[2]
+				}
+				hint = fmt.Sprintf("the SSH server owns the store: use `ssh -p %s %s list --json` (or show, report, backup) instead", port, host)
 			}
 			return nil, fmt.Errorf("%w\n  %s", err, hint)
 		}
@@ -219,6 +225,8 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 	}
 	return st, nil
 }
+
+var serveAddrRe = regexp.MustCompile(`serve on \[?([^\s\]]+?)\]?:(\d+)`)
 
 // operatorName is who sits at the local console.
 func operatorName(cfg *Config) string {

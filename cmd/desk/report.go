@@ -14,17 +14,17 @@ import (
 )
 
 // monthRange reads "2026-10" (empty: the previous month, what a team lead
-// asks for at the start of a month).
+// asks for at the start of a month), in now's zone: the desk's months.
 func monthRange(s string, now time.Time) (time.Time, time.Time, error) {
 	if s == "" {
-		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
+		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 		return first.AddDate(0, -1, 0), first, nil
 	}
 	if s == "this" || s == "current" {
-		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.Local)
+		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 		return first, first.AddDate(0, 1, 0), nil
 	}
-	t, err := time.ParseInLocation("2006-01", s, time.Local)
+	t, err := time.ParseInLocation("2006-01", s, now.Location())
 	if err != nil {
 		return time.Time{}, time.Time{}, usageError{fmt.Sprintf("month %q: use YYYY-MM, for example 2026-10", s)}
 	}
@@ -129,13 +129,13 @@ func (e *env) report(args []string) error {
 		return err
 	}
 	return e.withStore("desk report", func(st *store.Store) error {
-		return writeReport(st, e.stdout, *month, *asJSON, time.Now())
+		return writeReport(st, e.stdout, *month, *asJSON, time.Now().In(e.zone))
 	})
 }
 
 // reportText is the console's :report.
-func reportText(st *store.Store, month string) (string, error) {
+func reportText(st *store.Store, month string, loc *time.Location) (string, error) {
 	var b strings.Builder
-	err := writeReport(st, &b, month, false, time.Now())
+	err := writeReport(st, &b, month, false, time.Now().In(loc))
 	return b.String(), err
 }

@@ -85,6 +85,7 @@ func (e *env) serve(args []string) error {
 				msg, err := s.reload()
 				if err != nil {
 					fmt.Fprintf(e.stderr, "desk serve: reload failed, the old config stays: %v\n", err)
+					s.log.Printf("serve: reload failed, the old config stays: %v", err)
 				} else {
 					fmt.Fprintf(e.stderr, "desk serve: %s\n", msg)
 				}
@@ -199,7 +200,9 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 		}
 	}()
 
-	s.st, err = e.openStore(cfg, "desk serve", logger)
+	// The holder names the address, so a local `desk list` can say which
+	// ssh command reaches the store instead.
+	s.st, err = e.openStore(cfg, "desk serve on "+s.ln.Addr().String(), logger)
 	if err != nil {
 		return nil, err
 	}

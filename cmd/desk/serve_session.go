@@ -209,7 +209,7 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc),
 	}
 	if who.role == tui.RoleLead {
-		o.Report = func(month string) (string, error) { return reportText(s.st, month) }
+		o.Report = func(month string) (string, error) { return reportText(s.st, month, cfg.displayZone()) }
 		o.Reload = s.reload
 	}
 	m := tui.New(o)
@@ -272,7 +272,7 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 		s.log.Printf("serve: console of %s ended: %v", who.name, err)
 	}
 	if why := ls.why(); why != "" {
-		fmt.Fprintf(sess, "desk: session closed: %s. Your changes are saved.\n", why)
+		fmt.Fprintf(sess, "desk: session closed: %s. Everything you saved is kept; unsaved drafts are not.\n", why)
 	}
 	s.log.Printf("serve: %s closed the console after %s", who.name, time.Since(start).Round(time.Second))
 	// Before the handler counts as done, so shutdown cuts no one's exit status.
@@ -297,7 +297,7 @@ func (s *server) command(sess ssh.Session, who authEntry, args []string) int {
 		}
 		return 1
 	}
-	now := time.Now()
+	now := time.Now().In(s.cfg.Load().displayZone())
 	switch name {
 	case "list":
 		status := fs.String("status", "", "only tickets with this status (or \"active\")")

@@ -809,7 +809,8 @@ func TestServeProcess(t *testing.T) {
 	sc.waitFor(0, reReady)
 
 	var out, errb bytes.Buffer
-	if code := run([]string{"--data", data, "--config", cfgPath, "list"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "ssh -p") {
+	_, port, _ := net.SplitHostPort(child.addr)
+	if code := run([]string{"--data", data, "--config", cfgPath, "list"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "ssh -p "+port+" 127.0.0.1 list --json") {
 		t.Fatalf("local list while the server runs: exit %d, %q", code, errb.String())
 	}
 
