@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -43,7 +44,7 @@ func (m *Model) write(id store.TicketID, what string, fn func(t store.Ticket) ([
 type errChanged struct{ field, now string }
 
 func (e errChanged) Error() string {
-	return fmt.Sprintf("%s was changed to %s by someone else while you looked; press again to change it anyway", e.field, e.now)
+	return fmt.Sprintf("%s is now %s (changed by someone else meanwhile); press again to override", e.field, e.now)
 }
 
 // setField changes one field if it still has the value the operator saw.
@@ -514,6 +515,17 @@ func (m *Model) command(line string) tea.Cmd {
 		}
 		m.refresh(true)
 		return m.followSelection()
+	case "move":
+		// Another queue for the ticket under the cursor (or open).
+		t, ok := m.current()
+		if !ok {
+			return nil
+		}
+		if !slices.Contains(m.o.Queues, arg) {
+			m.setFlash(fmt.Sprintf("no queue named %q (queues: %s)", arg, strings.Join(m.o.Queues, ", ")), true)
+			return nil
+		}
+		return m.setField(t, "queue", arg)
 	case "outbox":
 		return m.showOutbox()
 	case "quarantine":

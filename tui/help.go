@@ -56,6 +56,7 @@ func helpLine(s *Styles, kb key.Binding, col int) string {
 var commandHelp = [][2]string{
 	{":SD-12 (or :open SD-12)", "open a ticket by number"},
 	{":queue NAME, :queue all", "one queue only, or all"},
+	{":move NAME", "move the ticket to another queue"},
 	{":outbox", "outgoing mail: queued, sent, failed"},
 	{":quarantine", "mail that was held back, with the reason"},
 	{":report [YYYY-MM]", "SLA compliance per priority (lead)"},

@@ -386,7 +386,7 @@ func TestSecondEditorIsToldInsteadOfOverwriting(t *testing.T) {
 	if got := d.get(1).Priority; got != 2 {
 		t.Fatalf("priority = %v: the second edit overwrote the first silently", got)
 	}
-	d.wantScreen("priority was changed to P2 by someone else")
+	d.wantScreen("priority is now P2 (changed by someone else meanwhile)")
 }
 
 func TestNewTicketByHand(t *testing.T) {
@@ -598,6 +598,12 @@ func TestRespondedOpensAndQueueMustExist(t *testing.T) {
 	d.wantScreen("queue:FMK", "no tickets here")
 	d.keys("esc")
 	d.wantScreen("VPN slow")
+	d.keys(":")
+	d.typeText("move FMK")
+	d.keys("enter")
+	if got := d.get(1).Queue; got != "FMK" {
+		t.Fatalf("queue after :move FMK = %q", got)
+	}
 }
 
 func TestPhoneFormKeepsItsDraftAndOpensTheNewTicket(t *testing.T) {
@@ -674,5 +680,5 @@ func TestPickerActsOnTheTicketItWasOpenedFor(t *testing.T) {
 	if got := d.get(1).Assignee; got != "pieter" {
 		t.Fatalf("SD-1 assignee = %q: pieter's change was overwritten silently", got)
 	}
-	d.wantScreen("was changed to pieter by someone else")
+	d.wantScreen("assignee is now pieter (changed by someone else")
 }

@@ -70,6 +70,15 @@ func (m *Model) showOutbox() tea.Cmd {
 		}
 		fmt.Fprintf(&b, "%-6s %-10s to %s\n       %s\n       %s\n", o.Ticket, o.Kind, SafeLine(strings.Join(o.To, ", ")),
 			SafeLine(o.Subject), state)
+		// The first lines of what was said, so a lead can check the wording.
+		lines := strings.Split(strings.TrimSpace(SafeText(o.Body)), "\n")
+		for i, l := range lines {
+			if i == 3 {
+				b.WriteString("       │ …\n")
+				break
+			}
+			b.WriteString("       │ " + l + "\n")
+		}
 	}
 	m.page.Open(fmt.Sprintf("Outbox (%d, newest first)", len(mails)), b.String())
 	return nil
