@@ -30,10 +30,11 @@ type listModel struct {
 	hot      map[store.TicketID]slaengine.State
 	focused  bool
 	empty    string
+	cache    map[*Row]rowCache // styled rows, shared by the model's copies (see renderRow)
 }
 
 func newListModel(s *Styles, k *KeyMap) listModel {
-	return listModel{styles: s, keys: k, focused: true}
+	return listModel{styles: s, keys: k, focused: true, cache: map[*Row]rowCache{}}
 }
 
 func (l *listModel) SetSize(w, h int) {
@@ -45,6 +46,7 @@ func (l *listModel) SetSize(w, h int) {
 // is still there.
 func (l *listModel) SetRows(rows []*Row) {
 	l.rows = rows
+	defer l.trimCache()
 	if l.selected != 0 {
 		// The selected ticket usually stays near the cursor: look there
 		// first so a refresh of a huge queue stays cheap.
@@ -71,6 +73,7 @@ func (l *listModel) find(id store.TicketID) int {
 }
 
 func (l *listModel) clamp() {
+	defer l.trimCache()
 	if l.cursor >= len(l.rows) {
 		l.cursor = len(l.rows) - 1
 	}
@@ -183,8 +186,54 @@ func (l listModel) View() string {
 }
 
 func (l listModel) renderRow(r *Row, selected bool, c columns) string {
-	t := &r.T
 	clock, state := l.countdown(r)
+	// A row's text changes when its ticket does (a new *Row), its countdown
+	// text, the selection or the layout: most rows change once a minute,
+	// so the styled line is kept and only rebuilt when one of those moved.
+	key := rowKey{clock: clock, state: state, selected: selected, focused: l.focused, width: l.width}
+	if l.cache != nil {
+		if e, ok := l.cache[r]; ok && e.key == key {
+			return e.line
+		}
+	}
+	line := l.buildRow(r, clock, state, selected, c)
+	if l.cache != nil {
+		l.cache[r] = rowCache{key: key, line: line}
+	}
+	return line
+}
+
+type rowKey struct {
+	clock    string
+	state    slaengine.State
+	selected bool
+	focused  bool
+	width    int
+}
+
+type rowCache struct {
+	key  rowKey
+	line string
+}
+
+// trimCache forgets rows that are no longer on screen, so the cache holds
+// a screenful whatever the queue's size.
+func (l *listModel) trimCache() {
+	if len(l.cache) <= 4*max(l.height, 1) {
+		return
+	}
+	keep := make(map[*Row]rowCache, l.height)
+	end := min(l.offset+l.height, len(l.rows))
+	for i := l.offset; i < end; i++ {
+		if e, ok := l.cache[l.rows[i]]; ok {
+			keep[l.rows[i]] = e
+		}
+	}
+	l.cache = keep
+}
+
+func (l listModel) buildRow(r *Row, clock string, state slaengine.State, selected bool, c columns) string {
+	t := &r.T
 	slaText := slaMarker(state) + clock
 	cells := []string{
 		pad(t.ID.String(), 7),

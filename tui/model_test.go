@@ -682,3 +682,22 @@ func TestPickerActsOnTheTicketItWasOpenedFor(t *testing.T) {
 	}
 	d.wantScreen("assignee is now pieter (changed by someone else")
 }
+
+func TestCountdownRepaintsWhenItsTextChanges(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("Core switch down", "Anna Berg", 1))
+	before := d.screen()
+	if !strings.Contains(before, "15m") && !strings.Contains(before, "14m") {
+		t.Fatalf("no P1 countdown:\n%s", before)
+	}
+	// Three minutes later (the rows are cached while their text stays).
+	d.send(tickMsg(d.m.now.Add(3 * time.Minute)))
+	after := d.screen()
+	if !strings.Contains(after, "12m") && !strings.Contains(after, "11m") {
+		t.Fatalf("countdown did not move after 3 minutes:\n%s", after)
+	}
+	// Nine more (about 3 minutes left): warning, with its marker and seconds.
+	d.send(tickMsg(d.m.now.Add(9 * time.Minute)))
+	if s := d.screen(); !strings.Contains(s, "INC new        *2m") && !strings.Contains(s, "INC new        *3m") {
+		t.Fatalf("no warning countdown with seconds near the breach:\n%s", s)
+	}
+}
