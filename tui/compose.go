@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/bubbles/textarea"
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,7 +20,45 @@ type composeModel struct {
 	to     string
 	active bool
 	err    string
-	drafts map[draftKey]string
+	drafts *Drafts
+}
+
+// Drafts keeps an operator's unsent notes and replies. On `desk serve` one
+// Drafts belongs to the operator, not to the SSH session, so a dropped
+// connection on a slow night-shift link loses no words: the next login has
+// them back. Safe for the operator's concurrent sessions.
+type Drafts struct {
+	mu sync.Mutex
+	m  map[draftKey]string
+}
+
+// NewDrafts is an empty draft store.
+func NewDrafts() *Drafts { return &Drafts{m: map[draftKey]string{}} }
+
+func (d *Drafts) get(k draftKey) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m[k]
+}
+
+func (d *Drafts) set(k draftKey, v string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if strings.TrimSpace(v) == "" {
+		delete(d.m, k)
+		return
+	}
+	d.m[k] = v
+}
+
+func (d *Drafts) keys() []draftKey {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]draftKey, 0, len(d.m))
+	for k := range d.m {
+		out = append(out, k)
+	}
+	return out
 }
 
 type composeKind int
@@ -47,13 +86,13 @@ func newComposeModel(s *Styles) composeModel {
 	ta.ShowLineNumbers = false
 	ta.CharLimit = 64 << 10
 	ta.Prompt = "│ "
-	return composeModel{styles: s, area: ta, drafts: map[draftKey]string{}}
+	return composeModel{styles: s, area: ta, drafts: NewDrafts()}
 }
 
 func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h int) tea.Cmd {
 	c.kind, c.ticket, c.to, c.active, c.err = kind, t, to, true, ""
 	c.SetSize(w, h)
-	c.area.SetValue(c.drafts[draftKey{kind, t}])
+	c.area.SetValue(c.drafts.get(draftKey{kind, t}))
 	return c.area.Focus()
 }
 
@@ -77,15 +116,13 @@ func (c composeModel) Update(msg tea.Msg) (composeModel, tea.Cmd) {
 			c.err = ""
 			c.active = false
 			c.area.Blur()
-			delete(c.drafts, draftKey{c.kind, c.ticket})
+			c.drafts.set(draftKey{c.kind, c.ticket}, "")
 			k, t := c.kind, c.ticket
 			return c, func() tea.Msg { return composedMsg{kind: k, ticket: t, text: text} }
 		case "esc":
 			c.active = false
 			c.area.Blur()
-			if v := c.area.Value(); strings.TrimSpace(v) != "" {
-				c.drafts[draftKey{c.kind, c.ticket}] = v
-			}
+			c.drafts.set(draftKey{c.kind, c.ticket}, c.area.Value())
 			return c, nil
 		}
 	}
@@ -109,4 +146,11 @@ func (c composeModel) View() string {
 		foot = c.styles.FlashErr.Render(c.err)
 	}
 	return c.styles.Title.Render(title) + "\n" + c.area.View() + "\n" + foot
+}
+
+// keep saves what is being written as a draft (the session is ending).
+func (c *composeModel) keep() {
+	if c.active {
+		c.drafts.set(draftKey{c.kind, c.ticket}, c.area.Value())
+	}
 }

@@ -58,6 +58,9 @@ type Options struct {
 	// Report renders the compliance report for a month (lead only).
 	Report func(month string) (string, error)
 	Now    func() time.Time
+	// Drafts, when set, outlive the session (desk serve keeps one per
+	// operator); nil gives the session its own.
+	Drafts *Drafts
 	// Location is the time zone times are shown in (the desk's business
 	// calendar zone, not the server's); nil means the local zone.
 	Location *time.Location
@@ -146,6 +149,9 @@ func New(o Options) *Model {
 	m.prompt = newPromptModel(m.styles)
 	m.picker = pickerModel{styles: m.styles}
 	m.compose = newComposeModel(m.styles)
+	if o.Drafts != nil {
+		m.compose.drafts = o.Drafts
+	}
 	m.form = newFormModel(m.styles)
 	m.page = newPageModel(m.styles)
 	m.boardCh, m.unsubscribe = o.Board.Subscribe()
@@ -159,8 +165,10 @@ func (m *Model) openHelp() {
 	m.page.Open("Help — j/k to scroll, ? or esc to close", helpView(m.styles, &m.keys, m.width))
 }
 
-// Close releases the session's subscription.
+// Close releases the session's subscription and keeps an open composer's
+// text as a draft (a dropped connection ends the session mid-sentence).
 func (m *Model) Close() {
+	m.compose.keep()
 	if m.unsubscribe != nil {
 		m.unsubscribe()
 	}
@@ -509,7 +517,7 @@ func (m *Model) quit() tea.Cmd {
 
 func (m *Model) drafts() string {
 	var out []string
-	for k := range m.compose.drafts {
+	for _, k := range m.compose.drafts.keys() {
 		kind := "note"
 		switch k.kind {
 		case composeReply:

@@ -138,6 +138,7 @@ type server struct {
 	mu       sync.Mutex
 	closing  bool
 	sessions map[*liveSession]struct{}
+	drafts   map[string]*tui.Drafts // per operator: they outlive a dropped connection
 	handlers sync.WaitGroup
 
 	closeOnce sync.Once
@@ -474,4 +475,19 @@ func (s *server) reload() (string, error) {
 		s.keysSummary(), changed, ended)
 	s.log.Printf("serve: %s", msg)
 	return msg, nil
+}
+
+// draftsOf is the operator's draft store, shared by all their sessions.
+func (s *server) draftsOf(name string) *tui.Drafts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.drafts == nil {
+		s.drafts = map[string]*tui.Drafts{}
+	}
+	d, ok := s.drafts[name]
+	if !ok {
+		d = tui.NewDrafts()
+		s.drafts[name] = d
+	}
+	return d
 }

@@ -206,7 +206,7 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 		Store: s.st, Board: s.board, Renderer: newSessionRenderer(sess, pty.Term),
 		Term: pty.Term, NoColor: env["NO_COLOR"] != "", Location: cfg.displayZone(),
 		Operator: who.name, Role: who.role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
-		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc),
+		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc), Drafts: s.draftsOf(who.name),
 	}
 	if who.role == tui.RoleLead {
 		o.Report = func(month string) (string, error) { return reportText(s.st, month, cfg.displayZone()) }
@@ -272,7 +272,7 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 		s.log.Printf("serve: console of %s ended: %v", who.name, err)
 	}
 	if why := ls.why(); why != "" {
-		fmt.Fprintf(sess, "desk: session closed: %s. Everything you saved is kept; unsaved drafts are not.\n", why)
+		fmt.Fprintf(sess, "desk: session closed: %s. Everything you saved is kept; unsent notes and replies wait as drafts for your next login.\n", why)
 	}
 	s.log.Printf("serve: %s closed the console after %s", who.name, time.Since(start).Round(time.Second))
 	// Before the handler counts as done, so shutdown cuts no one's exit status.

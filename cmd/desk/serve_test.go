@@ -999,3 +999,39 @@ func TestServeColoursPerSession(t *testing.T) {
 
 // colourSGR matches an SGR that sets a colour (30–37, 38;…, 40–47, 48;…, 90–107).
 var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m`)
+
+// A night-shift link drops mid-reply: the next login has the words back.
+func TestServeDraftSurvivesADroppedConnection(t *testing.T) {
+	alice := newTestOp(t, "alice", "operator")
+	ts := startTestServer(t, []testOp{alice}, "", serveOptions{})
+	tk := ts.create("VPN drops every hour", 3)
+	c := ts.client(alice)
+	d := openScreen(t, c, "dropped", "xterm", 80, 24)
+	d.waitFor(0, rowRe(tk.ID, "P3"))
+	mark := d.mark()
+	d.keys("r")
+	d.waitFor(mark, regexp.MustCompile(`Reply on `+tk.ID.String()))
+	d.keys("We are checking the concentrator logs")
+	time.Sleep(200 * time.Millisecond) // let the keys reach the server
+	c.Close()                          // no goodbye, no esc
+
+	// The server notices the dropped session and keeps the draft.
+	deadline := time.Now().Add(waitLimit)
+	for {
+		ts.s.mu.Lock()
+		n := len(ts.s.sessions)
+		ts.s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dropped session is still registered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a := ts.console(alice, 80, 24)
+	a.waitFor(0, rowRe(tk.ID, "P3"))
+	mark = a.mark()
+	a.keys("r")
+	a.waitFor(mark, regexp.MustCompile(`We are checking the concentrator logs`))
+}
