@@ -116,15 +116,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		StoreName: e.dataDir, MailStatus: mailStatus(svc),
 		Report: func(month string) (string, error) { return reportText(st, month, cfg.displayZone()) },
 		Reload: func() (string, error) {
-			nc, err := e.loadConfig()
-			if err != nil {
-				return "", err
-			}
-			p, err := nc.Policy()
-			if err != nil {
-				return "", err
-			}
-			if err := st.SetPolicy(p); err != nil {
+			if _, err := e.reloadPolicy(st, nil); err != nil {
 				return "", err
 			}
 			return "config reloaded: SLA policy applied (operators and teams apply to new sessions)", nil
@@ -157,4 +149,28 @@ func newMailService(cfg *Config, mc mailin.Config, st *store.Store, logger *log.
 		return nil, fmt.Errorf("mail: %w", err)
 	}
 	return svc, nil
+}
+
+// reloadPolicy rereads the config and applies its SLA policy to the store;
+// the console's :reload and desk serve's reload both start here. check, if
+// set, vets the new config first. A config that does not load, pass the
+// check or apply changes nothing.
+func (e *env) reloadPolicy(st *store.Store, check func(*Config) error) (*Config, error) {
+	nc, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(nc); err != nil {
+			return nil, err
+		}
+	}
+	p, err := nc.Policy()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SetPolicy(p); err != nil {
+		return nil, fmt.Errorf("applying the SLA policy: %w", err)
+	}
+	return nc, nil
 }

@@ -453,20 +453,15 @@ func (s *server) applyRoles(nc *Config) (ended, changed int) {
 func (s *server) reload() (string, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	nc, err := s.e.loadConfig()
+	// The keys are read before anything is applied: a config with a broken
+	// key line changes nothing.
+	var auth *authTable
+	nc, err := s.e.reloadPolicy(s.st, func(c *Config) (err error) {
+		auth, err = newAuthTable(c)
+		return err
+	})
 	if err != nil {
 		return "", err
-	}
-	auth, err := newAuthTable(nc)
-	if err != nil {
-		return "", err
-	}
-	p, err := nc.Policy()
-	if err != nil {
-		return "", err
-	}
-	if err := s.st.SetPolicy(p); err != nil {
-		return "", fmt.Errorf("applying the SLA policy: %w", err)
 	}
 	s.cfg.Store(nc)
 	s.auth.Store(auth)
