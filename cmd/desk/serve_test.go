@@ -638,19 +638,7 @@ func TestServeRobust(t *testing.T) {
 	}
 
 	// Every session above has ended or been dropped: none is left behind.
-	deadline := time.Now().Add(waitLimit)
-	for {
-		ts.s.mu.Lock()
-		n := len(ts.s.sessions)
-		ts.s.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions still registered after every client left or idled out", n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	ts.waitSessions(0, "after every client left or idled out")
 }
 
 var reOpen = regexp.MustCompile(`(\d+) open`)
@@ -741,19 +729,7 @@ func TestServeFiftySessionsWithIntake(t *testing.T) {
 	for i := 0; i < n/2; i++ {
 		clients[i].Close()
 	}
-	deadline := time.Now().Add(waitLimit)
-	for {
-		ts.s.mu.Lock()
-		live := len(ts.s.sessions)
-		ts.s.mu.Unlock()
-		if live == n-n/2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions registered after %d of %d clients dropped", live, n/2, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ts.waitSessions(n-n/2, fmt.Sprintf("after %d of %d clients dropped", n/2, n))
 	if out, _, code := ts.runCmd(ops[0], "list --json"); code != 0 || !strings.HasPrefix(out, "[") {
 		t.Fatalf("list while 25 consoles run: exit %d", code)
 	}
@@ -1016,22 +992,28 @@ func TestServeDraftSurvivesADroppedConnection(t *testing.T) {
 	c.Close()                          // no goodbye, no esc
 
 	// The server notices the dropped session and keeps the draft.
-	deadline := time.Now().Add(waitLimit)
-	for {
-		ts.s.mu.Lock()
-		n := len(ts.s.sessions)
-		ts.s.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the dropped session is still registered")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ts.waitSessions(0, "after the connection dropped")
 	a := ts.console(alice, 80, 24)
 	a.waitFor(0, rowRe(tk.ID, "P3"))
 	mark = a.mark()
 	a.keys("r")
 	a.waitFor(mark, regexp.MustCompile(`We are checking the concentrator logs`))
+}
+
+// waitSessions waits until the server has exactly n sessions registered.
+func (ts *testServer) waitSessions(n int, when string) {
+	ts.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		ts.s.mu.Lock()
+		got := len(ts.s.sessions)
+		ts.s.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("%d sessions still registered %s, want %d", got, when, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
