@@ -28,7 +28,7 @@ func Apply(t *Ticket, e Event) {
 			t.Status = StatusNew
 		}
 		for _, l := range t.Links {
-			if l.Kind == "master" {
+			if l.Kind == LinkMaster {
 				t.Master = l.To
 			}
 		}
@@ -42,12 +42,16 @@ func Apply(t *Ticket, e Event) {
 			switch {
 			case st == StatusResolved:
 				t.Resolved = e.At
+				t.Resolution = e.Text
 			case st == StatusClosed:
 				if t.Resolved.IsZero() {
 					t.Resolved = e.At
 				}
+				if e.Text != "" {
+					t.Resolution = e.Text
+				}
 			default:
-				t.Resolved = time.Time{} // reopened
+				t.Resolved, t.Resolution = time.Time{}, "" // reopened
 			}
 		}
 	case EvField:
@@ -57,13 +61,29 @@ func Apply(t *Ticket, e Event) {
 			if !slices.Contains(t.Links, *e.Link) {
 				t.Links = append(t.Links, *e.Link)
 			}
-			if e.Link.Kind == "master" {
+			if e.Link.Kind == LinkMaster {
 				t.Master = e.Link.To
 			}
 		}
 	case EvResponded:
 		if t.Responded.IsZero() {
 			t.Responded = e.At
+		}
+	case EvReport:
+		if e.Report != nil {
+			r := *e.Report
+			r.Author, r.Written, r.Approver, r.Approved = e.Actor, e.At, "", time.Time{}
+			r.Version = 1
+			if t.Report != nil {
+				r.Version = t.Report.Version + 1
+			}
+			t.Report = &r
+		}
+	case EvApproved:
+		if t.Report != nil {
+			r := *t.Report
+			r.Approver, r.Approved = e.Actor, e.At
+			t.Report = &r
 		}
 	case EvMessageIn, EvMessageOut:
 		if m := e.Message; m != nil {
@@ -79,30 +99,33 @@ func Apply(t *Ticket, e Event) {
 			}
 		}
 	}
+	if t.Status.Active() && t.Priority != 0 && (t.Peak == 0 || t.Priority < t.Peak) {
+		t.Peak = t.Priority
+	}
 	t.Updated = e.At
 	t.Events++
 }
 
-func applyField(t *Ticket, field, to string) {
+func applyField(t *Ticket, field Field, to string) {
 	switch field {
-	case "type":
+	case FieldType:
 		t.Type = Type(to)
-	case "priority":
+	case FieldPriority:
 		var p Priority
 		if p.UnmarshalText([]byte(to)) == nil {
 			t.Priority = p
 		}
-	case "queue":
+	case FieldQueue:
 		t.Queue = to
-	case "assignee":
+	case FieldAssignee:
 		t.Assignee = to
-	case "team":
+	case FieldTeam:
 		t.Team = to
-	case "category":
+	case FieldCategory:
 		t.Category = to
-	case "subject":
+	case FieldSubject:
 		t.Subject = to
-	case "external":
+	case FieldExternal:
 		if to != "" && !slices.Contains(t.External, to) {
 			t.External = append(t.External, to)
 		}
@@ -123,31 +146,35 @@ func cloneTicket(t Ticket) Ticket {
 	t.Links = slices.Clip(slices.Clone(t.Links))
 	t.External = slices.Clip(slices.Clone(t.External))
 	t.Participants = slices.Clip(slices.Clone(t.Participants))
+	if t.Report != nil {
+		r := *t.Report
+		t.Report = &r
+	}
 	return t
 }
 
 // FieldValue is the current value of a field as field and status events
 // name it ("priority" reads "P2"; "status" the status).
-func FieldValue(t *Ticket, field string) string {
+func FieldValue(t *Ticket, field Field) string {
 	switch field {
-	case "status":
+	case FieldStatus:
 		return string(t.Status)
-	case "type":
+	case FieldType:
 		return string(t.Type)
-	case "priority":
+	case FieldPriority:
 		if t.Priority == 0 {
 			return ""
 		}
 		return t.Priority.String()
-	case "queue":
+	case FieldQueue:
 		return t.Queue
-	case "assignee":
+	case FieldAssignee:
 		return t.Assignee
-	case "team":
+	case FieldTeam:
 		return t.Team
-	case "category":
+	case FieldCategory:
 		return t.Category
-	case "subject":
+	case FieldSubject:
 		return t.Subject
 	}
 	return ""
@@ -168,21 +195,23 @@ func checkEvent(t *Ticket, e *Event) error {
 		}
 	case EvField:
 		switch e.Field {
-		case "type":
+		case FieldType:
 			if !slices.Contains(Types, Type(e.To)) {
 				return fmt.Errorf("%s: type %q is unknown; use one of %v", t.ID, e.To, Types)
 			}
-		case "priority":
+		case FieldPriority:
 			var p Priority
 			if err := p.UnmarshalText([]byte(e.To)); err != nil {
 				return fmt.Errorf("%s: %w", t.ID, err)
 			}
 			e.To = p.String()
-		case "external":
-			if strings.TrimSpace(e.To) == "" {
-				return fmt.Errorf("%s: an external reference must not be empty", t.ID)
+		case FieldExternal:
+			r, err := ParseReference(e.To)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.ID, err)
 			}
-		case "queue", "assignee", "team", "category", "subject":
+			e.To = r
+		case FieldQueue, FieldAssignee, FieldTeam, FieldCategory, FieldSubject:
 		default:
 			return fmt.Errorf("%s: field %q cannot be changed; use type, priority, queue, assignee, team, category, subject or external", t.ID, e.Field)
 		}
@@ -196,14 +225,20 @@ func checkEvent(t *Ticket, e *Event) error {
 		if e.Link.To == t.ID {
 			return fmt.Errorf("%s: a ticket cannot be linked to itself", t.ID)
 		}
-		if e.Link.Kind == "" {
-			return fmt.Errorf("%s: a link needs a kind (master, child, related, follow-up)", t.ID)
+		switch e.Link.Kind {
+		case LinkMaster, LinkChild, LinkRelated, LinkFollowUp:
+		default:
+			return fmt.Errorf("%s: link kind %q is unknown; use master, child, related or follow-up", t.ID, e.Link.Kind)
 		}
 	case EvMessageIn, EvMessageOut:
 		if e.Message == nil {
 			return fmt.Errorf("%s: a %s event needs a message", t.ID, e.Kind)
 		}
-	case EvNote, EvResponded:
+	case EvReport:
+		if e.Report == nil {
+			return fmt.Errorf("%s: a report event needs the report", t.ID)
+		}
+	case EvNote, EvResponded, EvApproved:
 	default:
 		return fmt.Errorf("%s: event kind %q is unknown", t.ID, e.Kind)
 	}

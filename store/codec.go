@@ -19,7 +19,12 @@ import (
 //
 // Times decode in UTC. A record starting with '{' is read as JSON.
 
-const ticketCodecV1 = 1
+// V2 appends the resolution text, the peak priority and the incident
+// report; V1 records (written before) decode with Peak = Priority.
+const (
+	ticketCodecV1 = 1
+	ticketCodecV2 = 2
+)
 
 // ticketRec is the JSON form of the projection (read for records that start
 // with '{').
@@ -31,7 +36,7 @@ type ticketRec struct {
 
 func encodeTicket(t *Ticket) ([]byte, error) {
 	b := make([]byte, 0, 256+len(t.Subject))
-	b = append(b, ticketCodecV1)
+	b = append(b, ticketCodecV2)
 	b = binary.AppendUvarint(b, uint64(t.ID))
 	b = putStr(b, string(t.Type))
 	b = binary.AppendVarint(b, int64(t.Priority))
@@ -47,7 +52,7 @@ func encodeTicket(t *Ticket) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(t.Master))
 	b = binary.AppendUvarint(b, uint64(len(t.Links)))
 	for _, l := range t.Links {
-		b = putStr(b, l.Kind)
+		b = putStr(b, string(l.Kind))
 		b = binary.AppendUvarint(b, uint64(l.To))
 	}
 	b = putStrs(b, t.External)
@@ -60,6 +65,17 @@ func encodeTicket(t *Ticket) ([]byte, error) {
 	b = putClock(b, &t.SLA.Response)
 	b = putClock(b, &t.SLA.Resolution)
 	b = putTime(b, t.Deadline)
+	b = putStr(b, t.Resolution)
+	b = binary.AppendVarint(b, int64(t.Peak))
+	if t.Report == nil {
+		b = putStr(b, "")
+	} else {
+		rb, err := json.Marshal(t.Report)
+		if err != nil {
+			return nil, err
+		}
+		b = append(binary.AppendUvarint(b, uint64(len(rb))), rb...)
+	}
 	return b, nil
 }
 
@@ -244,7 +260,7 @@ func decodeTicket(b []byte, t *Ticket) error {
 		t.SLA, t.Deadline = rec.SLA, rec.Deadline
 		return nil
 	}
-	if len(b) == 0 || b[0] != ticketCodecV1 {
+	if len(b) == 0 || (b[0] != ticketCodecV1 && b[0] != ticketCodecV2) {
 		return errors.New("ticket record has an unknown format (written by a newer desk?)")
 	}
 	r := &reader{b: b[1:]}
@@ -265,7 +281,7 @@ func decodeTicket(b []byte, t *Ticket) error {
 	if n := r.uvarint(); n > 0 && n <= uint64(len(r.b)) {
 		t.Links = make([]Link, n)
 		for i := range t.Links {
-			t.Links[i].Kind = r.str()
+			t.Links[i].Kind = LinkKind(r.str())
 			t.Links[i].To = TicketID(r.uvarint())
 		}
 	} else if n > 0 {
@@ -281,6 +297,18 @@ func decodeTicket(b []byte, t *Ticket) error {
 	r.clock(&t.SLA.Response)
 	r.clock(&t.SLA.Resolution)
 	t.Deadline = r.time()
+	if b[0] == ticketCodecV1 {
+		t.Peak = t.Priority
+		return r.err
+	}
+	t.Resolution = r.str()
+	t.Peak = Priority(r.varint())
+	if rb := r.raw(); len(rb) > 0 && r.err == nil {
+		t.Report = &IncidentReport{}
+		if err := json.Unmarshal(rb, t.Report); err != nil {
+			return err
+		}
+	}
 	return r.err
 }
 

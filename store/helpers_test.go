@@ -79,8 +79,14 @@ func mustUpdate(t testing.TB, s *Store, id TicketID, evs ...Event) Ticket {
 	return tk
 }
 
-func setField(f, to string) Event { return Event{Kind: EvField, Field: f, To: to} }
-func setStatus(st Status) Event   { return Event{Kind: EvStatus, To: string(st)} }
+func setField(f Field, to string) Event { return Event{Kind: EvField, Field: f, To: to} }
+func setStatus(st Status) Event {
+	e := Event{Kind: EvStatus, To: string(st)}
+	if st == StatusResolved {
+		e.Text = "fixed" // the table wants a resolution
+	}
+	return e
+}
 
 // dump returns every key and value in the store, for whole-store comparison.
 func dump(t testing.TB, s *Store) map[string]string {

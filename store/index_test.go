@@ -37,7 +37,7 @@ func TestIndexesFollowChanges(t *testing.T) {
 	mustUpdate(t, s, ids[4], setStatus(StatusResolved))
 	clk.Add(time.Hour)
 	mustUpdate(t, s, ids[4], setStatus(StatusOpen))
-	mustUpdate(t, s, ids[5], setStatus(StatusClosed))
+	mustUpdate(t, s, ids[5], setStatus(StatusResolved), setStatus(StatusClosed))
 	mustUpdate(t, s, ids[6], Event{Kind: EvResponded})
 	checkIndexes(t, s)
 

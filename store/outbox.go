@@ -42,7 +42,7 @@ func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *
 	if m.From.Email == "" {
 		m.From.Email = s.opt.SupportAddress
 	}
-	m.Subject = tagSubject(m.Subject, id)
+	m.Subject = s.tagSubject(m.Subject, id)
 	if len(m.To) == 0 {
 		return nil
 	}
@@ -63,19 +63,6 @@ func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *
 	return nil
 }
 
-// tagSubject makes sure replies to the subject thread back even when a mail
-// client drops In-Reply-To.
-func tagSubject(subj string, id TicketID) string {
-	subj = strings.ReplaceAll(subj, TicketPlaceholder, id.String())
-	if strings.Contains(subj, "["+id.String()+"]") {
-		return subj
-	}
-	if subj == "" {
-		return "[" + id.String() + "]"
-	}
-	return "[" + id.String() + "] " + subj
-}
-
 // putOutMail numbers m and writes it with its indexes; the commit is synced
 // because the mail will leave the process.
 func (s *Store) putOutMail(txn *badger.Txn, w *writeSet, m *OutMail) error {
@@ -94,8 +81,8 @@ func (s *Store) putOutMail(txn *badger.Txn, w *writeSet, m *OutMail) error {
 	}
 	m.Sent, m.Attempts, m.LastError = time.Time{}, 0, ""
 	if m.Ticket != 0 {
-		m.Subject = tagSubject(m.Subject, m.Ticket)
-		m.Body = strings.ReplaceAll(m.Body, TicketPlaceholder, m.Ticket.String())
+		m.Subject = s.tagSubject(m.Subject, m.Ticket)
+		m.Body = strings.ReplaceAll(m.Body, TicketPlaceholder, s.TicketTag(m.Ticket))
 	}
 	if m.MessageID == "" {
 		m.MessageID = fmt.Sprintf("sd-%d.out%d.%s@%s", uint64(m.Ticket), n, randHex(6), s.opt.MailDomain)

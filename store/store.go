@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,11 @@ type Options struct {
 	SupportAddress string
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time
+	// TagPrefix tags outbound subjects ("[SD-12]"); empty means "SD".
+	// Replies thread back by this tag, so it must match the intake's.
+	TagPrefix string
+	// Roles: see SetRoles.
+	Roles map[string]Role
 }
 
 // Key prefixes, one byte per record kind and per index. Index entries have
@@ -77,6 +83,7 @@ const (
 	pQuarKey    = 'k' // key -> quarantine id (dedupe)
 	pBlob       = 'b' // key -> content
 	pAuto       = 'a' // lower(addr) 0 queued unixnano + outbox id -> "" (automatic mail)
+	pReference  = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
 )
 
 const (
@@ -95,6 +102,7 @@ type Store struct {
 	dir    string
 	opt    Options
 	policy atomic.Pointer[slaengine.Policy]
+	roles  atomic.Pointer[map[string]Role]
 	hub    hub
 
 	// gate lets Restore run Badger's Load with no other transaction
@@ -151,6 +159,9 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.Holder == "" {
 		o.Holder = "desk"
 	}
+	if o.TagPrefix == "" {
+		o.TagPrefix = "SD"
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory %s: %w", dir, err)
 	}
@@ -190,6 +201,7 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	p := o.Policy
 	s.policy.Store(&p)
+	s.SetRoles(o.Roles)
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "unknown host"
@@ -322,13 +334,31 @@ func (s *Store) read(fn func(txn *badger.Txn) error) error {
 	return s.db.View(fn)
 }
 
-func (s *Store) lockTicket(id TicketID) func() {
+func (s *Store) lockTicket(id TicketID) func() { return s.lockTickets(id) }
+
+// lockTickets takes the stripes of several tickets in one fixed order, so
+// two writers of overlapping sets cannot deadlock. The stripes only make
+// conflicts rare: correctness comes from Badger's conflict detection.
+func (s *Store) lockTickets(ids ...TicketID) func() {
 	if s.noLocks {
 		return func() {}
 	}
-	m := &s.stripes[uint64(id)%uint64(len(s.stripes))]
-	m.Lock()
-	return m.Unlock
+	var idx []int
+	for _, id := range ids {
+		i := int(uint64(id) % uint64(len(s.stripes)))
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		s.stripes[i].Lock()
+	}
+	return func() {
+		for _, i := range slices.Backward(idx) {
+			s.stripes[i].Unlock()
+		}
+	}
 }
 
 // ---- keys ----
@@ -410,6 +440,11 @@ func outDueKey(next time.Time, id uint64) []byte {
 func quarantineKey(id uint64) []byte { return u64([]byte{pQuarantine}, id) }
 func quarKeyKey(key string) []byte   { return append([]byte{pQuarKey}, capKey(key)...) }
 func blobKey(key string) []byte      { return append([]byte{pBlob}, capKey(key)...) }
+
+func referencePrefix(ref string) []byte {
+	return append(keyStr([]byte{pReference}, strings.ToLower(ref)), 0)
+}
+func referenceKey(ref string, id TicketID) []byte { return u64(referencePrefix(ref), uint64(id)) }
 
 func autoPrefix(addr string) []byte {
 	return append(keyStr([]byte{pAuto}, strings.ToLower(strings.TrimSpace(addr))), 0)

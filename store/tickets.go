@@ -165,13 +165,19 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 		if e.Actor == "" {
 			e.Actor = actor
 		}
+		role := s.RoleOf(e.Actor)
 		if isNew && i == 0 {
 			if e.Kind != EvCreated || e.Created == nil {
 				return Ticket{}, errors.New("store: a new ticket must start with a created event")
 			}
+			if role == RoleViewer {
+				return Ticket{}, refuse(0, e.Actor+" is a viewer and cannot register tickets", "a lead can give the operator role in the config ([[operators]] role)")
+			}
 			c := cloneTicket(*e.Created)
 			e.Created = &c
 		} else if err := checkEvent(&cur, &e); err != nil {
+			return Ticket{}, err
+		} else if err := s.allow(&cur, &e, role); err != nil {
 			return Ticket{}, err
 		}
 		if e.Kind == EvLinked {
@@ -267,6 +273,13 @@ func (s *Store) putProjection(txn *badger.Txn, old, cur *Ticket, isNew bool) err
 		}
 		if !cur.Deadline.IsZero() {
 			if err := txn.Set(deadlineKey(cur.Deadline, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range cur.External {
+		if isNew || !slices.Contains(old.External, r) {
+			if err := txn.Set(referenceKey(r, id), nil); err != nil {
 				return err
 			}
 		}

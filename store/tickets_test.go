@@ -36,13 +36,13 @@ func TestCreateUpdateHistory(t *testing.T) {
 
 	clk.Add(10 * time.Minute)
 	got := mustUpdate(t, s, a.ID,
-		setField("priority", "p1"), setField("assignee", "bob"), setField("external", "SUP-9"),
+		setField("priority", "p1"), setField("assignee", "bob"), setField("external", "sup:SUP-9"),
 		setStatus(StatusOpen),
 		Event{Kind: EvLinked, Link: &Link{Kind: "master", To: b.ID}},
 		Event{Kind: EvNote, Text: "looking", Actor: "carol"},
 	)
 	if got.Priority != 1 || got.Assignee != "bob" || got.Status != StatusOpen || got.Master != b.ID ||
-		!slices.Equal(got.External, []string{"JIRA-1", "SUP-9"}) || got.Events != 8 || !got.Updated.Equal(clk.Now()) {
+		!slices.Equal(got.External, []string{"JIRA-1", "sup:SUP-9"}) || got.Events != 8 || !got.Updated.Equal(clk.Now()) {
 		t.Fatalf("after update: %+v", got)
 	}
 	stored, err := s.Get(a.ID)
@@ -99,7 +99,7 @@ func TestRejectedEventsWriteNothing(t *testing.T) {
 		{"bad priority", setField("priority", "P7"), "priority"},
 		{"bad type", setField("type", "problem"), "type"},
 		{"unknown field", setField("requester", "x"), "cannot be changed"},
-		{"empty external", setField("external", " "), "external"},
+		{"empty external", setField("external", " "), "SYSTEM:ID"},
 		{"link to nothing", Event{Kind: EvLinked, Link: &Link{Kind: "related", To: 42}}, "not found"},
 		{"link to self", Event{Kind: EvLinked, Link: &Link{Kind: "related", To: a.ID}}, "itself"},
 		{"link without target", Event{Kind: EvLinked}, "target"},
@@ -219,7 +219,7 @@ func TestReplayEqualsProjection(t *testing.T) {
 		{setStatus(StatusWaiting)},
 		{{Kind: EvMessageIn, Message: &Message{From: Person{Email: "r@x.org"}, Body: "more"}}, setStatus(StatusOpen)},
 		{setField("priority", "P1"), {Kind: EvLinked, Link: &Link{Kind: "master", To: other.ID}}},
-		{setField("type", "request"), setField("external", "E-1")},
+		{setField("type", "request"), setField("external", "e:E-1")},
 		{setStatus(StatusResolved)},
 		{setStatus(StatusOpen), setField("assignee", "dan")},
 	}

@@ -115,6 +115,15 @@ type Ticket struct {
 	Updated      time.Time `json:"updated"`
 	Responded    time.Time `json:"responded,omitzero"` // first response
 	Resolved     time.Time `json:"resolved,omitzero"`
+	// Resolution is the text the ticket was last resolved with (mailed to
+	// the requester); cleared on reopen.
+	Resolution string `json:"resolution,omitempty"`
+	// Peak is the most urgent priority the ticket had at any time while it
+	// was open: P1/P2 tickets need an approved incident report to close,
+	// and lowering the priority first must not get around that.
+	Peak Priority `json:"peak,omitempty"`
+	// Report is the latest version of the incident report, if any.
+	Report *IncidentReport `json:"report,omitempty"`
 	// Events is the number of events in the history; the next event's Seq.
 	Events int `json:"events"`
 	// SLA is both clocks evaluated at Updated; project them to now with
@@ -127,8 +136,56 @@ type Ticket struct {
 
 // Link is a typed relation to another ticket.
 type Link struct {
-	Kind string   `json:"kind"` // "master", "child", "related", "follow-up"
+	Kind LinkKind `json:"kind"`
 	To   TicketID `json:"to"`
+}
+
+// LinkKind says how two tickets are related.
+type LinkKind string
+
+const (
+	LinkMaster   LinkKind = "master"    // this ticket is linked under a master (the same problem)
+	LinkChild    LinkKind = "child"     // the master's side of LinkMaster
+	LinkRelated  LinkKind = "related"   // see also (e.g. a stranger's mail tagged with this ticket)
+	LinkFollowUp LinkKind = "follow-up" // opened after this closed ticket
+)
+
+// Field names a ticket field that field events change.
+type Field string
+
+const (
+	FieldType     Field = "type"
+	FieldPriority Field = "priority"
+	FieldQueue    Field = "queue"
+	FieldAssignee Field = "assignee"
+	FieldTeam     Field = "team"
+	FieldCategory Field = "category"
+	FieldSubject  Field = "subject"
+	FieldExternal Field = "external" // adds a reference in another tracker
+	// FieldStatus is not a field event (status changes are EvStatus), but
+	// SetField and FieldValue accept it so that the console can treat the
+	// status picker like the other pickers.
+	FieldStatus Field = "status"
+)
+
+// Fields that SetField changes, in the order the help lists them.
+var Fields = []Field{FieldType, FieldPriority, FieldQueue, FieldAssignee, FieldTeam, FieldCategory, FieldSubject, FieldStatus}
+
+// IncidentReport is the post-incident report P1/P2 tickets need, approved
+// by a lead, before they may be closed (the seeds: written, reviewed and
+// approved before closure).
+type IncidentReport struct {
+	Summary   string    `json:"summary"`
+	Impact    string    `json:"impact"`
+	RootCause string    `json:"root_cause"`
+	Actions   string    `json:"actions"`  // corrective and preventive actions
+	Timeline  string    `json:"timeline"` // what happened when
+	Author    string    `json:"author,omitempty"`
+	Written   time.Time `json:"written,omitzero"`
+	Version   int       `json:"version,omitempty"` // 1 for the first report, +1 for each rewrite
+	// Approver and Approved are set by ApproveReport; a rewrite clears them.
+	Approver string    `json:"approver,omitempty"`
+	Approved time.Time `json:"approved,omitzero"`
 }
 
 // EventKind names what an event did.
@@ -143,6 +200,8 @@ const (
 	EvStatus     EventKind = "status" // status changed From -> To
 	EvLinked     EventKind = "linked"
 	EvResponded  EventKind = "responded" // explicit "first response given"
+	EvReport     EventKind = "report"    // an incident report (a new version)
+	EvApproved   EventKind = "approved"  // a lead approved the incident report
 )
 
 // Event is one entry of a ticket's append-only history.
@@ -152,14 +211,15 @@ type Event struct {
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"` // operator name, "mail", "system" or "demo"
 	Kind   EventKind `json:"kind"`
-	Field  string    `json:"field,omitempty"` // for EvField: type, priority, queue, assignee, team, category, subject, external
+	Field  Field     `json:"field,omitempty"` // for EvField
 	From   string    `json:"from,omitempty"`
 	To     string    `json:"to,omitempty"`
 	Text   string    `json:"text,omitempty"` // note text
 	Link   *Link     `json:"link,omitempty"`
 	// Created carries the initial fields of an EvCreated event.
-	Created *Ticket  `json:"created,omitempty"`
-	Message *Message `json:"message,omitempty"`
+	Created *Ticket         `json:"created,omitempty"`
+	Message *Message        `json:"message,omitempty"`
+	Report  *IncidentReport `json:"report,omitempty"`
 }
 
 // Message is a mail (or phone call transcript) in or out.
