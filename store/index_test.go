@@ -37,7 +37,15 @@ func TestIndexesFollowChanges(t *testing.T) {
 	mustUpdate(t, s, ids[4], setStatus(StatusResolved))
 	clk.Add(time.Hour)
 	mustUpdate(t, s, ids[4], setStatus(StatusOpen))
-	mustUpdate(t, s, ids[5], setStatus(StatusResolved), setStatus(StatusClosed))
+	mustUpdate(t, s, ids[5], setField("priority", "P3"), setStatus(StatusResolved))
+	s.SetRoles(map[string]Role{"lead": RoleLead})
+	if _, err := s.ReportIncident(ids[5], "bob", IncidentReport{Summary: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveReport(ids[5], "lead"); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, s, ids[5], setStatus(StatusClosed))
 	mustUpdate(t, s, ids[6], Event{Kind: EvResponded})
 	checkIndexes(t, s)
 
