@@ -291,7 +291,7 @@ func (s *Store) CloseTicket(id TicketID, actor, resolution string) (Ticket, erro
 		if cur.Status == StatusClosed {
 			return refuse(id, id.String()+" is closed already", "")
 		}
-		if cur.Status.Active() && cur.Status != StatusNew && strings.TrimSpace(resolution) != "" {
+		if cur.Status.Active() && strings.TrimSpace(resolution) != "" {
 			var cascaded []TicketID
 			if err := o.resolve(cur, resolution, &cascaded); err != nil {
 				return err
