@@ -38,15 +38,43 @@ func (r *clockRun) run(cal *Calendar, a, b time.Time, dt time.Duration) {
 // while the ticket is resolved or closed and runs on from where it stopped
 // when the ticket is reopened. Both pause while the status is in p.Pause.
 //
-// After a priority change the target of the current priority applies,
-// measured over all business time since Created on the current priority's
-// calendar (as Zammad and OTRS do): raising P4 to P1 after a day can breach
-// at once. Cost: one Between per point, plus one Add per clock.
+// After a priority change a running clock takes the target of the current
+// priority, measured over all business time since Created on that
+// priority's calendar (as Zammad and OTRS do): raising P4 to P1 after a day
+// can breach at once. A stopped clock keeps its verdict: it is judged by the
+// priority in force when it stopped, so lowering a P1 whose response
+// breached to P4 leaves the breach in the compliance report. Cost: one
+// Between per point, plus one Add per clock (twice more when the priority
+// changed after a clock stopped).
 func Compute(p Policy, tl Timeline, now time.Time) Clocks {
 	if now.Before(tl.Created) {
 		now = tl.Created
 	}
 	prio := currentPriority(tl, now)
+	c, stops := compute(p, tl, now, prio)
+	if stops[0].stopped {
+		if sp := currentPriority(tl, stops[0].at); sp != prio {
+			r, _ := compute(p, tl, now, sp)
+			c.Response = r.Response
+		}
+	}
+	if stops[1].stopped {
+		if sp := currentPriority(tl, stops[1].at); sp != prio {
+			r, _ := compute(p, tl, now, sp)
+			c.Resolution = r.Resolution
+		}
+	}
+	return c
+}
+
+// stopAt is where a clock stopped; the instant does not depend on targets.
+type stopAt struct {
+	stopped bool
+	at      time.Time
+}
+
+// compute is Compute with the targets of prio for both clocks.
+func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]stopAt) {
 	tg := p.Target(tl.Type, prio)
 	cal := tg.Calendar
 	if cal == nil {
@@ -112,7 +140,7 @@ func Compute(p Policy, tl Timeline, now time.Time) Clocks {
 	return Clocks{
 		Response:   resp.clock(cal, now, paused, w),
 		Resolution: res.clock(cal, now, paused, w),
-	}
+	}, [2]stopAt{{resp.stopped, resp.stopAt}, {res.stopped, res.stopAt}}
 }
 
 func (r *clockRun) clock(cal *Calendar, now time.Time, paused bool, warn float64) Clock {

@@ -563,3 +563,46 @@ func TestProjectForUsesTheTypesCalendar(t *testing.T) {
 		t.Fatalf("without the type the business calendar applies: left %v, want 8h", got)
 	}
 }
+
+// A stopped clock keeps its verdict whatever later changes the priority; a
+// running clock takes the new target.
+func TestStoppedClockKeepsVerdict(t *testing.T) {
+	pol := DefaultPolicy(DefaultBusinessCalendar())
+	created := utc(2025, 3, 4, 10, 0) // a Tuesday, business hours
+	tl := Timeline{Created: created, Priority: 1, Status: "new", Points: []Point{
+		{At: created.Add(40 * time.Minute), Status: "open", Responded: true}, // P1 response: 15 min, breached
+		{At: created.Add(2 * time.Hour), Priority: 4},                         // lowered afterwards
+	}}
+	now := created.Add(3 * time.Hour)
+	c := Compute(pol, tl, now)
+	if c.Response.State != StateBreached || c.Response.Target != 15*time.Minute {
+		t.Errorf("response after lowering to P4: %s target %v, want breached against P1's 15m", c.Response.State, c.Response.Target)
+	}
+	if c.Resolution.Target != pol.Targets[4].Resolution || !c.Resolution.Running {
+		t.Errorf("running resolution clock: target %v running %v, want P4's %v", c.Resolution.Target, c.Resolution.Running, pol.Targets[4].Resolution)
+	}
+	rows := Report(pol, []Timeline{tl}, created.Add(-time.Hour), created.Add(time.Hour), now)
+	for _, r := range rows {
+		if r.Priority == 4 && (r.ResponseTotal != 1 || r.ResponseMet != 0) {
+			t.Errorf("report row P4 %+v: the breach must still count", r)
+		}
+	}
+	// And the other way: a P4 response met within an hour stays met after
+	// raising it to P1 once it has stopped.
+	tl2 := Timeline{Created: created, Priority: 4, Status: "new", Points: []Point{
+		{At: created.Add(time.Hour), Status: "open", Responded: true},
+		{At: created.Add(2 * time.Hour), Priority: 1},
+	}}
+	if c := Compute(pol, tl2, now); c.Response.State != StateMet {
+		t.Errorf("P4 response met, raised to P1 afterwards: %s", c.Response.State)
+	}
+	// A resolution clock stopped at resolve keeps its verdict too, until a
+	// reopen makes it run again on the new target.
+	tl3 := Timeline{Created: created, Priority: 1, Status: "open", Points: []Point{
+		{At: created.Add(5 * time.Hour), Status: "resolved"}, // P1: 4h, breached
+		{At: created.Add(6 * time.Hour), Priority: 3},
+	}}
+	if c := Compute(pol, tl3, created.Add(7*time.Hour)); c.Resolution.State != StateBreached {
+		t.Errorf("resolved P1 past 4h, lowered to P3: %s", c.Resolution.State)
+	}
+}

@@ -319,13 +319,35 @@ func diffClocks(got, want Clocks, dueOK bool) string {
 
 // bruteClocks walks every minute from created to now. dueOK is false when a
 // due time lies beyond the simulated range.
+//
+// A running clock is judged by the priority at now; a stopped one by the
+// priority in force at the minute it stopped (it keeps its verdict).
 func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int) (Clocks, bool) {
-	prio := tl.Priority
-	for _, p := range pts {
-		if p.min <= now && p.pt.Priority != 0 {
-			prio = p.pt.Priority
+	prioAt := func(m int) Priority {
+		prio := tl.Priority
+		for _, p := range pts {
+			if p.min <= m && p.pt.Priority != 0 {
+				prio = p.pt.Priority
+			}
 		}
+		return prio
 	}
+	prio := prioAt(now)
+	c, dueOK, stops := bruteClocksFor(pol, w, always, tl, created, pts, now, prio)
+	if stops[0] >= 0 && prioAt(stops[0]) != prio {
+		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, prioAt(stops[0]))
+		c.Response = r.Response
+	}
+	if stops[1] >= 0 && prioAt(stops[1]) != prio {
+		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, prioAt(stops[1]))
+		c.Resolution = r.Resolution
+	}
+	return c, dueOK
+}
+
+// bruteClocksFor walks both clocks with the targets of prio; stops holds
+// the minute each clock stopped, -1 for a clock still running.
+func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int, prio Priority) (Clocks, bool, [2]int) {
 	tg := pol.Targets[prio]
 	open := func(m int) bool { return w.open[m] }
 	if tg.Calendar == always {
@@ -433,5 +455,12 @@ func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created in
 		}
 		return c
 	}
-	return Clocks{Response: mk(resp), Resolution: mk(res)}, dueOK
+	stops := [2]int{-1, -1}
+	if resp.stopped {
+		stops[0] = resp.stopAt
+	}
+	if res.stopped {
+		stops[1] = res.stopAt
+	}
+	return Clocks{Response: mk(resp), Resolution: mk(res)}, dueOK, stops
 }
