@@ -571,7 +571,7 @@ func TestStoppedClockKeepsVerdict(t *testing.T) {
 	created := utc(2025, 3, 4, 10, 0) // a Tuesday, business hours
 	tl := Timeline{Created: created, Priority: 1, Status: "new", Points: []Point{
 		{At: created.Add(40 * time.Minute), Status: "open", Responded: true}, // P1 response: 15 min, breached
-		{At: created.Add(2 * time.Hour), Priority: 4},                         // lowered afterwards
+		{At: created.Add(2 * time.Hour), Priority: 4},                        // lowered afterwards
 	}}
 	now := created.Add(3 * time.Hour)
 	c := Compute(pol, tl, now)
