@@ -30,7 +30,7 @@ func TestThreading(t *testing.T) {
 		// and the link a new ticket must carry.
 		onto    store.TicketID
 		status2 store.Status
-		link    string
+		link    store.LinkKind
 	}{
 		{"tag from requester", store.StatusOpen, "", func(a SentMail) string {
 			return mk("soren@aarhus.dk", "Re: [SD-1] login", "more")

@@ -89,8 +89,8 @@ func (e *ConflictError) Error() string {
 	if by == "" {
 		by = "someone else"
 	}
-	return fmt.Sprintf("%s %s is now %s (changed by %s meanwhile); press again to override",
-		e.Ticket, e.Field, orDash(e.Now), by)
+	return fmt.Sprintf("%s: %s set %s to %s meanwhile; press again to override",
+		e.Ticket, by, e.Field, orDash(e.Now))
 }
 
 // Is lets callers treat a conflict like a stale read.

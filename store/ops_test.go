@@ -482,3 +482,13 @@ func TestWritersRace(t *testing.T) {
 	}
 	t.Logf("%d stale priority edits refused", conflicts)
 }
+
+func TestReportTextRoundTrip(t *testing.T) {
+	r := IncidentReport{Summary: "Portal down", Impact: "all users\n40 min", RootCause: "expired cert", Actions: "monitor expiry", Timeline: "02:10 alarm: raised"}
+	if got := ParseReportText(ReportText(r)); got != r {
+		t.Errorf("round trip: %+v", got)
+	}
+	if got := ParseReportText("just a line\nroot CAUSE: dns"); got.Summary != "just a line" || got.RootCause != "dns" {
+		t.Errorf("loose text: %+v", got)
+	}
+}

@@ -20,7 +20,8 @@ type writtenMsg struct {
 	created bool
 }
 
-// canWrite refuses writes for viewers with a message that says why.
+// canWrite refuses writes for viewers at once, without a round trip; the
+// store refuses them too, whoever the writer.
 func (m *Model) canWrite() tea.Cmd {
 	if m.o.Role == RoleViewer {
 		m.setFlash("read-only: "+m.o.Operator+" is a viewer; ask a lead for the operator role to change tickets", true)
@@ -29,43 +30,29 @@ func (m *Model) canWrite() tea.Cmd {
 	return nil
 }
 
-// write runs fn against the store in a Cmd. The values it needs are copied
-// now, so the Cmd never reads the model later.
-func (m *Model) write(id store.TicketID, what string, fn func(t store.Ticket) ([]store.Event, error)) tea.Cmd {
+// do runs one store operation in a Cmd. The values it needs are copied
+// now, so the Cmd never reads the model later. The console decides only
+// which key was pressed: every rule is the store's.
+func (m *Model) do(id store.TicketID, what string, op func(st *store.Store, actor string) (store.Ticket, error)) tea.Cmd {
 	st, actor := m.o.Store, m.o.Operator
 	return func() tea.Msg {
-		t, err := st.Update(id, actor, fn)
+		t, err := op(st, actor)
 		return writtenMsg{what: what, id: id, ticket: t, err: err}
 	}
 }
 
-// errChanged tells the operator someone else changed the same field first;
-// nothing of theirs is overwritten silently.
-type errChanged struct{ field, now string }
-
-func (e errChanged) Error() string {
-	return fmt.Sprintf("%s is now %s (changed by someone else meanwhile); press again to override", e.field, e.now)
-}
-
 // setField changes one field if it still has the value the operator saw.
-func (m *Model) setField(t store.Ticket, field, to string) tea.Cmd {
+func (m *Model) setField(t store.Ticket, field store.Field, to string) tea.Cmd {
 	if cmd := m.canWrite(); cmd != nil {
 		return cmd
 	}
 	seen := store.FieldValue(&t, field)
 	if seen == to {
-		m.setFlash(fmt.Sprintf("%s %s is already %s", t.ID, field, to), false)
+		m.setFlash(fmt.Sprintf("%s %s is already %s", t.ID, field, orDash(to)), false)
 		return nil
 	}
-	return m.write(t.ID, fmt.Sprintf("%s %s → %s", field, seen, to), func(cur store.Ticket) ([]store.Event, error) {
-		now := store.FieldValue(&cur, field)
-		if now != seen {
-			return nil, errChanged{field, orDash(now)}
-		}
-		if field == "status" {
-			return []store.Event{{Kind: store.EvStatus, From: now, To: to}}, nil
-		}
-		return []store.Event{{Kind: store.EvField, Field: field, From: now, To: to}}, nil
+	return m.do(t.ID, fmt.Sprintf("%s %s → %s", field, orDash(seen), orDash(to)), func(st *store.Store, actor string) (store.Ticket, error) {
+		return st.SetField(t.ID, actor, field, seen, to)
 	})
 }
 
@@ -76,13 +63,16 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 	if !ok {
 		return nil, false
 	}
-	switch {
-	case key.Matches(km, k.P1, k.P2, k.P3, k.P4):
-		return m.setField(t, "priority", "P"+km.String()), true
-	case key.Matches(km, k.Type):
+	if key.Matches(km, k.P1, k.P2, k.P3, k.P4, k.Type, k.Status, k.Assign, k.Escalate, k.Master,
+		k.Note, k.Reply, k.Responded, k.Report, k.Approve, k.HandBack) {
 		if cmd := m.canWrite(); cmd != nil {
 			return cmd, true
 		}
+	}
+	switch {
+	case key.Matches(km, k.P1, k.P2, k.P3, k.P4):
+		return m.setField(t, store.FieldPriority, "P"+km.String()), true
+	case key.Matches(km, k.Type):
 		var opts []string
 		for _, ty := range store.Types {
 			opts = append(opts, string(ty))
@@ -92,9 +82,6 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 			[]string{"something is broken", "a service request", "request for change"}, string(t.Type))
 		return nil, true
 	case key.Matches(km, k.Status):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
-		}
 		var opts []string
 		for _, s := range store.Statuses {
 			opts = append(opts, string(s))
@@ -107,9 +94,6 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		}, string(t.Status))
 		return nil, true
 	case key.Matches(km, k.Assign):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
-		}
 		opts := []string{m.o.Operator}
 		hints := []string{"me"}
 		for _, o := range m.o.Operators {
@@ -124,9 +108,6 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		m.picker.Open(pickAssignee, "Assign "+t.ID.String()+" to", opts, hints, t.Assignee)
 		return nil, true
 	case key.Matches(km, k.Escalate):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
-		}
 		if len(m.o.Teams) == 0 {
 			m.setFlash("no 3rd-level teams configured: add [[teams]] to the config", true)
 			return nil, true
@@ -138,44 +119,44 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 		m.target = t
 		m.picker.Open(pickTeam, "Escalate "+t.ID.String()+" to", opts, hints, t.Team)
 		return nil, true
-	case key.Matches(km, k.Master):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
+	case key.Matches(km, k.HandBack):
+		if t.Status != store.StatusEscalated {
+			m.setFlash(t.ID.String()+" is not escalated: nothing to hand back", true)
+			return nil, true
 		}
+		return m.compose.Open(composeHandBack, t.ID, t.Team, m.width, m.bodyHeight()), true
+	case key.Matches(km, k.Master):
 		m.target = t
 		return m.prompt.Open(promptMaster, "link "+t.ID.String()+" to master ticket: SD-", ""), true
 	case key.Matches(km, k.Note):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
-		}
 		return m.compose.Open(composeNote, t.ID, "", m.width, m.bodyHeight()), true
 	case key.Matches(km, k.Reply):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
-		}
 		if t.Requester.Email == "" {
 			m.setFlash(t.ID.String()+" has no requester address to reply to (registered by phone?) — add a note instead", true)
 			return nil, true
 		}
 		return m.compose.Open(composeReply, t.ID, t.Requester.Email, m.width, m.bodyHeight()), true
 	case key.Matches(km, k.Responded):
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd, true
-		}
 		if !t.Responded.IsZero() {
 			m.setFlash(t.ID.String()+" already has its first response", false)
 			return nil, true
 		}
-		return m.write(t.ID, "marked responded", func(cur store.Ticket) ([]store.Event, error) {
-			if !cur.Responded.IsZero() {
-				return nil, nil
-			}
-			evs := []store.Event{{Kind: store.EvResponded}}
-			if cur.Status == store.StatusNew {
-				// someone is on it now, as after a reply
-				evs = append(evs, store.Event{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusOpen)})
-			}
-			return evs, nil
+		return m.do(t.ID, "marked responded", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.MarkResponded(t.ID, actor)
+		}), true
+	case key.Matches(km, k.Report):
+		var r store.IncidentReport
+		if t.Report != nil {
+			r = *t.Report
+		}
+		return m.compose.OpenWith(composeReport, t.ID, "", store.ReportText(r), m.width, m.bodyHeight()), true
+	case key.Matches(km, k.Approve):
+		if m.o.Role != RoleLead {
+			m.setFlash("incident reports are approved by a lead", true)
+			return nil, true
+		}
+		return m.do(t.ID, "incident report approved", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.ApproveReport(t.ID, actor)
 		}), true
 	}
 	return nil, false
@@ -194,190 +175,93 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 	}
 	switch msg.purpose {
 	case pickType:
-		return m.setField(t, "type", msg.value)
+		return m.setField(t, store.FieldType, msg.value)
 	case pickAssignee:
 		v := msg.value
 		if v == "(nobody)" {
 			v = ""
 		}
-		return m.setField(t, "assignee", v)
+		return m.setField(t, store.FieldAssignee, v)
 	case pickStatus:
-		if msg.value == string(store.StatusResolved) && t.Requester.Email != "" {
+		switch store.Status(msg.value) {
+		case store.StatusResolved:
 			// The seeds' resolution step: the resolution text is mailed to
 			// the requester, who may reply to reopen.
 			return m.compose.Open(composeResolve, t.ID, t.Requester.Email, m.width, m.bodyHeight())
+		case store.StatusClosed:
+			if t.Status.Active() {
+				// Closing what was never resolved: the store wants the
+				// resolution, so ask for it now rather than refuse.
+				return m.compose.Open(composeClose, t.ID, t.Requester.Email, m.width, m.bodyHeight())
+			}
+			return m.do(t.ID, "closed", func(st *store.Store, actor string) (store.Ticket, error) {
+				return st.CloseTicket(t.ID, actor, "")
+			})
+		case store.StatusEscalated:
+			return m.ticketKeyPress(t, "e")
 		}
-		if msg.value == string(store.StatusClosed) && t.Priority <= 2 && !m.hasIncidentReport(t.ID) {
-			m.setFlash(fmt.Sprintf("%s needs an incident report to close: n, start it with \"Incident report\"", t.Priority), true)
-			return nil
-		}
-		if msg.value == string(store.StatusClosed) && t.Status.Active() && t.Requester.Email != "" {
-			// Closing what was never resolved skips the resolution step: the
-			// requester would never hear, yet the SLA would count it as met.
-			return m.compose.Open(composeClose, t.ID, t.Requester.Email, m.width, m.bodyHeight())
-		}
-		return m.setField(t, "status", msg.value)
+		return m.setField(t, store.FieldStatus, msg.value)
 	case pickTeam:
 		team := msg.value
-		return m.write(t.ID, "escalated to "+team, func(cur store.Ticket) ([]store.Event, error) {
-			evs := []store.Event{{Kind: store.EvField, Field: "team", From: cur.Team, To: team}}
-			if cur.Status != store.StatusEscalated {
-				evs = append(evs, store.Event{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusEscalated),
-					Text: "functional escalation to " + team})
-			}
-			return evs, nil
+		return m.do(t.ID, "escalated to "+team, func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.Escalate(t.ID, actor, team, "")
 		})
 	}
 	return nil
 }
 
-// hasIncidentReport looks in the loaded history for a note that is the
-// incident report P1/P2 tickets need before closure.
-func (m *Model) hasIncidentReport(id store.TicketID) bool {
-	if !m.detail.loaded || m.detail.id != id {
-		h, err := m.o.Store.History(id)
-		if err != nil {
-			return false
-		}
-		return historyHasReport(h)
-	}
-	return historyHasReport(m.detail.history)
-}
-
-func historyHasReport(h []store.Event) bool {
-	for _, e := range h {
-		if e.Kind == store.EvNote && strings.HasPrefix(strings.ToLower(strings.TrimSpace(e.Text)), "incident report") {
-			return true
-		}
-	}
-	return false
+// ticketKeyPress acts as if key k was pressed on t (the status picker's
+// "escalated" opens the team picker).
+func (m *Model) ticketKeyPress(t store.Ticket, k string) tea.Cmd {
+	m.target = t
+	cmd, _ := m.ticketKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
+	return cmd
 }
 
 func (m *Model) composed(msg composedMsg) tea.Cmd {
 	id, text := msg.ticket, msg.text
+	queued := "queued for sending"
+	if m.o.MailStatus == nil {
+		// Say so: without a mailbox the mail only waits in the outbox.
+		queued = "kept in the outbox (no [mail] configured, nothing is sent)"
+	}
 	switch msg.kind {
 	case composeNote:
-		return m.write(id, "note added", func(store.Ticket) ([]store.Event, error) {
-			return []store.Event{{Kind: store.EvNote, Text: text}}, nil
+		return m.do(id, "note added", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.AddNote(id, actor, text)
 		})
-	case composeReply, composeResolve, composeClose:
-		st := m.o.Store
-		resolve := msg.kind == composeResolve || msg.kind == composeClose
-		closing := msg.kind == composeClose
-		what := "reply queued for sending"
-		switch {
-		case closing:
-			what = "resolved and closed; resolution queued for sending"
-		case resolve:
-			what = "resolved; resolution queued for sending"
-		}
-		if m.o.MailStatus == nil {
-			// Say so: without a mailbox the mail only waits in the outbox.
-			what = strings.Replace(what, "queued for sending", "kept in the outbox (no [mail] configured, nothing is sent)", 1)
-		}
-		actor := m.o.Operator
+	case composeReply:
+		return m.do(id, "reply "+queued, func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.Reply(id, actor, text)
+		})
+	case composeResolve:
+		st, actor := m.o.Store, m.o.Operator
 		return func() tea.Msg {
-			// Thread the reply under the requester's last mail so their
-			// client shows one conversation and their answer comes back here.
-			h, err := st.History(id)
-			if err != nil {
-				return writtenMsg{what: what, id: id, err: err}
+			t, linked, err := st.Resolve(id, actor, text)
+			what := "resolved; resolution " + queued
+			if t.Requester.Email == "" {
+				what = "resolved (no requester address: the resolution is a note)"
 			}
-			t, err := st.Update(id, actor, func(cur store.Ticket) ([]store.Event, error) {
-				evs := replyEvents(cur, h, text, resolve)
-				if closing {
-					evs = append(evs, store.Event{Kind: store.EvStatus, From: string(store.StatusResolved), To: string(store.StatusClosed)})
-				}
-				if cur.Assignee == "" {
-					// Who answers an unassigned ticket owns it (it shows in Mine).
-					evs = append(evs, store.Event{Kind: store.EvField, Field: "assignee", To: actor})
-				}
-				return evs, nil
-			})
-			if err != nil || !resolve {
-				return writtenMsg{what: what, id: id, ticket: t, err: err}
+			if len(linked) > 0 {
+				what = fmt.Sprintf("resolved with %d linked ticket(s); resolutions %s", len(linked), queued)
 			}
-			// A master carries everyone who reported the same thing: they
-			// all get the resolution and are resolved with it.
-			n, cerr := resolveChildren(st, actor, t, text)
-			if n > 0 {
-				what = fmt.Sprintf("resolved with %d linked ticket(s); resolutions queued for sending", n)
-			}
-			return writtenMsg{what: what, id: id, ticket: t, err: cerr}
+			return writtenMsg{what: what, id: id, ticket: t, err: err}
 		}
+	case composeClose:
+		return m.do(id, "resolved and closed; resolution "+queued, func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.CloseTicket(id, actor, text)
+		})
+	case composeHandBack:
+		return m.do(id, "handed back to 2nd line", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.HandBack(id, actor, text)
+		})
+	case composeReport:
+		r := store.ParseReportText(text)
+		return m.do(id, "incident report saved; a lead approves it with A", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.ReportIncident(id, actor, r)
+		})
 	}
 	return nil
-}
-
-// resolveChildren resolves the active children of a master with its
-// resolution text, each mailed to its own requester.
-func resolveChildren(st *store.Store, actor string, master store.Ticket, text string) (int, error) {
-	n := 0
-	for _, l := range master.Links {
-		if l.Kind != "child" {
-			continue
-		}
-		h, err := st.History(l.To)
-		if err != nil {
-			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
-		}
-		before, err := st.Get(l.To)
-		if err != nil {
-			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
-		}
-		after, err := st.Update(l.To, actor, func(cur store.Ticket) ([]store.Event, error) {
-			if !cur.Status.Active() {
-				return nil, nil
-			}
-			if cur.Requester.Email == "" {
-				return []store.Event{
-					{Kind: store.EvNote, Text: "Resolved with master " + master.ID.String() + ":\n" + text},
-					{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusResolved)},
-				}, nil
-			}
-			return replyEvents(cur, h, text, true), nil
-		})
-		if err != nil {
-			return n, fmt.Errorf("resolving linked %s: %w", l.To, err)
-		}
-		if after.Events > before.Events {
-			n++ // counted here: the update function may run more than once
-		}
-	}
-	return n, nil
-}
-
-func replyEvents(t store.Ticket, h []store.Event, text string, resolve bool) []store.Event {
-	var refs []string
-	var inReplyTo string
-	for _, e := range h {
-		if e.Message != nil && e.Message.MessageID != "" {
-			refs = append(refs, e.Message.MessageID)
-			if e.Kind == store.EvMessageIn {
-				inReplyTo = e.Message.MessageID
-			}
-		}
-	}
-	subject := t.Subject
-	tag := "[" + t.ID.String() + "]"
-	if !strings.Contains(subject, tag) {
-		subject = tag + " " + subject
-	}
-	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
-		subject = "Re: " + subject
-	}
-	msg := &store.Message{
-		To: []string{t.Requester.Email}, Subject: subject, Body: text,
-		InReplyTo: inReplyTo, References: refs,
-	}
-	evs := []store.Event{{Kind: store.EvMessageOut, Message: msg}}
-	switch {
-	case resolve:
-		evs = append(evs, store.Event{Kind: store.EvStatus, From: string(t.Status), To: string(store.StatusResolved)})
-	case t.Status == store.StatusNew:
-		evs = append(evs, store.Event{Kind: store.EvStatus, From: string(t.Status), To: string(store.StatusOpen)})
-	}
-	return evs
 }
 
 func (m *Model) create(nt store.NewTicket) tea.Cmd {
@@ -390,10 +274,13 @@ func (m *Model) create(nt store.NewTicket) tea.Cmd {
 
 func (m *Model) written(msg writtenMsg) tea.Cmd {
 	if msg.err != nil {
-		var ch errChanged
+		var ch *store.ConflictError
+		var no *store.RefusedError
 		switch {
 		case errors.As(msg.err, &ch):
-			m.setFlash(msg.id.String()+": "+ch.Error(), true)
+			m.setFlash(ch.Error(), true)
+		case errors.As(msg.err, &no):
+			m.setFlash(no.Error(), true)
 		case errors.Is(msg.err, store.ErrStale):
 			m.setFlash(msg.id.String()+" changed while you were editing: showing the current state, try again", true)
 		default:
@@ -449,34 +336,10 @@ func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
 			m.setFlash("a ticket cannot be its own master", true)
 			return nil
 		}
-		st, actor, child := m.o.Store, m.o.Operator, t.ID
-		return func() tea.Msg {
-			// Follow the master's own masters: linking into a chain that
-			// leads back here would make each the other's master.
-			for cur, hops := master, 0; cur != 0 && hops < 64; hops++ {
-				mt, err := st.Get(cur)
-				if err != nil {
-					return writtenMsg{what: "link to " + master.String(), id: child, err: fmt.Errorf("%s does not exist", cur)}
-				}
-				if mt.Master == child {
-					return writtenMsg{what: "link to " + master.String(), id: child,
-						err: fmt.Errorf("%s is under %s already; links may not loop", master, child)}
-				}
-				cur = mt.Master
-			}
-			t, err := st.Update(child, actor, func(store.Ticket) ([]store.Event, error) {
-				return []store.Event{{Kind: store.EvLinked, Link: &store.Link{Kind: "master", To: master}}}, nil
-			})
-			if err != nil {
-				return writtenMsg{what: "link to " + master.String(), id: child, err: err}
-			}
-			// The master lists its children, so whoever resolves it sees
-			// everyone who reported the same thing.
-			_, err = st.Update(master, actor, func(store.Ticket) ([]store.Event, error) {
-				return []store.Event{{Kind: store.EvLinked, Link: &store.Link{Kind: "child", To: child}}}, nil
-			})
-			return writtenMsg{what: "linked to master " + master.String(), id: child, ticket: t, err: err}
-		}
+		child := t.ID
+		return m.do(child, "linked to master "+master.String(), func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.Link(child, master, actor)
+		})
 	case promptCommand:
 		if !msg.ok {
 			return nil
@@ -525,7 +388,29 @@ func (m *Model) command(line string) tea.Cmd {
 			m.setFlash(fmt.Sprintf("no queue named %q (queues: %s)", arg, strings.Join(m.o.Queues, ", ")), true)
 			return nil
 		}
-		return m.setField(t, "queue", arg)
+		return m.setField(t, store.FieldQueue, arg)
+	case "ref":
+		t, ok := m.current()
+		if !ok {
+			return nil
+		}
+		if cmd := m.canWrite(); cmd != nil {
+			return cmd
+		}
+		return m.do(t.ID, "reference "+arg+" added", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.AddReference(t.ID, actor, arg)
+		})
+	case "reopen":
+		t, ok := m.current()
+		if !ok {
+			return nil
+		}
+		if cmd := m.canWrite(); cmd != nil {
+			return cmd
+		}
+		return m.do(t.ID, "reopened", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.Reopen(t.ID, actor, arg)
+		})
 	case "outbox":
 		return m.showOutbox()
 	case "quarantine":

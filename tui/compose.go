@@ -68,6 +68,8 @@ const (
 	composeReply
 	composeResolve // resolution text, mailed to the requester, status resolved
 	composeClose   // the same, then closed at once
+	composeHandBack
+	composeReport // the incident report's text form (store.ReportText)
 )
 
 type draftKey struct {
@@ -90,9 +92,18 @@ func newComposeModel(s *Styles) composeModel {
 }
 
 func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h int) tea.Cmd {
+	return c.OpenWith(kind, t, to, "", w, h)
+}
+
+// OpenWith starts from text when there is no draft (the incident report
+// opens on its headings, or on the current version).
+func (c *composeModel) OpenWith(kind composeKind, t store.TicketID, to, text string, w, h int) tea.Cmd {
 	c.kind, c.ticket, c.to, c.active, c.err = kind, t, to, true, ""
 	c.SetSize(w, h)
-	c.area.SetValue(c.drafts.get(draftKey{kind, t}))
+	if d := c.drafts.get(draftKey{kind, t}); d != "" {
+		text = d
+	}
+	c.area.SetValue(text)
 	return c.area.Focus()
 }
 
@@ -140,6 +151,13 @@ func (c composeModel) View() string {
 		title = "Resolve " + c.ticket.String() + ": the resolution is mailed to " + SafeLine(c.to)
 	case composeClose:
 		title = "Close " + c.ticket.String() + ": it was never resolved, so write the resolution; it is mailed to " + SafeLine(c.to)
+	case composeHandBack:
+		title = "Hand " + c.ticket.String() + " back from " + SafeLine(c.to) + " to 2nd line: the findings"
+	case composeReport:
+		title = "Incident report on " + c.ticket.String() + " (a lead approves it; a rewrite needs approving again)"
+	}
+	if (c.kind == composeResolve || c.kind == composeClose) && c.to == "" {
+		title = "Resolve " + c.ticket.String() + ": no requester address, the resolution is kept as a note"
 	}
 	foot := c.styles.Dim.Render("ctrl+s save · esc keep draft and close")
 	if c.err != "" {

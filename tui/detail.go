@@ -188,7 +188,7 @@ func (d *detailModel) layout() {
 	if len(t.Links) > 0 {
 		var ls []string
 		for _, l := range t.Links {
-			ls = append(ls, l.Kind+" "+l.To.String())
+			ls = append(ls, string(l.Kind)+" "+l.To.String())
 		}
 		fields = append(fields, field("links", strings.Join(ls, ", ")))
 	}
@@ -263,7 +263,7 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 		body = e.Text
 	case store.EvLinked:
 		if e.Link != nil {
-			head = "linked: " + e.Link.Kind + " " + e.Link.To.String()
+			head = "linked: " + string(e.Link.Kind) + " " + e.Link.To.String()
 		}
 	case store.EvResponded:
 		head = "first response given"

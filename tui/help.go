@@ -12,7 +12,7 @@ func helpView(s *Styles, k *KeyMap, width int) string {
 	var b strings.Builder
 	b.WriteString(s.Title.Render("desk — every key") + "\n\n")
 	groups := k.FullHelp()
-	names := []string{"Move", "Views", "Triage", "Work"}
+	names := []string{"Move", "Views", "Triage", "Work", "Major incidents (P1/P2)"}
 	col := 0
 	for _, g := range groups {
 		for _, kb := range g {
@@ -41,6 +41,8 @@ func helpView(s *Styles, k *KeyMap, width int) string {
 		"",
 		"Status line: 1! 2* = one breached, two in warning.",
 		"Composer: ctrl+s saves, esc closes and keeps the draft.",
+		"A ticket that was P1/P2 while open closes only with an",
+		"incident report (I) approved by a lead (A).",
 	} {
 		b.WriteString(l + "\n")
 	}
@@ -57,6 +59,8 @@ var commandHelp = [][2]string{
 	{":SD-12 (or :open SD-12)", "open a ticket by number"},
 	{":queue NAME, :queue all", "one queue only, or all"},
 	{":move NAME", "move the ticket to another queue"},
+	{":ref SYSTEM:ID", "reference in another tracker (jira:NSP-123)"},
+	{":reopen [why]", "reopen a resolved or closed ticket"},
 	{":outbox", "outgoing mail: queued, sent, failed"},
 	{":quarantine", "mail that was held back, with the reason"},
 	{":report [YYYY-MM]", "SLA compliance per priority (lead)"},

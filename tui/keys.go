@@ -13,6 +13,7 @@ type KeyMap struct {
 	P1, P2, P3, P4                          key.Binding
 	Type, Assign, Status, Escalate, Master  key.Binding
 	Note, Reply, New, Responded             key.Binding
+	Report, Approve, HandBack               key.Binding
 	Filter, Command, Help                   key.Binding
 }
 
@@ -46,6 +47,9 @@ func newKeyMap() KeyMap {
 		Reply:     b([]string{"r"}, "r", "reply to requester"),
 		New:       b([]string{"c"}, "c", "new ticket (call)"),
 		Responded: b([]string{"R"}, "R", "mark responded"),
+		Report:    b([]string{"I"}, "I", "incident report"),
+		Approve:   b([]string{"A"}, "A", "approve report (lead)"),
+		HandBack:  b([]string{"H"}, "H", "hand back to 2nd line"),
 		Filter:    b([]string{"/"}, "/", "filter"),
 		Command:   b([]string{":"}, ":", "command"),
 		Help:      b([]string{"?"}, "?", "help"),
@@ -63,6 +67,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.PrevTab, k.NextTab},
 		{k.Open, k.Focus, k.Back, k.Quit, k.Filter, k.Command, k.Help},
 		{k.P1, k.P2, k.P3, k.P4, k.Type, k.Assign, k.Status},
-		{k.Escalate, k.Master, k.Note, k.Reply, k.Responded, k.New},
+		{k.Escalate, k.HandBack, k.Master, k.Note, k.Reply, k.Responded, k.New},
+		{k.Report, k.Approve},
 	}
 }

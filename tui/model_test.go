@@ -386,7 +386,7 @@ func TestSecondEditorIsToldInsteadOfOverwriting(t *testing.T) {
 	if got := d.get(1).Priority; got != 2 {
 		t.Fatalf("priority = %v: the second edit overwrote the first silently", got)
 	}
-	d.wantScreen("priority is now P2 (changed by someone else meanwhile)")
+	d.wantScreen("pieter set priority to P2 meanwhile; press again to override")
 }
 
 func TestNewTicketByHand(t *testing.T) {
@@ -680,7 +680,7 @@ func TestPickerActsOnTheTicketItWasOpenedFor(t *testing.T) {
 	if got := d.get(1).Assignee; got != "pieter" {
 		t.Fatalf("SD-1 assignee = %q: pieter's change was overwritten silently", got)
 	}
-	d.wantScreen("assignee is now pieter (changed by someone else")
+	d.wantScreen("pieter set assignee to pieter meanwhile")
 }
 
 func TestCountdownRepaintsWhenItsTextChanges(t *testing.T) {

@@ -102,9 +102,9 @@ func ticketOut(t store.Ticket, p slaengine.Policy, now time.Time) ticketJSON {
 }
 
 func eventOut(e store.Event) eventJSON {
-	j := eventJSON{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), Field: e.Field, From: e.From, To: e.To, Text: e.Text}
+	j := eventJSON{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), Field: string(e.Field), From: e.From, To: e.To, Text: e.Text}
 	if e.Link != nil {
-		j.Link = &linkJSON{Kind: e.Link.Kind, To: e.Link.To.String()}
+		j.Link = &linkJSON{Kind: string(e.Link.Kind), To: e.Link.To.String()}
 	}
 	if m := e.Message; m != nil {
 		j.Message = &messageJSON{MessageID: m.MessageID, From: m.From, To: m.To, Subject: m.Subject, Body: m.Body,
@@ -243,7 +243,7 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		case e.Message != nil:
 			line += " " + tui.SafeLine(e.Message.Subject)
 		case e.Link != nil:
-			line += " " + e.Link.Kind + " " + e.Link.To.String()
+			line += " " + string(e.Link.Kind) + " " + e.Link.To.String()
 		}
 		fmt.Fprintln(w, line)
 		body := e.Text
