@@ -39,9 +39,7 @@ func seedStore(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.Update(2, "pieter", func(store.Ticket) ([]store.Event, error) {
-		return []store.Event{{Kind: store.EvStatus, From: "new", To: "resolved"}}, nil
-	}); err != nil {
+	if _, _, err := st.Resolve(2, "pieter", "Restarted the login service."); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -109,8 +107,8 @@ func TestShowJSONAddsHistory(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != "SD-2" || got.Status != "resolved" || len(got.History) != 2 ||
-		got.History[1].Kind != "status" || got.History[1].Actor != "pieter" || got.History[1].To != "resolved" {
+	if got.ID != "SD-2" || got.Status != "resolved" || len(got.History) != 4 || got.History[1].Kind != "message-out" ||
+		got.History[2].Kind != "status" || got.History[2].Actor != "pieter" || got.History[2].To != "resolved" {
 		t.Fatalf("show --json = %+v", got)
 	}
 	out, _, code = desk(t, "show", "sd-1", "--data", dir)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -144,40 +145,55 @@ func (g *demoGen) seed(st *store.Store) error {
 		script func(id store.TicketID)
 	}
 	at := func(ago time.Duration) { g.clock.set(ago) }
-	upd := func(id store.TicketID, actor string, ago time.Duration, evs ...store.Event) {
+	// do runs one store operation as a colleague would, ago in the past;
+	// the demo goes through the same lifecycle as everyone else.
+	do := func(ago time.Duration, op func() (store.Ticket, error)) {
 		at(ago)
-		if _, err := st.Update(id, actor, func(store.Ticket) ([]store.Event, error) { return evs, nil }); err != nil {
+		if _, err := op(); err != nil {
 			fmt.Fprintln(os.Stderr, "demo:", err)
 		}
 	}
-	status := func(from, to store.Status) store.Event {
-		return store.Event{Kind: store.EvStatus, From: string(from), To: string(to)}
+	set := func(id store.TicketID, who string, f store.Field, seen, to string) func() (store.Ticket, error) {
+		return func() (store.Ticket, error) { return st.SetField(id, who, f, seen, to) }
 	}
-	assign := func(who string) store.Event { return store.Event{Kind: store.EvField, Field: "assignee", To: who} }
 	plans := []plan{
 		{50 * time.Hour, 2, 2, func(id store.TicketID) {
-			upd(id, "sofie", 49*time.Hour, assign("sofie"), status("new", "open"))
-			upd(id, "sofie", 45*time.Hour, store.Event{Kind: store.EvNote, Text: "Asked the requester for the certificate serial."}, status("open", "waiting"))
+			do(49*time.Hour, set(id, "sofie", store.FieldAssignee, "", "sofie"))
+			do(49*time.Hour, set(id, "sofie", store.FieldStatus, "new", "open"))
+			do(45*time.Hour, func() (store.Ticket, error) {
+				return st.AddNote(id, "sofie", "Asked the requester for the certificate serial.")
+			})
+			do(45*time.Hour, set(id, "sofie", store.FieldStatus, "open", "waiting"))
 		}},
 		{30 * time.Hour, 4, 8, func(id store.TicketID) {
-			upd(id, "jonas", 29*time.Hour, assign("jonas"), status("new", "open"))
-			upd(id, "jonas", 2*time.Hour, status("open", "resolved"))
+			do(29*time.Hour, set(id, "jonas", store.FieldAssignee, "", "jonas"))
+			do(29*time.Hour, set(id, "jonas", store.FieldStatus, "new", "open"))
+			do(2*time.Hour, func() (store.Ticket, error) {
+				t, _, err := st.Resolve(id, "jonas", "The shared mailbox permissions were corrected; it shows in Outlook again.")
+				return t, err
+			})
 		}},
 		{26 * time.Hour, 5, 4, func(id store.TicketID) {
-			upd(id, "pieter", 25*time.Hour, assign("pieter"), status("new", "escalated"),
-				store.Event{Kind: store.EvField, Field: "team", To: "application"})
+			do(25*time.Hour, set(id, "pieter", store.FieldAssignee, "", "pieter"))
+			do(25*time.Hour, func() (store.Ticket, error) {
+				return st.Escalate(id, "pieter", "application", "Reproduced; the export job fails on the supplier's side.")
+			})
 		}},
 		{6 * time.Hour, 6, 3, func(id store.TicketID) {
-			upd(id, "mette", 5*time.Hour, assign("mette"), status("new", "open"))
+			do(5*time.Hour, set(id, "mette", store.FieldAssignee, "", "mette"))
+			do(5*time.Hour, set(id, "mette", store.FieldStatus, "new", "open"))
 		}},
 		{5 * time.Hour, 10, 1, nil},
 		{3*time.Hour + 50*time.Minute, 1, 3, func(id store.TicketID) {
-			upd(id, "mette", 3*time.Hour+40*time.Minute, assign("mette"), status("new", "open"), store.Event{Kind: store.EvResponded})
+			do(3*time.Hour+40*time.Minute, set(id, "mette", store.FieldAssignee, "", "mette"))
+			do(3*time.Hour+40*time.Minute, func() (store.Ticket, error) { return st.MarkResponded(id, "mette") })
 		}},
 		{3 * time.Hour, 8, 6, nil},
 		{90 * time.Minute, 6, 0, func(id store.TicketID) {
-			upd(id, "pieter", 80*time.Minute, status("new", "pending-release"),
-				store.Event{Kind: store.EvNote, Text: "Fix is in release 24.11.2, deployed Thursday."})
+			do(80*time.Minute, func() (store.Ticket, error) {
+				return st.AddNote(id, "pieter", "Fix is in release 24.11.2, deployed Thursday.")
+			})
+			do(80*time.Minute, set(id, "pieter", store.FieldStatus, "new", "pending-release"))
 		}},
 		{40 * time.Minute, 11, 9, nil},
 		{12 * time.Minute, 9, 7, nil},
@@ -259,28 +275,22 @@ func (g *demoGen) work(st *store.Store) error {
 	}
 	t := active[g.rnd.IntN(len(active))]
 	op := g.ops[g.rnd.IntN(len(g.ops))]
-	_, err := st.Update(t.ID, op, func(cur store.Ticket) ([]store.Event, error) {
-		switch {
-		case cur.Assignee == "":
-			return []store.Event{{Kind: store.EvField, Field: "assignee", From: "", To: op}}, nil
-		case cur.Status == store.StatusNew:
-			return []store.Event{{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusOpen)}}, nil
-		case cur.Responded.IsZero() && cur.Requester.Email != "":
-			return []store.Event{{Kind: store.EvMessageOut, Message: &store.Message{
-				To: []string{cur.Requester.Email}, Subject: "Re: [" + cur.ID.String() + "] " + cur.Subject,
-				Body: "Thank you, we are looking into it and will update you within the hour.\n\n" + op + ", 2nd-line support"}}}, nil
-		case cur.Status == store.StatusOpen && g.rnd.IntN(3) == 0:
-			return []store.Event{{Kind: store.EvNote, Text: "Reproduced on test; checking the supplier's logs."}}, nil
-		case cur.Status == store.StatusOpen && g.rnd.IntN(2) == 0 && cur.Requester.Email != "" && cur.Priority > 2:
-			// Resolved as the seeds say: the resolution is mailed to the requester.
-			return []store.Event{
-				{Kind: store.EvMessageOut, Message: &store.Message{To: []string{cur.Requester.Email},
-					Subject: "Re: [" + cur.ID.String() + "] " + cur.Subject,
-					Body:    "We have resolved this: the supplier corrected the configuration. Reply to this mail if it is not solved for you.\n\n" + op}},
-				{Kind: store.EvStatus, From: string(cur.Status), To: string(store.StatusResolved)},
-			}, nil
-		}
-		return nil, nil
-	})
+	var err error
+	switch {
+	case t.Assignee == "":
+		_, err = st.SetField(t.ID, op, store.FieldAssignee, "", op)
+	case t.Status == store.StatusNew:
+		_, err = st.SetField(t.ID, op, store.FieldStatus, string(t.Status), string(store.StatusOpen))
+	case t.Responded.IsZero() && t.Requester.Email != "":
+		_, err = st.Reply(t.ID, op, "Thank you, we are looking into it and will update you within the hour.\n\n"+op+", 2nd-line support")
+	case t.Status == store.StatusOpen && g.rnd.IntN(3) == 0:
+		_, err = st.AddNote(t.ID, op, "Reproduced on test; checking the supplier's logs.")
+	case t.Status == store.StatusOpen && g.rnd.IntN(2) == 0 && t.Requester.Email != "" && t.Priority > 2:
+		// Resolved as the seeds say: the resolution is mailed to the requester.
+		_, _, err = st.Resolve(t.ID, op, "We have resolved this: the supplier corrected the configuration. Reply to this mail if it is not solved for you.\n\n"+op)
+	}
+	if errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrRefused) {
+		return nil // someone got there first: a colleague moves on
+	}
 	return err
 }
