@@ -37,7 +37,7 @@ type threader struct {
 
 func newThreader(prefix string, orgs []Organisation, closedReply, queue string) *threader {
 	return &threader{
-		tagRE:       regexp.MustCompile(`(?i)\[` + regexp.QuoteMeta(prefix) + `-([0-9]{1,18})\]`),
+		tagRE:       store.TagPattern(prefix),
 		orgs:        orgs,
 		closedReply: closedReply,
 		queue:       queue,
@@ -188,7 +188,7 @@ func (th *threader) decide(m *store.Message, look lookup) (plan, error) {
 		switch th.closedReply {
 		case "reopen":
 			p.Ticket = t.ID
-			p.Events = []store.Event{in, {Kind: store.EvStatus, From: string(t.Status), To: string(store.StatusOpen)}}
+			p.Events = []store.Event{in} // the store reopens it
 			p.How += ", reopened"
 		case "reject":
 			p.Reject = t.ID
@@ -199,7 +199,7 @@ func (th *threader) decide(m *store.Message, look lookup) (plan, error) {
 		}
 	case store.StatusResolved, store.StatusWaiting:
 		p.Ticket = t.ID
-		p.Events = []store.Event{in, {Kind: store.EvStatus, From: string(t.Status), To: string(store.StatusOpen)}}
+		p.Events = []store.Event{in} // the store puts it back to open
 		p.How += ", " + string(t.Status) + " → open"
 	default:
 		p.Ticket = t.ID

@@ -12,7 +12,9 @@ import (
 func setStatus(t *testing.T, r *rig, id store.TicketID, to store.Status) {
 	t.Helper()
 	_, err := r.st.Update(id, "op", func(tk store.Ticket) ([]store.Event, error) {
-		return []store.Event{{Kind: store.EvStatus, From: string(tk.Status), To: string(to)}}, nil
+		// A resolution given in the event itself: the table wants one, and
+		// mailing it (as Resolve does) would add to the sink's count.
+		return []store.Event{{Kind: store.EvStatus, From: string(tk.Status), To: string(to), Text: "resolved in the test"}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -181,7 +181,7 @@ func (s *Store) RegisterMail(actor string, in Intake) (t Ticket, dup bool, err e
 				if len(in.Events) == 0 {
 					return fmt.Errorf("store: register mail %s on %s: no events to append", key, in.Ticket)
 				}
-				t, err = s.appendIn(txn, w, cur, in.Events, actor)
+				t, err = s.appendIn(txn, w, cur, inbound(cur, in.Events), actor)
 			}
 		}
 		if err != nil {

@@ -492,3 +492,36 @@ func TestReportTextRoundTrip(t *testing.T) {
 		t.Errorf("loose text: %+v", got)
 	}
 }
+
+// The mail intake only says which ticket a mail belongs to; what the mail
+// does to the status is decided in the registering transaction.
+func TestInboundMailTransitions(t *testing.T) {
+	s, _ := newTestStore(t)
+	in := func(id TicketID, key string, auto bool, extra ...Event) Ticket {
+		t.Helper()
+		evs := append([]Event{{Kind: EvMessageIn, Message: &Message{MessageID: key, From: Person{Email: "a@x.org"}, Auto: auto}}}, extra...)
+		tk, _, err := s.RegisterMail("mail", Intake{Key: key, Ticket: id, Events: evs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	tk := mustCreate(t, s, NewTicket{Subject: "x", Requester: Person{Email: "a@x.org"}})
+	mustUpdate(t, s, tk.ID, setStatus(StatusOpen), setStatus(StatusWaiting))
+	if got := in(tk.ID, "1@x", true); got.Status != StatusWaiting {
+		t.Errorf("an automatic reply moved a waiting ticket to %s", got.Status)
+	}
+	if got := in(tk.ID, "2@x", false); got.Status != StatusOpen {
+		t.Errorf("the requester's answer left it %s, want open", got.Status)
+	}
+	// A status event from the intake (decided on a stale read) is ignored.
+	if got := in(tk.ID, "3@x", false, Event{Kind: EvStatus, To: string(StatusWaiting)}); got.Status != StatusOpen {
+		t.Errorf("the intake's own status event was applied: %s", got.Status)
+	}
+	if _, _, err := s.Resolve(tk.ID, "bob", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got := in(tk.ID, "4@x", false); got.Status != StatusOpen || got.Resolution != "" {
+		t.Errorf("a reply to the resolution left it %s (%q), want reopened", got.Status, got.Resolution)
+	}
+}
