@@ -35,11 +35,8 @@ func compose(m store.OutMail, from, fromName string, date time.Time) (rcpt []str
 		to[i] = &mail.Address{Address: a}
 	}
 	h.SetAddressList("To", to)
-	subj := headerSafe(m.Subject, 400)
-	if m.Ticket != 0 && !strings.Contains(subj, "["+m.Ticket.String()+"]") {
-		subj = "[" + m.Ticket.String() + "] " + subj
-	}
-	h.SetSubject(subj)
+	// The store tagged the subject with the ticket when it queued the mail.
+	h.SetSubject(headerSafe(m.Subject, 400))
 	h.SetDate(date)
 	if id := msgIDSafe(m.MessageID); id != "" {
 		h.SetMessageID(id)

@@ -52,10 +52,14 @@ func testLogger(t testing.TB) *log.Logger {
 }
 
 func openStore(t testing.TB, dir string, clk *clock) *store.Store {
+	return openStoreTagged(t, dir, clk, "")
+}
+
+func openStoreTagged(t testing.TB, dir string, clk *clock, prefix string) *store.Store {
 	t.Helper()
 	st, err := store.Open(dir, store.Options{
 		Policy: slaengine.DefaultPolicy(slaengine.AlwaysOpen()), Holder: "mailin test",
-		MailDomain: "desk.test", SupportAddress: "support@desk.test", Now: clk.Now,
+		MailDomain: "desk.test", SupportAddress: "support@desk.test", Now: clk.Now, TagPrefix: prefix,
 	})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -77,7 +81,7 @@ func newRig(t testing.TB, tune func(*Config, *Options)) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	r := &rig{t: t, st: openStore(t, t.TempDir(), clk), im: im, sink: sink, clk: clk}
+	r := &rig{t: t, im: im, sink: sink, clk: clk}
 	r.cfg = Config{
 		IMAP:      "imap://support@" + im.Addr + "/INBOX",
 		SMTP:      "smtp://" + sink.Addr,
@@ -89,6 +93,7 @@ func newRig(t testing.TB, tune func(*Config, *Options)) *rig {
 	if tune != nil {
 		tune(&r.cfg, &r.opt)
 	}
+	r.st = openStoreTagged(t, t.TempDir(), clk, r.cfg.TagPrefix)
 	r.svc, err = New(r.cfg, r.st, r.opt)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -52,6 +52,10 @@ func New(cfg Config, st *store.Store, o Options) (*Service, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if p := st.TagPrefix(); !strings.EqualFold(p, cfg.TagPrefix) {
+		// The store tags outbound subjects; replies thread back by the tag.
+		return nil, fmt.Errorf("mail.tag_prefix is %q but the store tags mail with %q: open the store with the same prefix (store.Options.TagPrefix)", cfg.TagPrefix, p)
+	}
 	im, _ := cfg.imapEndpoint()
 	sm, _ := cfg.smtpEndpoint()
 	s := &Service{

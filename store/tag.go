@@ -51,3 +51,6 @@ func ReplySubject(subject string) string {
 	}
 	return "Re: " + s
 }
+
+// TagPrefix is the prefix of the ticket tag in mail subjects.
+func (s *Store) TagPrefix() string { return s.opt.TagPrefix }

@@ -13,13 +13,14 @@ import (
 	"github.com/deskhq/desk/store"
 )
 
-// Role decides what an operator may do.
-type Role string
+// Role decides what an operator may do; the store enforces it, the
+// console only hides what would be refused.
+type Role = store.Role
 
 const (
-	RoleOperator Role = "operator" // triage and reply
-	RoleLead     Role = "lead"     // also reports and config reload
-	RoleViewer   Role = "viewer"   // read only
+	RoleOperator = store.RoleOperator // triage and reply
+	RoleLead     = store.RoleLead     // also reports, config reload, approving incident reports
+	RoleViewer   = store.RoleViewer   // read only
 )
 
 // Team is a 3rd-level team tickets can be escalated to.

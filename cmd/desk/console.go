@@ -172,5 +172,6 @@ func (e *env) reloadPolicy(st *store.Store, check func(*Config) error) (*Config,
 	if err := st.SetPolicy(p); err != nil {
 		return nil, fmt.Errorf("applying the SLA policy: %w", err)
 	}
+	st.SetRoles(nc.storeRoles(operatorName(nc)))
 	return nc, nil
 }

@@ -207,7 +207,8 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 	if cfg.Mail != nil {
 		addr = cfg.Mail.Address
 	}
-	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: cfg.mailDomain(), SupportAddress: addr, Now: e.now})
+	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: cfg.mailDomain(), SupportAddress: addr, Now: e.now,
+		TagPrefix: cfg.tagPrefix(), Roles: cfg.storeRoles(operatorName(cfg))})
 	if err != nil {
 		var le *store.LockedError
 		if errors.As(err, &le) {
