@@ -134,7 +134,7 @@ func TestComposeCannotInjectHeaders(t *testing.T) {
 			t.Fatalf("header %s injected:\n%s", k, raw)
 		}
 	}
-	if !strings.HasPrefix(p.Msg.Subject, "[SD-7] Re: hi") || p.Header.Get("Auto-Submitted") != "auto-replied" {
+	if !strings.HasPrefix(p.Msg.Subject, "Re: hi") || p.Header.Get("Auto-Submitted") != "auto-replied" {
 		t.Fatalf("subject %q, auto %q", p.Msg.Subject, p.Header.Get("Auto-Submitted"))
 	}
 	if !strings.Contains(p.Msg.Body, "line after a lone dot") {
