@@ -40,6 +40,7 @@ type Config struct {
 
 	policy   slaengine.Policy // compiled by check, once per load
 	compiled bool
+	zone     *time.Location // displayZone, set by check
 }
 
 // CalendarConfig is one [[calendars]] table.
@@ -267,6 +268,9 @@ func (c *Config) errAt(path, format string, args ...any) error {
 // else the zone of the default SLA calendar, so that "due 16:30" means the
 // business hours' 16:30 whatever zone the server runs in.
 func (c *Config) displayZone() *time.Location {
+	if c.zone != nil {
+		return c.zone
+	}
 	if c.Timezone != "" {
 		if loc, err := time.LoadLocation(c.Timezone); err == nil {
 			return loc
@@ -292,6 +296,7 @@ func (c *Config) check() error {
 		return err
 	}
 	c.policy, c.compiled = p, true
+	c.zone = c.displayZone() // read once: every command and console asks for it
 	if err := c.checkOperators(); err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 				if m := serveAddrRe.FindStringSubmatch(le.Holder); m != nil {
 					host, port = m[1], m[2]
 				}
-				hint = fmt.Sprintf("the SSH server owns the store: use `ssh -p %s %s list --json` (or show, report, backup) instead", port, host)
+				hint = fmt.Sprintf("the SSH server owns the store: use `ssh -p %s %s list --json` instead (`ssh -p %s %s help` lists the other commands)", port, host, port, host)
 			}
 			return nil, fmt.Errorf("%w\n  %s", err, hint)
 		}
