@@ -302,7 +302,7 @@ func (c *Config) check() error {
 	}
 	if c.Serve.IdleTimeout.Duration < 0 {
 		return c.errAt("serve.idle_timeout", "%s is negative: use a duration such as 30m (leave it out for the default, %s)",
-			c.Serve.IdleTimeout.Duration, defaultIdleTimeout)
+			shortDuration(c.Serve.IdleTimeout.Duration), shortDuration(defaultIdleTimeout))
 	}
 	if c.Serve.MaxSessions < 0 {
 		return c.errAt("serve.max_sessions", "%d is negative: use the most sessions to allow at once, e.g. 100 (leave it out for the default, %d)",
@@ -322,6 +322,18 @@ func (c *Config) check() error {
 		}
 	}
 	return nil
+}
+
+// shortDuration writes 30m rather than 30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // checkOperators checks the [[operators]]: a name each, once, and keys that

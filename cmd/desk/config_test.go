@@ -128,7 +128,7 @@ func TestConfigRefusesBadServeAndQueues(t *testing.T) {
 		line       int
 		key, msg   string
 	}{
-		{"idle_timeout", "[serve]\nlisten = \"127.0.0.1:0\"\nidle_timeout = \"-5m\"\n", 3, "serve.idle_timeout", "-5m0s is negative: use a duration such as 30m"},
+		{"idle_timeout", "[serve]\nlisten = \"127.0.0.1:0\"\nidle_timeout = \"-5m\"\n", 3, "serve.idle_timeout", "-5m is negative: use a duration such as 30m (leave it out for the default, 30m)"},
 		{"max_sessions", "[serve]\nmax_sessions = -1\n", 2, "serve.max_sessions", "-1 is negative"},
 		{"default_queue", "queues = [\"2nd-line\", \"FMK\"]\n" + mail + "default_queue = \"borger.dk\"\n", 7, "mail.default_queue", `"borger.dk" is not one of the queues (2nd-line, FMK)`},
 		{"default_queue without queues", mail + "default_queue = \"FMK\"\n", 6, "mail.default_queue", `the only queue is "2nd-line"`},
