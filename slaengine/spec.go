@@ -3,6 +3,7 @@ package slaengine
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -192,4 +193,320 @@ func (c *Calendar) UnmarshalJSON(b []byte) error {
 	}
 	*c = *nc
 	return nil
+}
+
+// Spec is an SLA configuration as people write it in a config file:
+// calendars by name, targets per priority (and per ticket type) in the
+// duration grammar of ParseTarget. Compile checks all of it and builds the
+// Policy once; a desk keeps that Policy until the configuration is loaded
+// again.
+type Spec struct {
+	// Calendars are the named calendars besides the built-in "24x7",
+	// "business" (DefaultBusinessCalendar) and "eu" (EUCalendar); a
+	// calendar of the same name replaces a built-in one.
+	Calendars []CalendarSpec
+	// Calendar names the default business calendar, the one P3 and P4 run
+	// on unless a target names another; "" is "business".
+	Calendar string
+	// WarnAt is the share of a target after which a clock warns; 0 keeps
+	// the default (0.75).
+	WarnAt float64
+	// Pause lists the statuses during which clocks stop; nil keeps the
+	// default (waiting, pending-release), an empty list pauses nothing.
+	Pause []string
+	// Goals are the compliance goals; a zero field keeps its default.
+	Goals Goals
+	// Targets override DefaultPolicy's, by priority name ("P1".."P4").
+	Targets map[string]TargetSpec
+	// ByType overrides Targets per ticket type, then per priority name.
+	ByType map[string]map[string]TargetSpec
+}
+
+// CalendarSpec is one named business calendar.
+type CalendarSpec struct {
+	Name     string
+	Timezone string // IANA zone; "" is UTC
+	// Hours maps a day or a day range to windows: "mon-fri" = "08:30-16:30",
+	// "fri" = "08:30-12:00, 13:00-15:30" (see ParseWeek).
+	Hours    map[string]string
+	Holidays []string // "2026-12-24"
+	// DanishHolidays adds DanishHolidays for the years around
+	// CompileOptions.Now.
+	DanishHolidays bool
+}
+
+// TargetSpec is one priority's promise: durations in the grammar of
+// ParseTarget, and the calendar both clocks run on ("" keeps the
+// priority's default calendar).
+type TargetSpec struct {
+	Response   string
+	Resolution string
+	Calendar   string
+}
+
+// CompileOptions is what Compile needs from outside the spec. The engine
+// reads no clock and knows no ticket statuses of its own.
+type CompileOptions struct {
+	// Now places DanishHolidays: the year before Now to two years after.
+	// Zero: 2024-2035, the years DefaultBusinessCalendar covers.
+	Now time.Time
+	// Statuses are the names Pause may use; nil accepts any.
+	Statuses []string
+	// Types are the ticket types ByType may name; nil accepts any.
+	Types []string
+}
+
+// SpecError says which part of a Spec is wrong. Key is where, in the
+// spec's own spelling: "calendars[1].timezone" (the second calendar),
+// "calendar", "warn_at", "pause[0]", "goals.response", "targets.P1.response",
+// "types.request.P3.calendar". Msg says what is wrong and what to write.
+type SpecError struct {
+	Key      string
+	Priority Priority // the priority whose target is wrong; 0 when not a target
+	Type     string   // the ticket type of a per-type target
+	Calendar string   // the calendar's name, when a calendar is wrong
+	Value    string   // what was written, when there is one
+	Msg      string
+}
+
+func (e *SpecError) Error() string { return e.Key + ": " + e.Msg }
+
+// ParsePriority reads "P1".."P4" (any case; "1".."4" too).
+func ParsePriority(s string) (Priority, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "P"))
+	if err != nil || n < 1 || n > 4 {
+		return 0, fmt.Errorf("priority %q: use P1, P2, P3 or P4", s)
+	}
+	return Priority(n), nil
+}
+
+// maxBusinessDays bounds "Nbd": beyond it the duration would not fit (and
+// no service declaration promises decades).
+const maxBusinessDays = 10000
+
+// ParseTarget reads a target duration: a Go duration such as "15m", "4h" or
+// "1h30m", or business days of cal such as "2bd" or "0.5bd" (a business day
+// is cal.DayLength(); nil cal is 24x7). Zero and negative targets are
+// refused.
+func ParseTarget(s string, cal *Calendar) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if cal == nil {
+		cal = AlwaysOpen()
+	}
+	if n, ok := strings.CutSuffix(s, "bd"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+		if err != nil || !(f > 0) || f > maxBusinessDays {
+			return 0, fmt.Errorf("%q: use a number of business days such as 2bd", s)
+		}
+		return time.Duration(f * float64(cal.DayLength())), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: use a duration such as 15m, 4h or 2bd (business days)", s)
+	}
+	return d, nil
+}
+
+// builtinCalendars are the calendars every spec may name.
+func builtinCalendars() map[string]*Calendar {
+	return map[string]*Calendar{
+		"24x7":     AlwaysOpen(),
+		"business": DefaultBusinessCalendar(),
+		"eu":       EUCalendar(),
+	}
+}
+
+// Compile checks the spec and builds its Policy: DefaultPolicy on the
+// default calendar, then the spec's overrides. Every calendar is built
+// once here. The first problem found is returned as a *SpecError; problems
+// are looked for in a fixed order (calendars as listed, then the sla keys,
+// priorities and types in sorted order), so the same spec always gives the
+// same error.
+func (s Spec) Compile(o CompileOptions) (Policy, error) {
+	cals, err := s.calendars(o)
+	if err != nil {
+		return Policy{}, err
+	}
+	baseName := s.Calendar
+	if baseName == "" {
+		baseName = "business"
+	}
+	base, ok := cals[baseName]
+	if !ok {
+		return Policy{}, &SpecError{Key: "calendar", Value: baseName,
+			Msg: fmt.Sprintf("no calendar named %q (have: %s)", baseName, calNames(cals))}
+	}
+	p := DefaultPolicy(base)
+	if s.WarnAt != 0 {
+		if !(s.WarnAt > 0 && s.WarnAt < 1) {
+			return Policy{}, &SpecError{Key: "warn_at", Value: fmt.Sprint(s.WarnAt),
+				Msg: fmt.Sprintf("%v: use a share between 0 and 1, e.g. 0.75", s.WarnAt)}
+		}
+		p.WarnAt = s.WarnAt
+	}
+	if s.Pause != nil {
+		p.Pause = map[string]bool{}
+		for i, st := range s.Pause {
+			if o.Statuses != nil && !slices.Contains(o.Statuses, st) {
+				return Policy{}, &SpecError{Key: fmt.Sprintf("pause[%d]", i), Value: st,
+					Msg: fmt.Sprintf("%q is not a status (use %s)", st, strings.Join(o.Statuses, ", "))}
+			}
+			p.Pause[st] = true
+		}
+	}
+	for _, g := range []struct {
+		key  string
+		v    float64
+		into *float64
+	}{{"goals.response", s.Goals.Response, &p.Goals.Response}, {"goals.resolution", s.Goals.Resolution, &p.Goals.Resolution}} {
+		if g.v == 0 {
+			continue
+		}
+		if !(g.v > 0 && g.v <= 1) {
+			return Policy{}, &SpecError{Key: g.key, Value: fmt.Sprint(g.v),
+				Msg: fmt.Sprintf("%v: use a share between 0 and 1, e.g. 0.90 for 90%%", g.v)}
+		}
+		*g.into = g.v
+	}
+	if err := s.applyTargets("targets", "", p.Targets, p.Targets, s.Targets, cals); err != nil {
+		return Policy{}, err
+	}
+	for _, typ := range sortedKeys(s.ByType) {
+		if o.Types != nil && !slices.Contains(o.Types, typ) {
+			return Policy{}, &SpecError{Key: "types." + typ, Type: typ, Value: typ,
+				Msg: fmt.Sprintf("%q is not a ticket type (use %s)", typ, strings.Join(o.Types, ", "))}
+		}
+		m := map[Priority]Target{}
+		if err := s.applyTargets("types."+typ, typ, p.Targets, m, s.ByType[typ], cals); err != nil {
+			return Policy{}, err
+		}
+		if p.ByType == nil {
+			p.ByType = map[string]map[Priority]Target{}
+		}
+		p.ByType[typ] = m
+	}
+	return p, nil
+}
+
+// applyTargets reads one table of targets by priority name into into,
+// each starting from base's target for that priority.
+func (s Spec) applyTargets(prefix, typ string, base, into map[Priority]Target, tc map[string]TargetSpec, cals map[string]*Calendar) error {
+	for _, k := range sortedKeys(tc) {
+		t := tc[k]
+		prio, err := ParsePriority(k)
+		if err != nil {
+			return &SpecError{Key: prefix + "." + k, Type: typ, Value: k, Msg: err.Error()}
+		}
+		fail := func(field, value, msg string) error {
+			return &SpecError{Key: prefix + "." + k + "." + field, Priority: prio, Type: typ, Value: value, Msg: msg}
+		}
+		cur := base[prio]
+		if t.Calendar != "" {
+			cal, ok := cals[t.Calendar]
+			if !ok {
+				return fail("calendar", t.Calendar, fmt.Sprintf("no calendar named %q (have: %s)", t.Calendar, calNames(cals)))
+			}
+			cur.Calendar = cal
+		}
+		if t.Response != "" {
+			d, err := ParseTarget(t.Response, cur.Calendar)
+			if err != nil {
+				return fail("response", t.Response, err.Error())
+			}
+			cur.Response = d
+		}
+		if t.Resolution != "" {
+			d, err := ParseTarget(t.Resolution, cur.Calendar)
+			if err != nil {
+				return fail("resolution", t.Resolution, err.Error())
+			}
+			cur.Resolution = d
+		}
+		into[prio] = cur
+	}
+	return nil
+}
+
+// calendars builds the built-in and the spec's calendars, each once.
+func (s Spec) calendars(o CompileOptions) (map[string]*Calendar, error) {
+	cals := builtinCalendars()
+	seen := map[string]int{}
+	for i, cs := range s.Calendars {
+		key := func(field string) string { return fmt.Sprintf("calendars[%d].%s", i, field) }
+		fail := func(field, value, msg string) error {
+			if cs.Name != "" && !strings.HasPrefix(msg, "calendar ") {
+				msg = fmt.Sprintf("calendar %q: %s", cs.Name, msg)
+			}
+			return &SpecError{Key: key(field), Calendar: cs.Name, Value: value, Msg: msg}
+		}
+		if strings.TrimSpace(cs.Name) == "" {
+			return nil, fail("name", "", fmt.Sprintf("calendar %d has no name: add name = \"...\" to it, the name targets use to pick it", i+1))
+		}
+		if j, dup := seen[cs.Name]; dup {
+			return nil, fail("name", cs.Name, fmt.Sprintf("calendar %q is defined twice (calendars %d and %d): rename or remove one", cs.Name, j+1, i+1))
+		}
+		seen[cs.Name] = i
+		tz := cs.Timezone
+		if tz == "" {
+			tz = "UTC"
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			return nil, fail("timezone", tz, fmt.Sprintf("calendar %q: %q is not an IANA time zone (e.g. Europe/Copenhagen or UTC)", cs.Name, tz))
+		}
+		week := map[time.Weekday][]Window{}
+		for _, k := range sortedKeys(cs.Hours) {
+			v := cs.Hours[k]
+			// "mon-fri" = "08:30-16:30" is ParseWeek's "mon-fri 08:30-16:30".
+			part, err := ParseWeek(k + " " + strings.ReplaceAll(v, " ", ""))
+			if err != nil {
+				return nil, fail("hours."+k, v, err.Error())
+			}
+			for d, ws := range part {
+				for _, w := range ws {
+					if w.End <= w.Start {
+						return nil, fail("hours."+k, v, fmt.Sprintf("%q: the window ends before it starts", v))
+					}
+				}
+				week[d] = append(week[d], ws...)
+			}
+		}
+		var hols []Date
+		for j, h := range cs.Holidays {
+			d, err := ParseDate(h)
+			if err != nil {
+				return nil, fail(fmt.Sprintf("holidays[%d]", j), h, err.Error())
+			}
+			hols = append(hols, d)
+		}
+		if cs.DanishHolidays {
+			from, to := 2024, 2035
+			if !o.Now.IsZero() {
+				from, to = o.Now.Year()-1, o.Now.Year()+2
+			}
+			for y := from; y <= to; y++ {
+				hols = append(hols, DanishHolidays(y)...)
+			}
+		}
+		cal, err := NewCalendar(cs.Name, tz, week, hols)
+		if err != nil {
+			// The zone is known (checked above): what is left is the hours
+			// (overlapping windows, or none at all).
+			return nil, fail("hours", "", err.Error()+": give each day its windows, e.g. hours = { \"mon-fri\" = \"08:30-16:30\" }")
+		}
+		cals[cs.Name] = cal
+	}
+	return cals, nil
+}
+
+func calNames(m map[string]*Calendar) string {
+	return strings.Join(sortedKeys(m), ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -260,12 +259,11 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 }
 
 // withStore opens the store for a short command and closes it after.
-func (e *env) withStore(holder string, fn func(st *store.Store) error) error {
+func (e *env) withStore(holder string, fn func(st *store.Store, cfg *Config) error) error {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
 	}
-	e.zone = cfg.displayZone()
 	if holder != "desk restore" {
 		// Reading commands never create a store: a mistyped --data would
 		// otherwise look like an empty desk.
@@ -278,91 +276,54 @@ func (e *env) withStore(holder string, fn func(st *store.Store) error) error {
 		return err
 	}
 	defer st.Close()
-	return fn(st)
+	return fn(st, cfg)
 }
 
-func (e *env) list(args []string) error {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	status := fs.String("status", "", "only tickets with this status (or \"active\")")
-	asJSON := fs.Bool("json", false, "one JSON array")
-	if _, err := e.parse("list", fs, args); err != nil {
-		return err
-	}
-	return e.withStore("desk list", func(st *store.Store) error {
-		return listTickets(st, e.stdout, *status, *asJSON, time.Now().In(e.zone))
-	})
+// quarantineJSON is one held mail in `desk quarantine --json`; scripts rely
+// on these names.
+type quarantineJSON struct {
+	ID       uint64    `json:"id"`
+	At       time.Time `json:"at"`
+	From     string    `json:"from"`
+	Subject  string    `json:"subject"`
+	Reason   string    `json:"reason"`
+	Mailbox  string    `json:"mailbox"`
+	UID      uint32    `json:"uid"`
+	Size     int       `json:"size"`
+	Released bool      `json:"released"`
 }
 
-func (e *env) show(args []string) error {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "JSON with the history")
-	pos, err := e.parse("show", fs, args)
+// listQuarantine writes the held mail, newest first (without the kept
+// copies, however large). The text form is sanitised: every field came in
+// a mail. JSON keeps the exact text, escaped by the encoder.
+func listQuarantine(st *store.Store, w io.Writer, asJSON bool, loc *time.Location) error {
+	qs, err := st.QuarantineHeaders(0)
 	if err != nil {
+		return fmt.Errorf("reading the quarantine: %w", err)
+	}
+	if asJSON {
+		out := make([]quarantineJSON, 0, len(qs))
+		for _, q := range qs {
+			out = append(out, quarantineJSON{ID: q.ID, At: q.At.UTC(), From: q.From, Subject: q.Subject, Reason: q.Reason,
+				Mailbox: q.Mailbox, UID: q.UID, Size: q.Size, Released: q.Released})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(qs) == 0 {
+		_, err := fmt.Fprintln(w, "Nothing in quarantine.")
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"usage: desk show SD-n [--json]"}
-	}
-	return e.withStore("desk show", func(st *store.Store) error {
-		return showTicket(st, e.stdout, pos[0], *asJSON, time.Now().In(e.zone))
-	})
-}
-
-func (e *env) backup(args []string) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	pos, err := e.parse("backup", fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"usage: desk backup FILE"}
-	}
-	return e.withStore("desk backup", func(st *store.Store) error {
-		tmp := pos[0] + ".partial"
-		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("creating the backup file: %w", err)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tDATE\tFROM\tSUBJECT\tREASON")
+	for _, q := range qs {
+		reason := tui.SafeLine(q.Reason)
+		if q.Released {
+			reason += " (released)"
 		}
-		if err := st.Backup(f); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return fmt.Errorf("writing the backup: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return fmt.Errorf("writing the backup: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		// Renamed only when complete, so FILE is never a half backup.
-		if err := os.Rename(tmp, pos[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "backup written to %s\n", pos[0])
-		return nil
-	})
-}
-
-func (e *env) restore(args []string) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	pos, err := e.parse("restore", fs, args)
-	if err != nil {
-		return err
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", q.ID, q.At.In(loc).Format("2006-01-02 15:04"),
+			dash(truncate(tui.SafeLine(q.From), 40)), dash(truncate(tui.SafeLine(q.Subject), 50)), dash(reason))
 	}
-	if len(pos) != 1 {
-		return usageError{"usage: desk restore FILE (into an empty --data directory)"}
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return fmt.Errorf("opening the backup: %w", err)
-	}
-	defer f.Close()
-	return e.withStore("desk restore", func(st *store.Store) error {
-		if err := st.Restore(f); err != nil {
-			return fmt.Errorf("restoring %s into %s: %w", pos[0], e.dataDir, err)
-		}
-		fmt.Fprintf(e.stderr, "restored %s into %s\n", pos[0], e.dataDir)
-		return nil
-	})
+	return tw.Flush()
 }

@@ -1,18 +1,19 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
@@ -35,6 +36,11 @@ type Config struct {
 
 	path string
 	src  []byte
+	pos  *tomlPositions // where each key is written (nil without a file)
+
+	policy   slaengine.Policy // compiled by check, once per load
+	compiled bool
+	zone     *time.Location // displayZone, set by check
 }
 
 // CalendarConfig is one [[calendars]] table.
@@ -122,6 +128,8 @@ func (e *ConfigError) Error() string {
 }
 
 // LoadConfig reads path; a missing path gives the defaults when optional.
+// Every mistake comes back as a *ConfigError with the line of the key; the
+// SLA policy is compiled here, once, and kept (Policy).
 func LoadConfig(path string, optional bool) (*Config, error) {
 	c := &Config{path: path}
 	if path == "" {
@@ -138,88 +146,131 @@ func LoadConfig(path string, optional bool) (*Config, error) {
 	c.src = src
 	md, err := toml.Decode(string(src), c)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			line := pe.Position.Line
-			if strings.Contains(pe.Message, `got '\n'`) && line > 1 {
-				line-- // the parser is already past the line that lacks something
-			}
-			return nil, &ConfigError{Path: path, Line: line, Key: pe.LastKey, Msg: pe.Message}
-		}
-		// Type mismatches come as plain errors with the place in the text.
-		if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return nil, &ConfigError{Path: path, Line: line, Key: m[2], Msg: m[3]}
-		}
-		return nil, &ConfigError{Path: path, Msg: err.Error()}
+		return nil, c.decodeError(err)
 	}
+	c.pos = indexTOML(src)
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0].String()
-		return nil, &ConfigError{Path: path, Line: c.lineOf(k), Key: k,
-			Msg: "unknown key (misspelt? desk.example.toml lists every key)"}
+		return nil, c.errAt(c.pathOf(k), "unknown key (misspelt? desk.example.toml lists every key)")
 	}
 	return c, c.check()
 }
 
-var mailKeyRe = regexp.MustCompile(`^mail\.([a-z_]+)`)
+// decodeError places an error of the TOML decoder. Syntax errors carry
+// their line; errors about a value (a wrong type, a role desk does not know)
+// name the key but, in an array of tables, the line of its last element:
+// the element that failed is found by decoding each on its own.
+func (c *Config) decodeError(err error) error {
+	c.pos = indexTOML(c.src)
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		line := pe.Position.Line
+		if strings.Contains(pe.Message, `got '\n'`) && line > 1 {
+			line-- // the parser is already past the line that lacks something
+		}
+		key := pe.LastKey
+		if p := c.failingElement(key); p != "" {
+			line, key = c.pos.lineOf(p), stripIndexes(p)
+		}
+		return &ConfigError{Path: c.path, Line: line, Key: key, Msg: pe.Message}
+	}
+	// Type mismatches come as plain errors in the library's own words.
+	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		key, msg := m[2], typeMessage(m[3])
+		if p := c.failingElement(key); p != "" {
+			line = c.pos.lineOf(p)
+		}
+		return &ConfigError{Path: c.path, Line: line, Key: key, Msg: msg}
+	}
+	return &ConfigError{Path: c.path, Msg: err.Error()}
+}
 
 var typeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
-// lineOf finds the line of a dotted key such as "sla.targets.P1.response"
-// or "calendars.timezone". TOML decoding knows positions only for its own
-// errors; checks made after decoding look the key up here.
-func (c *Config) lineOf(dotted string) int {
-	if len(c.src) == 0 {
-		return 0
+var badTypeRe = regexp.MustCompile(`^incompatible types: TOML value has type (\S+); destination has type (.+)$`)
+
+// typeMessage says a type mismatch in the words of the file.
+func typeMessage(msg string) string {
+	m := badTypeRe.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
 	}
-	if n := c.findKey(dotted); n > 0 {
-		return n
+	words := map[string]string{
+		"int64": "a number", "float64": "a number", "string": "a string", "bool": "true or false",
+		"time.Time": "a date", "[]any": "a list", "map[string]any": "a table", "[]map[string]any": "a list of tables",
+		"integer": "a whole number", "float": "a number", "boolean": "true or false", "slice": "a list [...]",
+		"map": "a table", "primitive (string-like)": "a string in quotes",
 	}
-	// An inline table (hours = { mon = ... }) has its keys mid-line: the
-	// line of the enclosing key is the place to look.
-	if i := strings.LastIndexByte(dotted, '.'); i > 0 {
-		return c.findKey(dotted[:i])
+	say := func(s string) string {
+		if w, ok := words[s]; ok {
+			return w
+		}
+		return s
 	}
-	return 0
+	return fmt.Sprintf("this is %s, but here desk needs %s", say(m[1]), say(m[2]))
 }
 
-func (c *Config) findKey(dotted string) int {
-	parts := strings.Split(dotted, ".")
-	leaf := parts[len(parts)-1]
-	table := strings.Join(parts[:len(parts)-1], ".")
-	keyRe := regexp.MustCompile(`^\s*"?` + regexp.QuoteMeta(leaf) + `"?\s*=`)
-	sc := bufio.NewScanner(bytes.NewReader(c.src))
-	cur, line, fallback := "", 0, 0
-	for sc.Scan() {
-		line++
-		t := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(t, "[") {
-			cur = strings.Trim(t, "[] ")
-			if cur == dotted || strings.HasSuffix(dotted, "."+cur) {
-				fallback = line
-			}
-			continue
-		}
-		if keyRe.MatchString(t) {
-			if cur == table || strings.HasPrefix(table, cur) || strings.HasSuffix(table, cur) {
-				return line
-			}
-			if fallback == 0 {
-				fallback = line
-			}
+// failingElement finds, for a key inside an array of tables
+// ("operators.role"), the element whose value the decoder refused
+// ("operators[2].role"); "" when the key is not in such an array or no
+// single element fails.
+func (c *Config) failingElement(key string) string {
+	top, rest, ok := strings.Cut(key, ".")
+	if !ok {
+		return ""
+	}
+	var elem reflect.Type
+	ct := reflect.TypeOf(Config{})
+	for i := 0; i < ct.NumField(); i++ {
+		f := ct.Field(i)
+		if f.Tag.Get("toml") == top && f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			elem = f.Type.Elem()
 		}
 	}
-	return fallback
+	if elem == nil {
+		return ""
+	}
+	var probe map[string]toml.Primitive
+	md, err := toml.Decode(string(c.src), &probe)
+	if err != nil {
+		return ""
+	}
+	var elems []toml.Primitive
+	if md.PrimitiveDecode(probe[top], &elems) != nil {
+		return ""
+	}
+	for i, el := range elems {
+		if md.PrimitiveDecode(el, reflect.New(elem).Interface()) != nil {
+			return fmt.Sprintf("%s[%d].%s", top, i, rest)
+		}
+	}
+	return ""
 }
 
-func (c *Config) errAt(key, format string, args ...any) error {
-	return &ConfigError{Path: c.path, Line: c.lineOf(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+// pathOf is where a key the decoder names without its element
+// ("calendars.hourz") is written: the first element that has it.
+func (c *Config) pathOf(key string) string {
+	if p := c.pos.firstOf(key); p != "" {
+		return p
+	}
+	return key
+}
+
+// errAt is a *ConfigError for the key at path ("calendars[1].timezone":
+// the second [[calendars]] table's timezone), at the line where the file
+// writes it, or its table when the key is left out.
+func (c *Config) errAt(path, format string, args ...any) error {
+	return &ConfigError{Path: c.path, Line: c.pos.lineOf(path), Key: stripIndexes(path), Msg: fmt.Sprintf(format, args...)}
 }
 
 // displayZone is where the console shows times: the config's timezone,
 // else the zone of the default SLA calendar, so that "due 16:30" means the
 // business hours' 16:30 whatever zone the server runs in.
 func (c *Config) displayZone() *time.Location {
+	if c.zone != nil {
+		return c.zone
+	}
 	if c.Timezone != "" {
 		if loc, err := time.LoadLocation(c.Timezone); err == nil {
 			return loc
@@ -233,219 +284,176 @@ func (c *Config) displayZone() *time.Location {
 	return time.Local
 }
 
-// check validates what decoding could not.
+// check validates what decoding could not, and compiles the SLA policy.
 func (c *Config) check() error {
 	if c.Timezone != "" {
 		if _, err := time.LoadLocation(c.Timezone); err != nil {
 			return c.errAt("timezone", "%q is not an IANA time zone (e.g. Europe/Copenhagen)", c.Timezone)
 		}
 	}
-	if _, err := c.Policy(); err != nil {
+	p, err := c.compile()
+	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, o := range c.Operators {
-		if strings.TrimSpace(o.Name) == "" {
-			return c.errAt("operators.name", "an [[operators]] table has no name")
-		}
-		if seen[o.Name] {
-			return c.errAt("operators.name", "operator %q is listed twice", o.Name)
-		}
-		seen[o.Name] = true
+	c.policy, c.compiled = p, true
+	c.zone = c.displayZone() // read once: every command and console asks for it
+	if err := c.checkOperators(); err != nil {
+		return err
+	}
+	if c.Serve.IdleTimeout.Duration < 0 {
+		return c.errAt("serve.idle_timeout", "%s is negative: use a duration such as 30m (leave it out for the default, %s)",
+			shortDuration(c.Serve.IdleTimeout.Duration), shortDuration(defaultIdleTimeout))
+	}
+	if c.Serve.MaxSessions < 0 {
+		return c.errAt("serve.max_sessions", "%d is negative: use the most sessions to allow at once, e.g. 100 (leave it out for the default, %d)",
+			c.Serve.MaxSessions, defaultMaxSessions)
 	}
 	if c.Mail != nil {
 		if err := c.Mail.Validate(); err != nil {
-			// mailin names the key ("mail.imap = ...: ..."): point at its line.
-			msg, key := err.Error(), "mail"
-			if m := mailKeyRe.FindStringSubmatch(msg); m != nil {
-				key = "mail." + m[1]
-				msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, m[0])), "= ")
-				msg = strings.TrimPrefix(msg, ": ")
+			key, msg := mailKey(err)
+			return c.errAt(key, "%s", msg)
+		}
+		if q := c.Mail.DefaultQueue; q != "" && !slices.Contains(c.QueueList(), q) {
+			if len(c.Queues) == 0 {
+				return c.errAt("mail.default_queue", "%q is not a queue: without queues = [...] the only queue is %q; add queues = [%q, ...] or leave default_queue out",
+					q, c.QueueList()[0], q)
 			}
-			msg = strings.TrimPrefix(msg, "mail: ")
-			return &ConfigError{Path: c.path, Line: c.lineOf(key), Key: key, Msg: msg}
+			return c.errAt("mail.default_queue", "%q is not one of the queues (%s): add it to queues, or name one of them", q, strings.Join(c.Queues, ", "))
 		}
 	}
 	return nil
 }
 
-// calendars builds the named calendars; "24x7" and "business" always exist.
-func (c *Config) calendars() (map[string]*slaengine.Calendar, error) {
-	cals := map[string]*slaengine.Calendar{
-		"24x7":     slaengine.AlwaysOpen(),
-		"business": slaengine.DefaultBusinessCalendar(),
-		"eu":       slaengine.EUCalendar(),
+// shortDuration writes 30m rather than 30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	for _, cc := range c.Calendars {
-		if cc.Name == "" {
-			return nil, c.errAt("calendars.name", "a [[calendars]] table has no name")
-		}
-		week := map[time.Weekday][]slaengine.Window{}
-		names := make([]string, 0, len(cc.Hours))
-		for k := range cc.Hours {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			// "mon-fri" = "08:30-16:30" is slaengine's "mon-fri 08:30-16:30".
-			part, err := slaengine.ParseWeek(k + " " + strings.ReplaceAll(cc.Hours[k], " ", ""))
-			if err != nil {
-				return nil, c.errAt("calendars.hours."+k, "%v", err)
-			}
-			for d, ws := range part {
-				for _, w := range ws {
-					if w.End <= w.Start {
-						return nil, c.errAt("calendars.hours."+k, "%q: the window ends before it starts", cc.Hours[k])
-					}
-				}
-				week[d] = append(week[d], ws...)
-			}
-		}
-		var hols []slaengine.Date
-		for _, h := range cc.Holidays {
-			d, err := slaengine.ParseDate(h)
-			if err != nil {
-				return nil, c.errAt("calendars.holidays", "%v", err)
-			}
-			hols = append(hols, d)
-		}
-		if cc.DanishHolidays {
-			y := time.Now().Year()
-			for yy := y - 1; yy <= y+2; yy++ {
-				hols = append(hols, slaengine.DanishHolidays(yy)...)
-			}
-		}
-		tz := cc.Timezone
-		if tz == "" {
-			tz = "UTC"
-		}
-		cal, err := slaengine.NewCalendar(cc.Name, tz, week, hols)
-		if err != nil {
-			return nil, c.errAt("calendars.timezone", "%v", err)
-		}
-		cals[cc.Name] = cal
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
-	return cals, nil
+	return s
 }
 
-// parseTarget reads "15m", "4h", "1h30m" or "2bd" (business days of cal).
-func parseTarget(s string, cal *slaengine.Calendar) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, ok := strings.CutSuffix(s, "bd"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-		if err != nil || f <= 0 {
-			return 0, fmt.Errorf("%q: use a number of business days such as 2bd", s)
+// checkOperators checks the [[operators]]: a name each, once, and keys that
+// desk serve can use, so a broken key line is reported with its line when
+// the config is loaded, by whatever command loads it.
+func (c *Config) checkOperators() error {
+	seen := map[string]bool{}
+	owner := map[string]string{} // key (wire form) -> operator
+	for i, o := range c.Operators {
+		at := func(field string) string { return fmt.Sprintf("operators[%d].%s", i, field) }
+		if strings.TrimSpace(o.Name) == "" {
+			return c.errAt(at("name"), "operator %d has no name: add name = \"...\" (the name tickets are assigned to)", i+1)
 		}
-		return time.Duration(f * float64(cal.DayLength())), nil
+		if seen[o.Name] {
+			return c.errAt(at("name"), "operator %q is listed twice: merge the two [[operators]] tables", o.Name)
+		}
+		seen[o.Name] = true
+		for j, line := range o.Keys {
+			pub, err := parseOperatorKey(line)
+			if err != nil {
+				return c.errAt(fmt.Sprintf("operators[%d].keys[%d]", i, j), "operator %q, key %d: %v", o.Name, j+1, err)
+			}
+			k := string(pub.Marshal())
+			if prev, ok := owner[k]; ok && prev != o.Name {
+				return c.errAt(fmt.Sprintf("operators[%d].keys[%d]", i, j), "key %s is listed for both %q and %q: give each operator their own key",
+					gossh.FingerprintSHA256(pub), prev, o.Name)
+			}
+			owner[k] = o.Name
+		}
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q: use a duration such as 15m, 4h or 2bd (business days)", s)
-	}
-	return d, nil
+	return nil
 }
 
-// Policy builds the SLA policy: DESIGN.md's defaults, then the config's
-// overrides.
-func (c *Config) Policy() (slaengine.Policy, error) {
-	cals, err := c.calendars()
+// parseOperatorKey reads one authorized_keys line of an operator.
+func parseOperatorKey(line string) (gossh.PublicKey, error) {
+	pub, _, opts, _, err := gossh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
 	if err != nil {
-		return slaengine.Policy{}, err
+		return nil, fmt.Errorf("%v: use one authorized_keys line such as \"ssh-ed25519 AAAA... name@host\"", err)
 	}
-	baseName := c.SLA.Calendar
-	if baseName == "" {
-		baseName = "business"
+	if len(opts) > 0 {
+		return nil, fmt.Errorf("options (%s) are not supported by desk serve: remove them from the line", strings.Join(opts, ","))
 	}
-	base, ok := cals[baseName]
-	if !ok {
-		return slaengine.Policy{}, c.errAt("sla.calendar", "no calendar named %q (have: %s)", baseName, calNames(cals))
-	}
-	p := slaengine.DefaultPolicy(base)
-	if c.SLA.WarnAt != 0 {
-		if c.SLA.WarnAt <= 0 || c.SLA.WarnAt >= 1 {
-			return p, c.errAt("sla.warn_at", "%v: use a share between 0 and 1, e.g. 0.75", c.SLA.WarnAt)
-		}
-		p.WarnAt = c.SLA.WarnAt
-	}
-	if c.SLA.Pause != nil {
-		p.Pause = map[string]bool{}
-		for _, s := range c.SLA.Pause {
-			if !store.Status(s).Valid() {
-				return p, c.errAt("sla.pause", "%q is not a status", s)
-			}
-			p.Pause[s] = true
-		}
-	}
-	if c.SLA.Goals.Response != 0 {
-		p.Goals.Response = c.SLA.Goals.Response
-	}
-	if c.SLA.Goals.Resolution != 0 {
-		p.Goals.Resolution = c.SLA.Goals.Resolution
-	}
-	apply := func(prefix string, into map[slaengine.Priority]slaengine.Target, tc map[string]TargetConfig) error {
-		for k, t := range tc {
-			var prio store.Priority
-			if err := prio.UnmarshalText([]byte(k)); err != nil {
-				return c.errAt(prefix+"."+k, "%v", err)
-			}
-			cur := p.Targets[slaengine.Priority(prio)]
-			if t.Calendar != "" {
-				cal, ok := cals[t.Calendar]
-				if !ok {
-					return c.errAt(prefix+"."+k+".calendar", "no calendar named %q (have: %s)", t.Calendar, calNames(cals))
-				}
-				cur.Calendar = cal
-			}
-			cal := cur.Calendar
-			if cal == nil {
-				cal = slaengine.AlwaysOpen()
-			}
-			if t.Response != "" {
-				d, err := parseTarget(t.Response, cal)
-				if err != nil {
-					return c.errAt(prefix+"."+k+".response", "%v", err)
-				}
-				cur.Response = d
-			}
-			if t.Resolution != "" {
-				d, err := parseTarget(t.Resolution, cal)
-				if err != nil {
-					return c.errAt(prefix+"."+k+".resolution", "%v", err)
-				}
-				cur.Resolution = d
-			}
-			into[slaengine.Priority(prio)] = cur
-		}
-		return nil
-	}
-	if err := apply("sla.targets", p.Targets, c.SLA.Targets); err != nil {
-		return p, err
-	}
-	for typ, tc := range c.SLA.ByType {
-		switch store.Type(typ) {
-		case store.Incident, store.Request, store.ChangeReq:
-		default:
-			return p, c.errAt("sla.types."+typ, "%q is not a ticket type (incident, request, change)", typ)
-		}
-		if p.ByType == nil {
-			p.ByType = map[string]map[slaengine.Priority]slaengine.Target{}
-		}
-		m := map[slaengine.Priority]slaengine.Target{}
-		if err := apply("sla.types."+typ, m, tc); err != nil {
-			return p, err
-		}
-		p.ByType[typ] = m
-	}
-	return p, nil
+	return pub, nil
 }
 
-func calNames(m map[string]*slaengine.Calendar) string {
-	var n []string
-	for k := range m {
-		n = append(n, k)
+// mailKey finds the key a mail validation error is about. The mail intake
+// names the key at the start of its message ("mail.imap = ...: ...") but
+// returns a plain error, so this reads it from there; it is the one place
+// the config reads a message back.
+func mailKey(err error) (key, msg string) {
+	msg, key = err.Error(), "mail"
+	if m := mailKeyRe.FindStringSubmatch(msg); m != nil {
+		key = "mail." + m[1]
+		msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, m[0])), "= ")
+		msg = strings.TrimPrefix(msg, ": ")
 	}
-	sort.Strings(n)
-	return strings.Join(n, ", ")
+	return key, strings.TrimPrefix(msg, "mail: ")
+}
+
+var mailKeyRe = regexp.MustCompile(`^mail\.([a-z_]+)`)
+
+// spec is the SLA part of the config in the engine's terms.
+func (c *Config) spec() slaengine.Spec {
+	s := slaengine.Spec{Calendar: c.SLA.Calendar, WarnAt: c.SLA.WarnAt, Pause: c.SLA.Pause,
+		Goals: slaengine.Goals{Response: c.SLA.Goals.Response, Resolution: c.SLA.Goals.Resolution}}
+	for _, cc := range c.Calendars {
+		s.Calendars = append(s.Calendars, slaengine.CalendarSpec{Name: cc.Name, Timezone: cc.Timezone, Hours: cc.Hours,
+			Holidays: cc.Holidays, DanishHolidays: cc.DanishHolidays})
+	}
+	targets := func(tc map[string]TargetConfig) map[string]slaengine.TargetSpec {
+		if tc == nil {
+			return nil
+		}
+		m := map[string]slaengine.TargetSpec{}
+		for k, t := range tc {
+			m[k] = slaengine.TargetSpec{Response: t.Response, Resolution: t.Resolution, Calendar: t.Calendar}
+		}
+		return m
+	}
+	s.Targets = targets(c.SLA.Targets)
+	if c.SLA.ByType != nil {
+		s.ByType = map[string]map[string]slaengine.TargetSpec{}
+		for typ, tc := range c.SLA.ByType {
+			s.ByType[typ] = targets(tc)
+		}
+	}
+	return s
+}
+
+// compile builds the SLA policy: DESIGN.md's defaults, then the config's
+// overrides, checked by the engine; its errors point at the key's line.
+func (c *Config) compile() (slaengine.Policy, error) {
+	var statuses, types []string
+	for _, s := range store.Statuses {
+		statuses = append(statuses, string(s))
+	}
+	for _, t := range store.Types {
+		types = append(types, string(t))
+	}
+	p, err := c.spec().Compile(slaengine.CompileOptions{Now: time.Now(), Statuses: statuses, Types: types})
+	var se *slaengine.SpecError
+	if errors.As(err, &se) {
+		path := se.Key
+		if !strings.HasPrefix(path, "calendars[") {
+			path = "sla." + path
+		}
+		return p, c.errAt(path, "%s", se.Msg)
+	}
+	return p, err
+}
+
+// Policy is the SLA policy compiled when the config was loaded: every
+// calendar built once, shared by every caller until the next load (a
+// reload loads a new Config). A Config not made by LoadConfig is compiled
+// on each call.
+func (c *Config) Policy() (slaengine.Policy, error) {
+	if c.compiled {
+		return c.policy, nil
+	}
+	return c.compile()
 }
 
 // TeamList is the teams for the console, with defaults from the seeds'

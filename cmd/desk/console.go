@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -30,11 +29,7 @@ func (e *env) logFile() (*log.Logger, func(), error) {
 	return log.New(f, "", log.LstdFlags), func() { f.Close() }, nil
 }
 
-func (e *env) console(args []string) error {
-	fs := flag.NewFlagSet("console", flag.ContinueOnError)
-	if _, err := e.parse("console", fs, args); err != nil {
-		return err
-	}
+func (e *env) console() error {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -98,13 +93,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	if demo != nil {
 		go demo(ctx, st)
 	}
-	me := operatorName(cfg)
-	role := tui.RoleLead // the person at the machine owns the data dir
-	for _, o := range cfg.Operators {
-		if o.Name == me && o.Role != "" {
-			role = tui.Role(o.Role)
-		}
-	}
+	me, role := localOperator(cfg) // the same person and role as desk's other commands
 	ops := cfg.OperatorNames()
 	if len(ops) == 0 {
 		ops = demoOperators

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,13 +23,7 @@ type demoClock struct{ offset atomic.Int64 }
 func (c *demoClock) Now() time.Time         { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *demoClock) set(back time.Duration) { c.offset.Store(int64(-back)) }
 
-func (e *env) demo(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	every := fs.Duration("every", 4*time.Second, "time between demo events")
-	noMail := fs.Bool("no-mail", false, "no demo mailbox: the generator registers tickets directly")
-	if _, err := e.parse("demo", fs, args); err != nil {
-		return err
-	}
+func (e *env) demo(every time.Duration, noMail bool) error {
 	if !e.dataSet {
 		// A demo never touches the real store unless told to.
 		dir, err := os.MkdirTemp("", "desk-demo-")
@@ -61,8 +54,8 @@ func (e *env) demo(args []string) error {
 	var mailCfg *mailin.Config
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if !*noMail {
-		d, err := mailin.StartDemo(ctx, mailin.DemoOptions{Every: *every})
+	if !noMail {
+		d, err := mailin.StartDemo(ctx, mailin.DemoOptions{Every: every})
 		if err != nil {
 			return fmt.Errorf("starting the demo mailbox: %w (try desk demo --no-mail)", err)
 		}
@@ -75,7 +68,7 @@ func (e *env) demo(args []string) error {
 			cfg.MailDomain = "desk.demo.invalid"
 		}
 	}
-	gen := &demoGen{clock: clock, every: *every, direct: *noMail, ops: colleagues, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
+	gen := &demoGen{clock: clock, every: every, direct: noMail, ops: colleagues, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
 	return e.runConsole(cfg, mailCfg, gen.seed, gen.run)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -14,12 +13,7 @@ import (
 
 // mail runs intake headless: once (for cron and scripted checks) or until
 // stopped.
-func (e *env) mail(args []string) error {
-	fs := flag.NewFlagSet("mail", flag.ContinueOnError)
-	once := fs.Bool("once", false, "register everything waiting, flush the outbox, exit")
-	if _, err := e.parse("mail", fs, args); err != nil {
-		return err
-	}
+func (e *env) mail(once bool) error {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -39,7 +33,7 @@ func (e *env) mail(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *once {
+	if once {
 		s, err := svc.Once(ctx)
 		if err != nil && s == (mailin.Stats{}) {
 			return err // nothing happened: the error alone says it

@@ -42,27 +42,6 @@ func buildVersion() string {
 	return version
 }
 
-const usage = `desk — a terminal service desk
-
-Usage:
-  desk [--data DIR] [--config FILE]            the console
-  desk demo [--data DIR] [--every 4s]          the console on a demo mailbox (temporary data unless --data)
-  desk serve [--listen ADDR]                   the console for many operators over SSH
-  desk mail [--once]                           mail intake without a console (--once: one pass, for cron)
-  desk list [--status S] [--json]              tickets, most urgent first
-  desk show SD-n [--json]                      one ticket with its history
-  desk report [--month YYYY-MM] [--json]       SLA compliance per priority
-  desk backup FILE                             write the whole store to FILE
-  desk restore FILE                            load a backup into an empty data dir
-  desk version
-
-Flags for every command:
-  --data DIR      data directory (env DESK_DATA; default %s)
-  --config FILE   config file (env DESK_CONFIG; default %s, optional)
-
-The config file format is documented in desk.example.toml.
-`
-
 // env is what every command gets: where the store and the config are.
 type env struct {
 	dataDir    string
@@ -70,7 +49,6 @@ type env struct {
 	configSet  bool // --config or DESK_CONFIG given: the file must exist
 	dataSet    bool // --data or DESK_DATA given
 	now        func() time.Time
-	zone       *time.Location // where times are shown (set with the config)
 	stdout     io.Writer
 	stderr     io.Writer
 }
@@ -115,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	top := flag.NewFlagSet("desk", flag.ContinueOnError)
 	top.SetOutput(stderr)
-	top.Usage = func() { fmt.Fprintf(stderr, usage, defaultDataDir(), defaultConfigPath()) }
+	top.Usage = func() { fmt.Fprint(stderr, localUsage()) }
 	e.addGlobal(top)
 	showVersion := top.Bool("version", false, "print the version")
 	if err := top.Parse(args); err != nil {
@@ -125,69 +103,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rest := top.Args()
-	cmd := ""
+	name := "console"
 	if len(rest) > 0 {
-		cmd, rest = rest[0], rest[1:]
+		name, rest = rest[0], rest[1:]
 	}
 	if *showVersion {
-		cmd = "version"
+		name = "version"
 	}
-	var err error
-	switch cmd {
-	case "", "console":
-		err = e.console(rest)
-	case "demo":
-		err = e.demo(rest)
-	case "serve":
-		err = e.serve(rest)
-	case "mail":
-		err = e.mail(rest)
-	case "list":
-		err = e.list(rest)
-	case "show":
-		err = e.show(rest)
-	case "report":
-		err = e.report(rest)
-	case "backup":
-		err = e.backup(rest)
-	case "restore":
-		err = e.restore(rest)
-	case "version":
-		fmt.Fprintln(stdout, "desk", buildVersion())
-	case "help", "-h", "--help":
-		top.Usage()
-	default:
-		fmt.Fprintf(stderr, "desk: unknown command %q\n\n", cmd)
+	cmd := lookupCommand(name)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "desk: unknown command %q\n\n", name)
 		top.Usage()
 		return 2
 	}
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, "desk:", err)
-			return 2
-		}
-		fmt.Fprintln(stderr, "desk:", err)
-		return 1
-	}
-	return 0
+	return e.runLocal(cmd, rest)
 }
 
 // usageError is a mistake on the command line (exit status 2).
 type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
-
-// parse parses a subcommand's flags (and the global ones) allowing flags
-// after positional arguments too (`desk show SD-1 --json`).
-func (e *env) parse(name string, fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(e.stderr)
-	e.addGlobal(fs)
-	return parseAnywhere(fs, args)
-}
 
 func (e *env) loadConfig() (*Config, error) {
 	return LoadConfig(e.configPath, !e.configSet)
@@ -218,7 +153,7 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 				if m := serveAddrRe.FindStringSubmatch(le.Holder); m != nil {
 					host, port = m[1], m[2]
 				}
-				hint = fmt.Sprintf("the SSH server owns the store: use `ssh -p %s %s list --json` (or show, report, backup) instead", port, host)
+				hint = fmt.Sprintf("the SSH server owns the store: use `ssh -p %s %s list --json` instead (`ssh -p %s %s help` lists the other commands)", port, host, port, host)
 			}
 			return nil, fmt.Errorf("%w\n  %s", err, hint)
 		}

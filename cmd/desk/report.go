@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -119,18 +118,6 @@ func writeReport(st *store.Store, w io.Writer, month string, asJSON bool, now ti
 	}
 	fmt.Fprintln(w, "\nCounted: tickets whose clock stopped, or breached while still open; clocks still within target are left out.")
 	return nil
-}
-
-func (e *env) report(args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	month := fs.String("month", "", "YYYY-MM, or \"this\" for the month so far (default: last month)")
-	asJSON := fs.Bool("json", false, "JSON output")
-	if _, err := e.parse("report", fs, args); err != nil {
-		return err
-	}
-	return e.withStore("desk report", func(st *store.Store) error {
-		return writeReport(st, e.stdout, *month, *asJSON, time.Now().In(e.zone))
-	})
 }
 
 // reportText is the console's :report.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -44,16 +43,7 @@ const (
 // serve runs `desk serve`: the one process that owns the store, runs the
 // mail intake and the SLA board once, and gives every operator the console
 // over SSH.
-func (e *env) serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	listen := fs.String("listen", "", "address to listen on (default [serve] listen, else "+defaultListen+")")
-	pos, err := e.parse("serve", fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{"usage: desk serve [--listen ADDR]"}
-	}
+func (e *env) serve(listen string) error {
 	logger, closeLog, err := e.logFile()
 	if err != nil {
 		return err
@@ -65,7 +55,7 @@ func (e *env) serve(args []string) error {
 		// otherwise set the process's high-water mark.
 		debug.SetMemoryLimit(minMemoryLimit)
 	}
-	s, err := e.startServer(serveOptions{listen: *listen, log: logger})
+	s, err := e.startServer(serveOptions{listen: listen, log: logger})
 	if err != nil {
 		return err
 	}

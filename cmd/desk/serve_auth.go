@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/ssh"
@@ -46,15 +45,11 @@ func newAuthTable(cfg *Config) (*authTable, error) {
 			a.operators++
 		}
 		for i, line := range o.Keys {
-			line = strings.TrimSpace(line)
-			pub, _, opts, _, err := gossh.ParseAuthorizedKey([]byte(line))
+			// LoadConfig has checked every line (parseOperatorKey); this
+			// stays for a Config that did not come from a file.
+			pub, err := parseOperatorKey(line)
 			if err != nil {
-				return nil, fmt.Errorf("config %s: operator %q, key %d: %v: use one authorized_keys line such as \"ssh-ed25519 AAAA... name@host\"",
-					dash(cfg.path), o.Name, i+1, err)
-			}
-			if len(opts) > 0 {
-				return nil, fmt.Errorf("config %s: operator %q, key %d: options (%s) are not supported by desk serve: remove them from the line",
-					dash(cfg.path), o.Name, i+1, strings.Join(opts, ","))
+				return nil, fmt.Errorf("config %s: operator %q, key %d: %v", dash(cfg.path), o.Name, i+1, err)
 			}
 			k := string(pub.Marshal())
 			if prev, ok := a.byKey[k]; ok && prev.name != o.Name {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -114,10 +113,10 @@ func (s *server) handle(sess ssh.Session) {
 	_, _, isPty := sess.Pty()
 	switch {
 	case len(cmd) > 0:
-		sess.Exit(s.command(sess, who, cmd))
+		sess.Exit(s.command(sess.Context(), sess, sess.Stderr(), who, cmd))
 	case !isPty:
 		fmt.Fprint(sess.Stderr(), "desk: the console needs a terminal: ssh -t (OpenSSH allocates one unless told -T),\n"+
-			"or give a command: list [--status S] [--json], show SD-n [--json], report [--month YYYY-MM] [--json]\n")
+			"or give a command:\n"+sshHelp())
 		sess.Exit(2)
 	default:
 		s.console(sess, who, ls)
@@ -277,111 +276,4 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 	s.log.Printf("serve: %s closed the console after %s", who.name, time.Since(start).Round(time.Second))
 	// Before the handler counts as done, so shutdown cuts no one's exit status.
 	sess.Exit(0)
-}
-
-// command runs a non-interactive command with the same output as the local
-// subcommand, so scripts and cron jobs work while the server holds the store.
-func (s *server) command(sess ssh.Session, who authEntry, args []string) int {
-	stdout, stderr := io.Writer(sess), sess.Stderr()
-	name, args := args[0], args[1:]
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fail := func(err error) int {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "desk:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
-	}
-	now := time.Now().In(s.cfg.Load().displayZone())
-	switch name {
-	case "list":
-		status := fs.String("status", "", "only tickets with this status (or \"active\")")
-		asJSON := fs.Bool("json", false, "one JSON array")
-		pos, err := parseAnywhere(fs, args)
-		if err != nil {
-			return fail(err)
-		}
-		if len(pos) > 0 {
-			return fail(usageError{"usage: list [--status S] [--json]"})
-		}
-		if err := listTickets(s.st, stdout, *status, *asJSON, now); err != nil {
-			return fail(err)
-		}
-	case "show":
-		asJSON := fs.Bool("json", false, "JSON with the history")
-		pos, err := parseAnywhere(fs, args)
-		if err != nil {
-			return fail(err)
-		}
-		if len(pos) != 1 {
-			return fail(usageError{"usage: show SD-n [--json]"})
-		}
-		if err := showTicket(s.st, stdout, pos[0], *asJSON, now); err != nil {
-			return fail(err)
-		}
-	case "report":
-		month := fs.String("month", "", "YYYY-MM (default: last month)")
-		asJSON := fs.Bool("json", false, "JSON output")
-		pos, err := parseAnywhere(fs, args)
-		if err != nil {
-			return fail(err)
-		}
-		if len(pos) > 0 {
-			return fail(usageError{"usage: report [--month YYYY-MM] [--json]"})
-		}
-		if who.role != tui.RoleLead {
-			return fail(fmt.Errorf("reports are for leads; %s is %s", who.name, who.role))
-		}
-		if err := writeReport(s.st, stdout, *month, *asJSON, now); err != nil {
-			return fail(err)
-		}
-	case "backup":
-		// A 24x7 desk is backed up while it runs: the server streams the
-		// same backup `desk backup FILE` writes (restore it with desk restore).
-		pos, err := parseAnywhere(fs, args)
-		if err != nil {
-			return fail(err)
-		}
-		if len(pos) > 0 {
-			return fail(usageError{"usage: ssh -p PORT HOST backup > desk.backup"})
-		}
-		if who.role != tui.RoleLead {
-			return fail(fmt.Errorf("backups are for leads; %s is %s", who.name, who.role))
-		}
-		if err := s.st.Backup(stdout); err != nil {
-			return fail(fmt.Errorf("writing the backup: %w", err))
-		}
-	case "help", "--help", "-h":
-		fmt.Fprint(stdout, "desk serve commands (ssh -p PORT HOST COMMAND):\n"+
-			"  list [--status S] [--json]          tickets, most urgent first\n"+
-			"  show SD-n [--json]                  one ticket with its history\n"+
-			"  report [--month YYYY-MM] [--json]   SLA compliance per priority (leads)\n"+
-			"  backup > FILE                       the whole store, for desk restore (leads)\n"+
-			"Without a command (and with a terminal): the console.\n")
-	default:
-		return fail(usageError{fmt.Sprintf("unknown command %q: use list, show, report or backup (help lists them)", tui.SafeLine(name))})
-	}
-	return 0
-}
-
-// parseAnywhere parses flags before and after positional arguments
-// (`show SD-1 --json`), for the local subcommands and the SSH ones alike.
-func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
