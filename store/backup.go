@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -49,7 +50,7 @@ const (
 	maxChunk     = 1 << 20
 	trailerSize  = 64
 	backupFrame  = 4 << 20 // records per Badger KVList frame, by size
-	loadInFlight = 4       // Badger write batches a restore keeps in flight
+	loadInFlight = 4       // Badger write batches a format 1 restore keeps in flight
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -450,7 +451,12 @@ func (s *Store) RestoreFrom(r io.Reader) (Restored, error) {
 	}()
 
 	sr := &spaceReader{r: src, s: s}
-	if err := loadInto(sdb, sr); err != nil {
+	if format == 2 {
+		err = s.loadRecords(sdb, sr)
+	} else {
+		err = loadInto(sdb, sr)
+	}
+	if err != nil {
 		// The reader's own error says more than Badger's about it.
 		var be *BackupError
 		var df *DiskFullError
@@ -531,8 +537,9 @@ func (s *Store) RestoreFrom(r io.Reader) (Restored, error) {
 	if err != nil {
 		return Restored{}, refused(fmt.Errorf("finish the new database in %s: %w", stage, err))
 	}
-	kept, err := s.swapIn(stage, keep)
+	kept, staged, err := s.swapIn(stage, keep)
 	if err != nil {
+		swapped = staged // the error names it: the operator can use it
 		return Restored{}, err
 	}
 	swapped = true
@@ -580,8 +587,10 @@ func (s *Store) stagingDir() (string, error) {
 // swapIn puts the restored database in stage in place of the data
 // directory; gate.Lock is held. Files desk keeps beside Badger's (desk.log)
 // move along. The old contents are removed, or kept beside the data
-// directory when keep is set (returned path).
-func (s *Store) swapIn(stage string, keep bool) (string, error) {
+// directory when keep is set (returned path). When the swap fails the data
+// directory is reopened as it was, and staged says the restored copy was
+// left in stage for the operator (the error says so).
+func (s *Store) swapIn(stage string, keep bool) (kept string, staged bool, err error) {
 	if err := s.db.Close(); err != nil {
 		s.logf("restore: close %s before the swap: %v", s.dir, err)
 	}
@@ -595,18 +604,19 @@ func (s *Store) swapIn(stage string, keep bool) (string, error) {
 	}
 	abs, err := filepath.Abs(s.dir)
 	if err != nil {
-		return "", reopenOld(err)
+		return "", false, reopenOld(err)
 	}
-	if err := exchangeDirs(stage, abs); err != nil {
+	if err := exchange(stage, abs); err != nil {
 		// No atomic exchange here: two renames, undone if the second fails.
 		aside := stage + ".old"
 		if err2 := os.Rename(abs, aside); err2 != nil {
-			return "", reopenOld(fmt.Errorf("store: restore: the backup is verified and complete in %s, but %s could not be replaced "+
-				"(%v; a mount point?): stop desk and move it there, or use --data %s", stage, s.dir, err2, stage))
+			return "", true, reopenOld(fmt.Errorf("store: restore: the backup is verified and complete in %s, but %s could not be replaced "+
+				"(%v; a mount point?): stop desk and move what is in the first into the second, or use --data %s", stage, s.dir, err2, stage))
 		}
 		if err2 := os.Rename(stage, abs); err2 != nil {
 			os.Rename(aside, abs)
-			return "", reopenOld(fmt.Errorf("store: restore: the backup is verified and complete in %s, but it could not be moved to %s: %v", stage, s.dir, err2))
+			return "", true, reopenOld(fmt.Errorf("store: restore: the backup is verified and complete in %s, but it could not be moved to %s "+
+				"(%v): stop desk and move what is in the first into the second, or use --data %s", stage, s.dir, err2, stage))
 		}
 		if err := os.Rename(aside, stage); err != nil {
 			stage = aside
@@ -623,7 +633,6 @@ func (s *Store) swapIn(stage string, keep bool) (string, error) {
 			}
 		}
 	}
-	kept := ""
 	if keep {
 		kept = abs + ".before-restore-" + time.Now().Format("20060102-150405")
 		if err := os.Rename(stage, kept); err != nil {
@@ -636,10 +645,13 @@ func (s *Store) swapIn(stage string, keep bool) (string, error) {
 		s.dbErr = fmt.Errorf("store: the restored store in %s could not be opened: %w", s.dir, err)
 		s.closed.Store(true)
 		s.hub.closeAll()
-		return kept, s.dbErr
+		return kept, false, s.dbErr
 	}
-	return kept, nil
+	return kept, false, nil
 }
+
+// exchange is exchangeDirs; tests replace it to take the two-rename path.
+var exchange = exchangeDirs
 
 func isBadgerFile(n string) bool {
 	switch n {
@@ -668,8 +680,9 @@ func countRecords(db *badger.DB) (records, tickets uint64, err error) {
 	return records, tickets, err
 }
 
-// spaceReader stops a restore before Badger would write into a full disk:
-// it reads the free space again every MiB.
+// spaceReader counts what a restore read and, for format 1 (loaded by
+// Badger's Load, which batches up to 100 MB on its own), reads the free
+// space again every MiB.
 type spaceReader struct {
 	r    io.Reader
 	s    *Store
@@ -681,9 +694,9 @@ type spaceReader struct {
 func (sr *spaceReader) Read(p []byte) (int, error) {
 	if sr.n >= sr.next {
 		sr.next = sr.n + maxChunk
-		if free, err := sr.s.space.fresh(); err == nil && free < sr.s.space.margin {
-			sr.err = sr.s.diskFull(free, "the restore")
-			return 0, sr.err
+		if err := sr.s.roomToRestore(); err != nil {
+			sr.err = err
+			return 0, err
 		}
 	}
 	n, err := sr.r.Read(p)
@@ -692,6 +705,160 @@ func (sr *spaceReader) Read(p []byte) (int, error) {
 		sr.err = err
 	}
 	return n, err
+}
+
+func (s *Store) roomToRestore() error {
+	if free, err := s.space.fresh(); err == nil && free < s.space.margin {
+		return s.diskFull(free, "the restore")
+	}
+	return nil
+}
+
+// loadBatch is how much a restore writes per transaction; the free space
+// is read again before each commit, so a restore stops with ErrDiskFull
+// before Badger could write into a full disk.
+const loadBatch = 4 << 20
+
+// loadRecords writes a format 2 records stream (frames of KVList as Backup
+// writes them: one version per key, so order does not matter) into db.
+func (s *Store) loadRecords(db *badger.DB, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	txn := db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	pending := 0
+	commit := func() error {
+		if err := s.roomToRestore(); err != nil {
+			return err
+		}
+		if err := txn.Commit(); err != nil {
+			return err
+		}
+		txn = db.NewTransaction(true)
+		pending = 0
+		return nil
+	}
+	var frame []byte
+	for {
+		var n [8]byte
+		if _, err := io.ReadFull(br, n[:]); err == io.EOF {
+			break
+		} else if err != nil {
+			return fmt.Errorf("a record list header is cut short: %w", err)
+		}
+		size := binary.LittleEndian.Uint64(n[:])
+		if size > maxFrame {
+			return fmt.Errorf("a record list claims %d bytes", size)
+		}
+		if uint64(cap(frame)) < size {
+			frame = make([]byte, size)
+		}
+		frame = frame[:size]
+		if _, err := io.ReadFull(br, frame); err != nil {
+			return fmt.Errorf("a record list is cut short: %w", err)
+		}
+		err := decodeKVList(frame, func(key, value []byte, userMeta byte) error {
+			e := badger.NewEntry(bytes.Clone(key), bytes.Clone(value)).WithMeta(userMeta)
+			err := txn.SetEntry(e)
+			if errors.Is(err, badger.ErrTxnTooBig) {
+				if err = commit(); err == nil {
+					err = txn.SetEntry(e)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if pending += len(key) + len(value); pending >= loadBatch {
+				return commit()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return commit()
+}
+
+// decodeKVList reads the KVs of a KVList as kvFrame encodes them (and
+// skips fields it does not use).
+func decodeKVList(b []byte, fn func(key, value []byte, userMeta byte) error) error {
+	return protoFields(b, func(field uint64, kv []byte, _ uint64) error {
+		if field != 1 || kv == nil {
+			return nil
+		}
+		var key, value []byte
+		var userMeta byte
+		err := protoFields(kv, func(field uint64, v []byte, _ uint64) error {
+			switch field {
+			case 1:
+				key = v
+			case 2:
+				value = v
+			case 3:
+				if len(v) > 0 {
+					userMeta = v[0]
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(key) == 0 {
+			return errors.New("a record without a key")
+		}
+		return fn(key, value, userMeta)
+	})
+}
+
+// protoFields walks protobuf fields: length-delimited ones with their bytes
+// (never nil), varints with their value.
+func protoFields(b []byte, fn func(field uint64, bytes []byte, varint uint64) error) error {
+	for len(b) > 0 {
+		tag, n := binary.Uvarint(b)
+		if n <= 0 {
+			return errors.New("malformed record list (tag)")
+		}
+		b = b[n:]
+		field, wire := tag>>3, tag&7
+		switch wire {
+		case 0:
+			v, n := binary.Uvarint(b)
+			if n <= 0 {
+				return errors.New("malformed record list (varint)")
+			}
+			b = b[n:]
+			if err := fn(field, nil, v); err != nil {
+				return err
+			}
+		case 2:
+			l, n := binary.Uvarint(b)
+			if n <= 0 || l > uint64(len(b)-n) {
+				return errors.New("malformed record list (length)")
+			}
+			v := b[n : n+int(l) : n+int(l)]
+			if v == nil {
+				v = []byte{}
+			}
+			b = b[n+int(l):]
+			if err := fn(field, v, 0); err != nil {
+				return err
+			}
+		case 1:
+			if len(b) < 8 {
+				return errors.New("malformed record list (fixed64)")
+			}
+			b = b[8:]
+		case 5:
+			if len(b) < 4 {
+				return errors.New("malformed record list (fixed32)")
+			}
+			b = b[4:]
+		default:
+			return fmt.Errorf("malformed record list (wire type %d)", wire)
+		}
+	}
+	return nil
 }
 
 // loadInto runs Badger's Load, which panics on some malformed input.

@@ -290,3 +290,22 @@ func TestBackupChunkLayout(t *testing.T) {
 		t.Errorf("VerifyBackup of an empty backup = %+v, %v", info, err)
 	}
 }
+
+// Where directories cannot be exchanged in one step, two renames do it.
+func TestRestoreWithoutExchange(t *testing.T) {
+	_, clk, good := backupFixture(t)
+	exchange = func(a, b string) error { return errors.New("not here") }
+	t.Cleanup(func() { exchange = exchangeDirs })
+	dir := filepath.Join(t.TempDir(), "data")
+	r := openTest(t, dir, clk, testPolicy())
+	got, err := r.RestoreFrom(bytes.NewReader(good))
+	if err != nil || got.Tickets != 300 {
+		t.Fatalf("RestoreFrom = %+v, %v", got, err)
+	}
+	if tk, err := r.Get(300); err != nil || tk.Subject != "ticket 299" {
+		t.Errorf("SD-300: %+v %v", tk, err)
+	}
+	if n := siblings(t, dir); len(n) != 1 {
+		t.Errorf("beside the data directory: %v", n)
+	}
+}

@@ -89,13 +89,17 @@ func (e *DiskFullError) Error() string {
 			"its log needs about %s; nothing is lost. Free space on that filesystem and start desk again",
 			fs, sizeText(e.Free), sizeText(e.Need))
 	}
-	what := "nothing was saved"
-	if e.Doing != "" {
+	what, meanwhile := "nothing was saved", "; reading works meanwhile"
+	switch e.Doing {
+	case "":
+	case "creating the store":
+		what, meanwhile = "the store cannot be created", ""
+	default:
 		what = e.Doing + " stopped; nothing was changed"
 	}
 	msg := fmt.Sprintf("%s is nearly full: %s free, and desk keeps %s free so that its database cannot be damaged; %s. "+
-		"Free space on that filesystem and try again; reading works meanwhile",
-		fs, sizeText(e.Free), sizeText(e.Margin), what)
+		"Free space on that filesystem and try again%s",
+		fs, sizeText(e.Free), sizeText(e.Margin), what, meanwhile)
 	if e.ReadOnly {
 		msg += " (the database is open read-only until then)"
 	}

@@ -336,6 +336,8 @@ func TestDiskChild(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	case "restore-full":
+		restoreFullChild(t, mnt)
 	default:
 		t.Fatalf("unknown step %q", step)
 	}
