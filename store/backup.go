@@ -596,9 +596,7 @@ func (s *Store) swapIn(stage string, keep bool) (kept string, staged bool, err e
 	}
 	reopenOld := func(cause error) error {
 		if err := s.openDB(false); err != nil {
-			s.dbErr = fmt.Errorf("store: %s could not be reopened after a failed restore: %w", s.dir, err)
-			s.closed.Store(true)
-			s.hub.closeAll()
+			s.breaks(fmt.Errorf("store: %s could not be reopened after a failed restore: %w", s.dir, err))
 		}
 		return cause
 	}
@@ -642,10 +640,7 @@ func (s *Store) swapIn(stage string, keep bool) (kept string, staged bool, err e
 		s.logf("restore: remove the old contents of %s in %s: %v", s.dir, stage, err)
 	}
 	if err := s.openDB(false); err != nil {
-		s.dbErr = fmt.Errorf("store: the restored store in %s could not be opened: %w", s.dir, err)
-		s.closed.Store(true)
-		s.hub.closeAll()
-		return kept, false, s.dbErr
+		return kept, false, s.breaks(fmt.Errorf("store: the restored store in %s could not be opened: %w", s.dir, err))
 	}
 	return kept, false, nil
 }

@@ -181,6 +181,15 @@ func TestDiskFullOpen(t *testing.T) {
 	}
 }
 
+// TestDiskFullClose: closing on a full disk does not flush the memtable
+// into it (that faults); the store is left for its log to be replayed, and
+// the next start finds every ticket.
+func TestDiskFullClose(t *testing.T) {
+	mnt := mountTmpfs(t, "40m")
+	runChild(t, "close-full", mnt)
+	runChild(t, "reopen", mnt)
+}
+
 func TestDiskChild(t *testing.T) {
 	step, mnt := os.Getenv(childStepEnv), os.Getenv(childDirEnv)
 	if step == "" {
@@ -336,6 +345,42 @@ func TestDiskChild(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	case "close-full":
+		s, err := openChild(t, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Bodies under the value threshold stay in the memtable (and its
+		// WAL): Close would flush megabytes into a table.
+		for i := range 400 {
+			nt := NewTicket{Subject: fmt.Sprintf("ticket %d", i), Message: &Message{Body: randHex(900)}}
+			if _, err := s.Create("alice", nt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fill(t, filler, 0)
+		err = s.Close()
+		if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "nothing is lost") {
+			t.Fatalf("close on a full disk: %v", err)
+		}
+		t.Log(err)
+		if _, err := s.Get(1); err == nil {
+			t.Error("the store can still be read after Close")
+		}
+
+	case "reopen":
+		os.Remove(filler)
+		s, err := openChild(t, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countTickets(t, s); n != 400 {
+			t.Errorf("%d tickets after the reopen, want 400", n)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+
 	case "restore-full":
 		restoreFullChild(t, mnt)
 	default:

@@ -115,8 +115,9 @@ type Store struct {
 
 	conflicts atomic.Int64 // ErrConflict retries, for tests and diagnostics
 	closed    atomic.Bool
-	// dbErr is why the database could not be reopened (then closed is set).
-	dbErr error
+	// broken is why the database could not be reopened (an error; closed
+	// is set with it).
+	broken atomic.Value
 
 	// readOnly: Badger is open read-only because the disk was nearly full
 	// at open (see diskspace.go); it changes only under gate.Lock.
@@ -296,10 +297,7 @@ func (s *Store) reopenReadWrite() error {
 		// Another reader may share the directory (read-only Badger takes a
 		// shared lock): go on reading.
 		if rerr := s.openDB(true); rerr != nil {
-			s.dbErr = fmt.Errorf("store: %s could not be reopened: %w (read-only: %v)", s.dir, err, rerr)
-			s.closed.Store(true)
-			s.hub.closeAll()
-			return s.dbErr
+			return s.breaks(fmt.Errorf("store: %s could not be reopened: %w (read-only: %v)", s.dir, err, rerr))
 		}
 		return fmt.Errorf("store: %s could not be reopened for writing (it stays readable): %w", s.dir, err)
 	}
@@ -310,9 +308,18 @@ func (s *Store) reopenReadWrite() error {
 	return nil
 }
 
+// breaks closes a store whose database could not be reopened (gate.Lock
+// held); every later operation returns err.
+func (s *Store) breaks(err error) error {
+	s.broken.Store(err)
+	s.closed.Store(true)
+	s.hub.closeAll()
+	return err
+}
+
 func (s *Store) closedErr() error {
-	if s.dbErr != nil {
-		return s.dbErr
+	if err, ok := s.broken.Load().(error); ok {
+		return err
 	}
 	return errors.New("store: the store is closed")
 }
@@ -367,10 +374,11 @@ func (s *Store) Close() error {
 		os.Remove(filepath.Join(s.dir, holderFile))
 		if pending, _ := pendingLog(s.dir); pending > 0 {
 			if free, err := s.space.fresh(); err == nil && free < pending+openSlack {
-				full := &DiskFullError{Dir: s.dir, Free: free, Margin: s.space.margin, Doing: "closing the database"}
-				s.logf("%v", full)
-				return fmt.Errorf("store: %w: it was left open so that its last changes are replayed from its log at the next start "+
-					"(nothing is lost); %s more would let it close cleanly", full, sizeText(pending+openSlack-free))
+				err := fmt.Errorf("store: the filesystem of %s is nearly full (%s free; %w): the database was left open rather than "+
+					"flushed into a disk that cannot hold it; its last changes are replayed from its log at the next start, "+
+					"so nothing is lost, once %s more is free", s.dir, sizeText(free), ErrDiskFull, sizeText(pending+openSlack-free))
+				s.logf("%v", err)
+				return err
 			}
 		}
 	}
