@@ -359,10 +359,21 @@ func (e *env) restore(args []string) error {
 	}
 	defer f.Close()
 	return e.withStore("desk restore", func(st *store.Store) error {
-		if err := st.Restore(f); err != nil {
+		got, err := st.RestoreFrom(f)
+		if err != nil {
 			return fmt.Errorf("restoring %s into %s: %w", pos[0], e.dataDir, err)
 		}
-		fmt.Fprintf(e.stderr, "restored %s into %s\n", pos[0], e.dataDir)
+		if got.Verified {
+			fmt.Fprintf(e.stderr, "restored %s into %s: %d tickets, %d records, every checksum verified (backup made %s)\n",
+				pos[0], e.dataDir, got.Tickets, got.Records, got.Made.In(e.zone).Format("2006-01-02 15:04"))
+		} else {
+			fmt.Fprintf(e.stderr, "restored %s into %s: %d tickets. This backup is in the old format, without checksums: "+
+				"damage in it could not be detected. Check the tickets, and make a new backup now with `desk backup FILE`\n",
+				pos[0], e.dataDir, got.Tickets)
+		}
+		if got.Kept != "" {
+			fmt.Fprintf(e.stderr, "what %s held before (quarantined mail, checkpoints) is kept in %s\n", e.dataDir, got.Kept)
+		}
 		return nil
 	})
 }
