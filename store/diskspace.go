@@ -45,7 +45,7 @@ import (
 //   - Open opens Badger read-only when the filesystem has less than the
 //     margin free (read-only Badger creates and writes no file), and the
 //     first write after space was freed reopens it read-write;
-//   - Restore checks the space while it loads a backup;
+//   - Restore reads the free space again before each 4 MB it commits;
 //   - Close leaves Badger open (its log is replayed at the next start, nothing
 //     is lost) rather than flush a memtable into a disk that cannot hold it.
 // The margin is what Badger may still write after the last allowed write:
