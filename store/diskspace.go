@@ -55,7 +55,8 @@ import (
 // background; the margin is there so that it would have to eat all of it.
 
 // ErrDiskFull: the filesystem of the data directory has too little free
-// space for desk to write safely. Errors that match it are *DiskFullError.
+// space for desk to write safely. Refused writes, opens and restores give a
+// *DiskFullError; Close on a full disk wraps ErrDiskFull itself.
 var ErrDiskFull = errors.New("the disk is full")
 
 // DefaultDiskMargin is the free space desk keeps on the data directory's
