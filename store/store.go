@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	mrand "math/rand/v2"
 	"os"
@@ -63,6 +64,10 @@ type Options struct {
 	TagPrefix string
 	// Roles: see SetRoles.
 	Roles map[string]Role
+	// DiskMargin is the free space (bytes) the data directory's filesystem
+	// must keep: below it writes are refused with ErrDiskFull, and Open
+	// opens the database read-only. 0 means DefaultDiskMargin (256 MiB).
+	DiskMargin uint64
 }
 
 // Key prefixes, one byte per record kind and per index. Index entries have
@@ -118,6 +123,14 @@ type Store struct {
 
 	conflicts atomic.Int64 // ErrConflict retries, for tests and diagnostics
 	closed    atomic.Bool
+	// broken is why the database could not be reopened (an error; closed
+	// is set with it).
+	broken atomic.Value
+
+	// readOnly: Badger is open read-only because the disk was nearly full
+	// at open (see diskspace.go); it changes only under gate.Lock.
+	readOnly atomic.Bool
+	space    diskWatch
 
 	// deferred counts commits made without a sync (Intake.NoSync); it is
 	// bumped under commitMu before the commit, so whoever sees such a commit
@@ -149,6 +162,11 @@ type Store struct {
 // it returns. The exception is RegisterMail with Intake.NoSync, for intake
 // that syncs a whole batch at once (Sync); Outbox syncs before it returns
 // anything such a registration queued.
+//
+// Disk space: on a filesystem with less than Options.DiskMargin free the
+// database is opened read-only (reads work, writes give a *DiskFullError)
+// and reopened read-write by the first write after space was freed; see
+// diskspace.go for why a full disk must never reach Badger.
 func Open(dir string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -162,36 +180,89 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.TagPrefix == "" {
 		o.TagPrefix = "SD"
 	}
+	if o.DiskMargin == 0 {
+		o.DiskMargin = DefaultDiskMargin
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory %s: %w", dir, err)
 	}
-	bo := badger.DefaultOptions(dir).
-		WithLogger(badgerLogger{o.Log}).
+	s := &Store{dir: dir, opt: o}
+	s.space = diskWatch{dir: dir, margin: o.DiskMargin}
+	p := o.Policy
+	s.policy.Store(&p)
+	s.SetRoles(o.Roles)
+	if err := s.openDB(false); err != nil {
+		return nil, err
+	}
+	if s.readOnly.Load() {
+		s.logf("opened %s read-only: %v", dir, s.diskFull(s.space.last(), ""))
+	}
+	return s, nil
+}
+
+const (
+	valueLogFileSize = 128 << 20 // also the largest value: a raw quarantined mail
+	memTableSize     = 8 << 20
+)
+
+// badgerOptions are the options of every Badger database of a store (see
+// Open for the choices).
+func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithReadOnly(readOnly).
+		WithLogger(badgerLogger{s.opt.Log}).
 		WithLoggingLevel(badger.WARNING).
 		WithMetricsEnabled(false).
-		WithMemTableSize(8 << 20).
+		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithValueThreshold(4 << 10).
-		WithValueLogFileSize(128 << 20). // also the largest value: a raw quarantined mail
-
+		WithValueLogFileSize(valueLogFileSize).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
 		WithNumVersionsToKeep(1).
 		WithCompression(options.Snappy)
-	db, err := badger.Open(bo)
+}
+
+// openDB opens Badger on s.dir, read-write when the filesystem has the
+// margin free, else read-only (a read-only Badger creates and writes no
+// file, see diskspace.go). A store that was not closed cleanly has a WAL to
+// replay, which read-only Badger refuses: it opens read-write when there is
+// room for the replay, else not at all. Only Open and holders of gate.Lock
+// call it.
+func (s *Store) openDB(readOnly bool) error {
+	pending, unclean := pendingLog(s.dir)
+	free, ferr := s.space.fresh()
+	if ferr == nil && free < s.space.margin {
+		readOnly = true
+	}
+	if readOnly && unclean {
+		if need := pending + openSlack; ferr == nil && free < need {
+			return &DiskFullError{Dir: s.dir, Free: free, Margin: s.space.margin, Unclean: true, Need: need}
+		}
+		readOnly = false // room for the replay; writes are still refused below the margin
+	}
+	if readOnly {
+		if _, err := os.Stat(filepath.Join(s.dir, "MANIFEST")); errors.Is(err, fs.ErrNotExist) {
+			return &DiskFullError{Dir: s.dir, Free: free, Margin: s.space.margin, Doing: "creating the store"}
+		}
+	}
+	db, err := badger.Open(s.badgerOptions(s.dir, readOnly))
 	if err != nil {
 		if isLockErr(err) {
-			return nil, &LockedError{Dir: dir, Holder: readHolder(dir)}
+			return &LockedError{Dir: s.dir, Holder: readHolder(s.dir)}
 		}
-		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		return fmt.Errorf("store: open %s: %w", s.dir, err)
 	}
-	s := &Store{db: db, dir: dir, opt: o}
+	s.db = db
+	s.readOnly.Store(readOnly)
 	// Log files present at open were replayed from disk or are synced by
 	// Badger's own Sync: deferred syncs need only look at newer ones.
+	s.syncMu.Lock()
+	s.files, s.vlogFrom = nil, 0
 	if names, vmax, err := s.logFiles(); err == nil {
 		s.files = make(map[string]bool, len(names))
 		for _, n := range names {
@@ -199,19 +270,70 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		s.vlogFrom = vmax
 	}
-	p := o.Policy
-	s.policy.Store(&p)
-	s.SetRoles(o.Roles)
+	s.syncMu.Unlock()
+	if readOnly {
+		// Read-only Badger shares the directory with other readers and
+		// says nothing about them: the holder file stays as it is.
+		return nil
+	}
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "unknown host"
 	}
-	holder := fmt.Sprintf("%s (pid %d) on host %s since %s", o.Holder, os.Getpid(), host, time.Now().Format("2006-01-02 15:04"))
-	if err := os.WriteFile(filepath.Join(dir, holderFile), []byte(holder+"\n"), 0o600); err != nil {
+	holder := fmt.Sprintf("%s (pid %d) on host %s since %s", s.opt.Holder, os.Getpid(), host, time.Now().Format("2006-01-02 15:04"))
+	if err := os.WriteFile(filepath.Join(s.dir, holderFile), []byte(holder+"\n"), 0o600); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: write %s in %s: %w", holderFile, dir, err)
+		s.db = nil
+		return fmt.Errorf("store: write %s in %s: %w", holderFile, s.dir, err)
 	}
-	return s, nil
+	return nil
+}
+
+// reopenReadWrite reopens a database opened read-only on a nearly full disk
+// once there is room again.
+func (s *Store) reopenReadWrite() error {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if s.closed.Load() {
+		return s.closedErr()
+	}
+	if !s.readOnly.Load() {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		s.logf("close the read-only database of %s: %v", s.dir, err)
+	}
+	s.db = nil
+	err := s.openDB(false)
+	if err != nil {
+		// Another reader may share the directory (read-only Badger takes a
+		// shared lock): go on reading.
+		if rerr := s.openDB(true); rerr != nil {
+			return s.breaks(fmt.Errorf("store: %s could not be reopened: %w (read-only: %v)", s.dir, err, rerr))
+		}
+		return fmt.Errorf("store: %s could not be reopened for writing (it stays readable): %w", s.dir, err)
+	}
+	if s.readOnly.Load() {
+		return s.diskFull(s.space.last(), "")
+	}
+	s.logf("reopened %s read-write: the disk has room again", s.dir)
+	return nil
+}
+
+// breaks closes a store whose database could not be reopened (gate.Lock
+// held); every later operation returns err.
+func (s *Store) breaks(err error) error {
+	s.broken.Store(err)
+	s.closed.Store(true)
+	s.hub.closeAll()
+	return err
+}
+
+func (s *Store) closedErr() error {
+	if err, ok := s.broken.Load().(error); ok {
+		return err
+	}
+	return errors.New("store: the store is closed")
 }
 
 func isLockErr(err error) bool {
@@ -247,7 +369,9 @@ func sanitizeLine(s string) string {
 	}, s)
 }
 
-// Close flushes and releases the directory.
+// Close flushes and releases the directory. On a disk too full for the
+// flush it leaves the database open instead (see diskspace.go): the log is
+// replayed at the next start, nothing is lost, and the error says so.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
@@ -255,7 +379,21 @@ func (s *Store) Close() error {
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	s.hub.closeAll()
-	os.Remove(filepath.Join(s.dir, holderFile))
+	if s.db == nil {
+		return nil
+	}
+	if !s.readOnly.Load() {
+		os.Remove(filepath.Join(s.dir, holderFile))
+		if pending, _ := pendingLog(s.dir); pending > 0 {
+			if free, err := s.space.fresh(); err == nil && free < pending+openSlack {
+				err := fmt.Errorf("store: the filesystem of %s is nearly full (%s free; %w): the database was left open rather than "+
+					"flushed into a disk that cannot hold it; its last changes are replayed from its log at the next start, "+
+					"so nothing is lost, once %s more is free", s.dir, sizeText(free), ErrDiskFull, sizeText(pending+openSlack-free))
+				s.logf("%v", err)
+				return err
+			}
+		}
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.dir, err)
 	}
@@ -281,10 +419,19 @@ const maxAttempts = 100
 // jittered exponential backoff. fn may run more than once.
 func (s *Store) write(fn func(txn *badger.Txn, w *writeSet) error) error {
 	if s.closed.Load() {
-		return errors.New("store: the store is closed")
+		return s.closedErr()
+	}
+	if err := s.roomToWrite(); err != nil {
+		return err
 	}
 	s.gate.RLock()
 	defer s.gate.RUnlock()
+	if s.closed.Load() {
+		return s.closedErr()
+	}
+	if s.readOnly.Load() {
+		return s.diskFull(s.space.last(), "")
+	}
 	for attempt := 1; ; attempt++ {
 		txn := s.db.NewTransaction(true)
 		w := &writeSet{}
@@ -327,10 +474,13 @@ func backoff(attempt int) {
 
 func (s *Store) read(fn func(txn *badger.Txn) error) error {
 	if s.closed.Load() {
-		return errors.New("store: the store is closed")
+		return s.closedErr()
 	}
 	s.gate.RLock()
 	defer s.gate.RUnlock()
+	if s.closed.Load() {
+		return s.closedErr()
+	}
 	return s.db.View(fn)
 }
 

@@ -381,10 +381,21 @@ func cmdRestore(fs *flag.FlagSet) runFunc {
 		}
 		defer f.Close()
 		return c.done(e.withStore("desk restore", func(st *store.Store, _ *Config) error {
-			if err := st.Restore(f); err != nil {
+			got, err := st.RestoreFrom(f)
+			if err != nil {
 				return fmt.Errorf("restoring %s into %s: %w", file, e.dataDir, err)
 			}
-			fmt.Fprintf(c.stderr, "restored %s into %s\n", file, e.dataDir)
+			if got.Verified {
+				fmt.Fprintf(c.stderr, "restored %s into %s: %d tickets, %d records, every checksum verified (backup made %s)\n",
+					file, e.dataDir, got.Tickets, got.Records, got.Made.In(c.now.Location()).Format("2006-01-02 15:04"))
+			} else {
+				fmt.Fprintf(c.stderr, "restored %s into %s: %d tickets. This backup is in the old format, without checksums: "+
+					"damage in it could not be detected. Check the tickets, and make a new backup now with `desk backup FILE`\n",
+					file, e.dataDir, got.Tickets)
+			}
+			if got.Kept != "" {
+				fmt.Fprintf(c.stderr, "what %s held before (quarantined mail, checkpoints) is kept in %s\n", e.dataDir, got.Kept)
+			}
 			return nil
 		}))
 	}
