@@ -233,6 +233,13 @@ type Quarantined struct {
 	Raw      []byte    `json:"raw"`
 	Size     int       `json:"size"` // len(Raw), kept so lists need not load Raw
 	Released bool      `json:"released"`
+	// What a lead decided: released into Ticket, or dropped with a reason.
+	// The copy is kept either way, so nothing is lost.
+	DecidedBy  string    `json:"decided_by,omitempty"`
+	DecidedAt  time.Time `json:"decided_at,omitzero"`
+	Ticket     TicketID  `json:"ticket,omitempty"`
+	Dropped    bool      `json:"dropped,omitempty"`
+	DropReason string    `json:"drop_reason,omitempty"`
 }
 
 // Quarantine stores q (and advances cp) in one durable transaction; dedupe

@@ -525,3 +525,42 @@ func TestInboundMailTransitions(t *testing.T) {
 		t.Errorf("a reply to the resolution left it %s (%q), want reopened", got.Status, got.Resolution)
 	}
 }
+
+func TestQuarantineReleaseAndDrop(t *testing.T) {
+	s, _ := newTestStore(t)
+	withLead(s)
+	for i := range 2 {
+		if _, err := s.Quarantine(Quarantined{Key: fmt.Sprintf("q%d", i), From: "x@y.org", Subject: "held", Reason: "too large", Raw: []byte("Subject: held\r\n\r\nbody")}, Checkpoint{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nt := NewTicket{Subject: "held", Requester: Person{Email: "x@y.org"}, Inbound: true,
+		Message: &Message{MessageID: "held@y.org", From: Person{Email: "x@y.org"}, Body: "body"}}
+	if _, err := s.ReleaseQuarantine(1, "bob", nt, nil); !errors.Is(err, ErrRefused) {
+		t.Errorf("an operator released quarantined mail: %v", err)
+	}
+	tk, err := s.ReleaseQuarantine(1, "lead", nt, nil)
+	if err != nil || tk.Subject != "held" {
+		t.Fatalf("release: %+v %v", tk, err)
+	}
+	if _, err := s.ReleaseQuarantine(1, "lead", nt, nil); !errors.Is(err, ErrRefused) {
+		t.Errorf("released twice: %v", err)
+	}
+	if id, ok, _ := s.MessageTicket("held@y.org"); !ok || id != tk.ID {
+		t.Errorf("the released mail's Message-ID does not lead to %s", tk.ID)
+	}
+	if _, err := s.DropQuarantine(2, "lead", " "); !errors.Is(err, ErrRefused) {
+		t.Errorf("dropped without a reason: %v", err)
+	}
+	if _, err := s.DropQuarantine(2, "lead", "spam"); err != nil {
+		t.Fatal(err)
+	}
+	q, err := s.QuarantinedMail(2)
+	if err != nil || !q.Dropped || q.DropReason != "spam" || q.DecidedBy != "lead" || len(q.Raw) == 0 {
+		t.Errorf("dropped entry %+v %v: want the decision recorded and the copy kept", q, err)
+	}
+	q, _ = s.QuarantinedMail(1)
+	if !q.Released || q.Ticket != tk.ID || q.DecidedBy != "lead" {
+		t.Errorf("released entry %+v", q)
+	}
+}

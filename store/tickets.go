@@ -29,6 +29,9 @@ type NewTicket struct {
 	Inbound bool
 	// Links to other tickets from the start (e.g. a follow-up of a closed one).
 	Links []Link
+	// Ack, when set, queues an acknowledgement in the same transaction, as
+	// Intake.Ack does for mail (a phone ticket registered with an address).
+	Ack *OutMail
 }
 
 // TicketPlaceholder in the Subject or Body of an outbound mail queued before
@@ -43,7 +46,19 @@ func (s *Store) Create(actor string, nt NewTicket) (Ticket, error) {
 	err := s.write(func(txn *badger.Txn, w *writeSet) error {
 		t, err := s.createIn(txn, w, actor, nt, nil)
 		out = t
-		return err
+		if err != nil || nt.Ack == nil {
+			return err
+		}
+		ack := *nt.Ack
+		ack.To = slices.Clone(ack.To)
+		ack.Ticket, ack.Auto = t.ID, true
+		if ack.Kind == "" {
+			ack.Kind = "ack"
+		}
+		if err := s.putOutMail(txn, w, &ack); err != nil {
+			return fmt.Errorf("store: queue acknowledgement for %s: %w", t.ID, err)
+		}
+		return nil
 	})
 	return out, err
 }
