@@ -100,10 +100,19 @@ func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h 
 func (c *composeModel) OpenWith(kind composeKind, t store.TicketID, to, text string, w, h int) tea.Cmd {
 	c.kind, c.ticket, c.to, c.active, c.err = kind, t, to, true, ""
 	c.SetSize(w, h)
-	if d := c.drafts.get(draftKey{kind, t}); d != "" {
-		text = d
+	draft := c.drafts.get(draftKey{kind, t})
+	if draft != "" {
+		text = draft
 	}
 	c.area.SetValue(text)
+	if draft == "" && kind == composeReport {
+		// Start writing under the first heading, not after the last.
+		for range c.area.LineCount() {
+			c.area.CursorUp()
+		}
+		c.area.CursorDown()
+		c.area.CursorEnd()
+	}
 	return c.area.Focus()
 }
 

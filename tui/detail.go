@@ -195,6 +195,20 @@ func (d *detailModel) layout() {
 	if len(t.External) > 0 {
 		fields = append(fields, field("external", strings.Join(t.External, ", ")))
 	}
+	if t.Resolution != "" {
+		fields = append(fields, field("resolution", firstLine(t.Resolution)))
+	}
+	if t.Peak != 0 && t.Peak <= 2 {
+		// The close gate, said before anyone runs into it.
+		state := "none yet: I writes it, a lead approves it with A"
+		if r := t.Report; r != nil {
+			state = fmt.Sprintf("version %d by %s, not approved yet (a lead: A)", r.Version, r.Author)
+			if !r.Approved.IsZero() {
+				state = fmt.Sprintf("version %d by %s, approved by %s %s", r.Version, r.Author, r.Approver, r.Approved.In(d.loc).Format("02 Jan 15:04"))
+			}
+		}
+		fields = append(fields, field("report", "(was "+t.Peak.String()+") "+state))
+	}
 	for _, f := range fields {
 		b.WriteString(truncateLine(f, w))
 		b.WriteString("\n")
@@ -267,6 +281,14 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 		}
 	case store.EvResponded:
 		head = "first response given"
+	case store.EvReport:
+		head = "incident report written"
+		if e.Report != nil {
+			body = store.ReportText(*e.Report)
+		}
+	case store.EvApproved:
+		head = "incident report approved"
+		body = e.Text
 	default:
 		head = string(e.Kind)
 	}
@@ -290,6 +312,14 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 func truncateLine(s string, w int) string {
 	if lipgloss.Width(s) > w {
 		return ansiTruncate(s, w)
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
 	}
 	return s
 }

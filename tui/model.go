@@ -102,6 +102,7 @@ type Model struct {
 	flashErr    bool
 	flashUntil  time.Time
 	mail        MailState
+	disk        string // the store's free-space warning, "" while there is room
 	boardCh     <-chan struct{}
 	unsubscribe func()
 	quitting    bool
@@ -305,6 +306,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.o.MailStatus != nil {
 			m.mail = m.o.MailStatus()
 		}
+		m.disk = m.o.Store.Space().Warning()
 		if !m.flashUntil.IsZero() && m.now.After(m.flashUntil) {
 			m.flash, m.flashUntil = "", time.Time{}
 		}
@@ -646,6 +648,10 @@ func (m *Model) statusLine() string {
 	if narrow {
 		right = fmt.Sprintf("%s %s", m.o.Operator, m.now.In(m.loc).Format("15:04:05"))
 	}
+	if m.disk != "" {
+		// Nothing can be saved: that outranks every countdown.
+		parts = append([]string{m.disk}, parts...)
+	}
 	left := " " + strings.Join(parts, " · ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 1
 	if gap < 1 {
@@ -654,7 +660,7 @@ func (m *Model) statusLine() string {
 	}
 	line := left + strings.Repeat(" ", gap) + right + " "
 	style := st.Status
-	if m.mail.State == "error" {
+	if m.mail.State == "error" || m.disk != "" {
 		style = st.StatusErr
 	} else if len(s.Hot) > 0 {
 		style = st.StatusWarn

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -700,5 +701,60 @@ func TestCountdownRepaintsWhenItsTextChanges(t *testing.T) {
 	d.send(tickMsg(d.m.now.Add(9 * time.Minute)))
 	if s := d.screen(); !strings.Contains(s, "INC new        *2m") && !strings.Contains(s, "INC new        *3m") {
 		t.Fatalf("no warning countdown with seconds near the breach:\n%s", s)
+	}
+}
+
+// A P2 lowered to P3 still needs an approved incident report to close: the
+// console says why, I writes the report, A (a lead) approves it, and then
+// the close goes through. The console decides none of it: the store does.
+func TestMajorIncidentCloseNeedsApprovedReport(t *testing.T) {
+	d := newDesk(t, Options{Role: RoleLead}, ticket("Portal down", "Anna Berg", 2))
+	d.st.SetRoles(map[string]Role{"mette": RoleLead})
+	d.keys("enter", "3")
+	d.wantScreen("priority P2 → P3", "report", "(was P2) none yet")
+	d.keys("s")
+	d.typeText("r") // resolved
+	d.keys("enter")
+	d.typeText("Certificate renewed.")
+	d.keys("ctrl+s")
+	if got := d.get(1).Status; got != store.StatusResolved {
+		t.Fatalf("status %s, want resolved", got)
+	}
+	d.keys("s")
+	d.typeText("c") // closed
+	d.keys("enter")
+	d.wantScreen("needs an approved incident report")
+	if got := d.get(1).Status; got != store.StatusResolved {
+		t.Fatalf("closed without a report: %s", got)
+	}
+	d.keys("I")
+	d.wantScreen("Incident report on SD-1", "Summary:", "Root cause:")
+	d.typeText("Portal unreachable 40 min")
+	d.keys("ctrl+s")
+	if r := d.get(1).Report; r == nil || r.Summary != "Portal unreachable 40 min" || r.Author != "mette" {
+		t.Fatalf("report %+v", r)
+	}
+	d.keys("A")
+	d.wantScreen("incident report approved")
+	d.keys("s")
+	d.typeText("c")
+	d.keys("enter")
+	if got := d.get(1).Status; got != store.StatusClosed {
+		t.Fatalf("status %s after approval, want closed", got)
+	}
+}
+
+// A viewer's key is refused by the console at once, and the store refuses
+// the same write whoever sends it.
+func TestViewerCannotWrite(t *testing.T) {
+	d := newDesk(t, Options{Role: RoleViewer, Operator: "vic"}, ticket("VPN slow", "Anna Berg", 3))
+	d.st.SetRoles(map[string]Role{"vic": RoleViewer})
+	d.keys("1")
+	d.wantScreen("read-only: vic is a viewer")
+	if _, err := d.st.SetField(1, "vic", store.FieldPriority, "P3", "P1"); !errors.Is(err, store.ErrRefused) {
+		t.Fatalf("the store let a viewer write: %v", err)
+	}
+	if got := d.get(1).Priority; got != 3 {
+		t.Fatalf("priority %s", got)
 	}
 }
