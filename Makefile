@@ -28,7 +28,7 @@ bench:
 ## fuzz: a short fuzzing run of the mail parser and the text sanitiser
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./mailin/
-	$(GO) test -run '^$$' -fuzz FuzzSafeText -fuzztime 30s ./tui/
+	$(GO) test -run '^$$' -fuzz FuzzText -fuzztime 30s ./termtext/
 
 clean:
 	rm -rf bin .data

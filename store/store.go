@@ -23,6 +23,7 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/deskhq/desk/slaengine"
+	"github.com/deskhq/desk/termtext"
 )
 
 var (
@@ -361,12 +362,7 @@ func sanitizeLine(s string) string {
 	if len(s) > 200 {
 		s = s[:200]
 	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
+	return termtext.Line(s)
 }
 
 // Close flushes and releases the directory. On a disk too full for the

@@ -1,63 +1,9 @@
 package tui
 
-import (
-	"strings"
-	"unicode"
+import "github.com/deskhq/desk/termtext"
 
-	"github.com/charmbracelet/x/ansi"
-)
+// SafeText is termtext.Text: untrusted text made fit for the terminal.
+func SafeText(s string) string { return termtext.Text(s) }
 
-// SafeText makes untrusted text (anything that came in a mail) fit to put on
-// an operator's terminal: escape sequences and control characters are
-// removed, invalid UTF-8 becomes U+FFFD, bidirectional overrides (which can
-// make a subject read backwards) are dropped, tabs become spaces. Newlines
-// are kept; use SafeLine for one-line contexts.
-func SafeText(s string) string {
-	if isPlain(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = ansi.Strip(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString("    ")
-		case unicode.IsControl(r), isBidiControl(r):
-			// dropped: C0, DEL, C1 and bidi overrides
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// SafeLine is SafeText for one-line fields (subjects, names): line breaks
-// become spaces so a crafted subject cannot push fake rows into the list.
-func SafeLine(s string) string {
-	s = SafeText(s)
-	if strings.IndexByte(s, '\n') >= 0 {
-		s = strings.ReplaceAll(s, "\n", " ")
-	}
-	return s
-}
-
-// isPlain is the fast path: printable ASCII only, nothing to do. Most rows
-// take it, which keeps View cheap.
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-func isBidiControl(r rune) bool {
-	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
-}
+// SafeLine is termtext.Line: SafeText on one line.
+func SafeLine(s string) string { return termtext.Line(s) }

@@ -1,4 +1,4 @@
-package tui
+package termtext
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-func TestSafeText(t *testing.T) {
+func TestText(t *testing.T) {
 	cases := []struct{ name, in, want string }{
 		{"plain", "Printer on floor 3 is down", "Printer on floor 3 is down"},
 		{"danish", "Æblegrød på Ærø", "Æblegrød på Ærø"},
@@ -24,30 +24,30 @@ func TestSafeText(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := SafeText(c.in); got != c.want {
-				t.Errorf("SafeText(%q) = %q, want %q", c.in, got, c.want)
+			if got := Text(c.in); got != c.want {
+				t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
 	}
 }
 
 func TestSafeLineHasNoBreaks(t *testing.T) {
-	got := SafeLine("Subject\n[SD-1] fake row\r\n")
+	got := Line("Subject\n[SD-1] fake row\r\n")
 	if strings.ContainsAny(got, "\r\n") {
 		t.Fatalf("SafeLine left a line break: %q", got)
 	}
 }
 
-// FuzzSafeText: whatever comes in, nothing that a terminal interprets comes out.
-func FuzzSafeText(f *testing.F) {
+// FuzzText: whatever comes in, nothing that a terminal interprets comes out.
+func FuzzText(f *testing.F) {
 	for _, s := range []string{"\x1b[31m", "\x1bP+q\x1b\\", "\u009b2J", "a\x00b", "\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := SafeText(s)
+		out := Text(s)
 		for _, r := range out {
 			if r != '\n' && (unicode.IsControl(r) || isBidiControl(r)) {
-				t.Fatalf("SafeText(%q) left control %U in %q", s, r, out)
+				t.Fatalf("Text(%q) left control %U in %q", s, r, out)
 			}
 		}
 	})
