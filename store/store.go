@@ -116,8 +116,9 @@ type Store struct {
 	// also sees the count. synced is the count the last full sync covered.
 	deferred atomic.Uint64
 	synced   atomic.Uint64
-	syncMu   sync.Mutex // one sync at a time; guards the fields below
-	vlogFrom int        // value-log files below this number were synced before
+	syncs    atomic.Uint64 // disk syncs made (Syncs)
+	syncMu   sync.Mutex    // one sync at a time; guards the fields below
+	vlogFrom int           // value-log files below this number were synced before
 	files    map[string]bool
 }
 
