@@ -183,7 +183,7 @@ func normID(k string) string {
 // A mail the store cannot take is quarantined and the rest still written.
 func (r *intakeRun) flushGroup() error {
 	defer func() {
-		r.group = r.group[:0]
+		r.group = nil // the mails' bytes are not kept past their write
 		clear(r.keys)
 		clear(r.tix)
 		r.news = 0

@@ -137,11 +137,17 @@ type Store struct {
 // Durability: ordinary console edits are committed without fsync (Badger's
 // default; a crash may lose the last moments of edits, never corrupt).
 // Everything that precedes mail leaving the process or acknowledges intake
-// (RegisterMail, Quarantine, SaveCheckpoint, Enqueue, MarkSent, MarkFailed,
-// and any Update/Create that queues outbound mail) is synced to disk before
-// it returns. The exception is RegisterMail with Intake.NoSync, for intake
-// that syncs a whole batch at once (Sync); Outbox syncs before it returns
-// anything such a registration queued.
+// (RegisterMail, RegisterMails, Quarantine, SaveCheckpoint, Enqueue,
+// MarkSent, MarkFailed, RecordAttempts with sync, and any Update/Create
+// that queues outbound mail) is synced to disk before it returns. The
+// exceptions are for callers that sync a whole batch at once (Sync, or any
+// synced write, covers every commit before it): registrations with
+// Intake.NoSync, for intake, and RecordAttempts without sync, for a sender
+// that records each mail the moment it is sent and syncs once per round.
+// Such a commit survives the process being killed (the kernel keeps what
+// Badger wrote); only a machine that loses power before the sync may lose
+// it. Outbox syncs before it returns anything a NoSync registration queued,
+// so no mail leaves before its queuing is on disk.
 func Open(dir string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
