@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -161,4 +162,84 @@ func BenchmarkMailOnce(b *testing.B) {
 	b.ReportMetric(100*desk/raw, "%-of-raw")
 	b.ReportMetric(float64(syncs)/float64(b.N), "syncs/run")
 	b.ReportMetric(float64(acks)/float64(b.N), "acks/run")
+}
+
+// BenchmarkMailOnceBinary is BenchmarkMailOnce with the real binary: each
+// run is a fresh `desk mail --once` process (start-up and store opening
+// included) on the same Dovecot mailbox, beside the raw pull. When strace is
+// installed, one more run is traced and the disk syncs it made (fsync,
+// fdatasync, msync) are reported per run.
+//
+//	go test ./mailin -run '^$' -bench MailOnceBinary -benchtime 3x
+func BenchmarkMailOnceBinary(b *testing.B) {
+	d := startDovecot(b)
+	if _, err := os.Stat(filepath.Join("..", "cmd", "desk", "main.go")); err != nil {
+		b.Skip("cmd/desk is not there: this benchmark runs `desk mail --once`")
+	}
+	mails := onceMails(b)
+	d.drop(b, mails)
+	if n := rawFetch(b, d); n != len(mails) {
+		b.Fatalf("raw fetch saw %d mails", n)
+	}
+	tmp := b.TempDir()
+	bin := filepath.Join(tmp, "desk")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/desk").CombinedOutput(); err != nil {
+		b.Fatalf("build cmd/desk: %v\n%s", err, out)
+	}
+	sink := startCountingSink(b, 0)
+	conf := filepath.Join(tmp, "desk.toml")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`[mail]
+imap = %q
+smtp = %q
+address = "support@desk.test"
+password_env = "MAILIN_BENCH_PASSWORD"
+start_from = "all"
+`, d.config().IMAP, "smtp://"+sink.addr)), 0o600)
+	once := func(data string, wrap ...string) []byte {
+		args := append(wrap, bin, "--data", data, "--config", conf, "mail", "--once")
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "MAILIN_BENCH_PASSWORD=secret")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("desk mail --once: %v\n%s", err, out)
+		}
+		return out
+	}
+	var rawTook, deskTook time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		start := time.Now()
+		rawFetch(b, d)
+		rawTook += time.Since(start)
+		data := filepath.Join(tmp, fmt.Sprintf("data%d", i))
+		b.StartTimer()
+		start = time.Now()
+		out := once(data)
+		deskTook += time.Since(start)
+		b.StopTimer()
+		if !strings.Contains(string(out), "registered 1000,") {
+			b.Fatalf("desk mail --once: %s", out)
+		}
+	}
+	n := float64(len(mails) * b.N)
+	raw, desk := n/rawTook.Seconds(), n/deskTook.Seconds()
+	b.ReportMetric(raw, "raw-msg/s")
+	b.ReportMetric(desk, "mails/s")
+	b.ReportMetric(100*desk/raw, "%-of-raw")
+	if _, err := exec.LookPath("strace"); err == nil {
+		trace := filepath.Join(tmp, "strace.out")
+		once(filepath.Join(tmp, "traced"), "strace", "-f", "-c", "-o", trace, "-e", "trace=fsync,fdatasync,msync")
+		counts, _ := os.ReadFile(trace)
+		syncs := 0
+		for _, l := range strings.Split(string(counts), "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 5 && (f[len(f)-1] == "fsync" || f[len(f)-1] == "fdatasync" || f[len(f)-1] == "msync") {
+				var c int
+				fmt.Sscan(f[3], &c)
+				syncs += c
+			}
+		}
+		b.ReportMetric(float64(syncs), "fsyncs/run")
+	}
 }
