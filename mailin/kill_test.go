@@ -34,7 +34,12 @@ type killRig struct {
 	total     int
 }
 
-func newKillRig(t *testing.T, total int, smtpAddr string) *killRig {
+// killOpts vary the rig: rate > 0 puts a proxy passing the server's
+// answers at rate bytes a second in front of the mailbox; minBody pads
+// every mail's text to at least that many bytes.
+type killOpts struct{ rate, minBody int }
+
+func newKillRig(t *testing.T, total int, smtpAddr string, o killOpts) *killRig {
 	if testing.Short() {
 		t.Skip("builds and kills the desk binary; skipped with -short")
 	}
@@ -51,6 +56,9 @@ func newKillRig(t *testing.T, total int, smtpAddr string) *killRig {
 	for i := range mails {
 		// Mixed sizes, some without a Message-ID (deduped by content hash).
 		body := strings.Repeat(fmt.Sprintf("line %d of mail %d\n", i, i), 1+i%40)
+		for len(body) < o.minBody {
+			body += fmt.Sprintf("padding line of mail %d, there to make it bigger\n", i)
+		}
 		id := fmt.Sprintf("Message-ID: <kill-%d@load.example>", i)
 		if i%7 == 0 {
 			id = "X-No-Message-Id: true"
@@ -62,6 +70,9 @@ func newKillRig(t *testing.T, total int, smtpAddr string) *killRig {
 		d := startDovecot(t)
 		d.drop(t, mails)
 		imapURL = d.config().IMAP
+		if o.rate > 0 {
+			imapURL = "imap://support@" + startThrottle(t, d.addr, o.rate).addr + "/INBOX"
+		}
 	} else {
 		t.Log("dovecot not available: killing against the in-process IMAP server")
 		im, err := startMemIMAP("support", "secret", true)
@@ -75,6 +86,9 @@ func newKillRig(t *testing.T, total int, smtpAddr string) *killRig {
 			}
 		}
 		imapURL = "imap://support@" + im.Addr + "/INBOX"
+		if o.rate > 0 {
+			imapURL = "imap://support@" + startThrottle(t, im.Addr, o.rate).addr + "/INBOX"
+		}
 	}
 	conf := filepath.Join(tmp, "desk.toml")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`[mail]
@@ -146,7 +160,7 @@ func TestSIGKILLDuringIntake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	kr := newKillRig(t, total, sink.Addr)
+	kr := newKillRig(t, total, sink.Addr, killOpts{})
 	run := kr.run
 	count := func() int {
 		out, err := run("list", "--json").Output()
@@ -307,7 +321,7 @@ func (k *ackSink) counts() (received, distinct int, twice []string) {
 func TestSIGKILLDuringSending(t *testing.T) {
 	const total = 300
 	sink := startAckSink(t, 15*time.Millisecond)
-	kr := newKillRig(t, total, sink.addr)
+	kr := newKillRig(t, total, sink.addr, killOpts{})
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 	kills := 0
 	for k := 0; k < 60; k++ {
@@ -383,4 +397,52 @@ func TestSIGKILLDuringSending(t *testing.T) {
 	if dups > kills {
 		t.Fatalf("%d duplicate acknowledgements after %d kills, want at most one per kill: %v", dups, kills, twice)
 	}
+}
+
+// TestSIGKILLSlowMailbox: a mailbox read at 300 KB/s and a kill every
+// 0.2–1.5 s. A chunk is committed about a second after its first mail,
+// whatever its size, so the rounds that live long enough make progress
+// (when only whole 100-mail chunks were committed, 3 s of reading each
+// here, none did), and in the end every mail is on exactly one ticket.
+func TestSIGKILLSlowMailbox(t *testing.T) {
+	const total = 120 // ~1 MB: over 3 s at 300 KB/s
+	sink, err := startSink("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	kr := newKillRig(t, total, sink.Addr, killOpts{rate: 300 << 10, minBody: 8000})
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	rounds, progress, prev := 0, 0, 0
+	for ; rounds < 40 && progress < 3; rounds++ {
+		cmd := kr.run("mail")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Duration(200+rng.IntN(1300)) * time.Millisecond
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if strings.Contains(stderr.String(), "panic") {
+			t.Fatalf("desk mail panicked:\n%s", stderr.String())
+		}
+		n := len(kr.tickets())
+		t.Logf("round %d, killed after %s: %d registered", rounds+1, after, n)
+		if n > prev {
+			progress++
+		}
+		if prev = n; n == total {
+			break
+		}
+	}
+	if progress == 0 {
+		t.Fatalf("%d rounds killed after 0.2–1.5 s registered nothing", rounds)
+	}
+	out, err := kr.run("mail", "--once").CombinedOutput()
+	if err != nil {
+		t.Fatalf("desk mail --once: %v\n%s", err, out)
+	}
+	kr.checkOnce()
 }
