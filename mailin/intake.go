@@ -3,6 +3,7 @@ package mailin
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -11,28 +12,63 @@ import (
 	"github.com/deskhq/desk/store"
 )
 
+// intakeRun is one pass over the mail waiting in the mailbox. Mails are
+// registered in groups, one store transaction per group (store.RegisterMails);
+// a group is written at each commit point (commit) and sooner when a mail
+// depends on one in it (a reply to it, a second mail under its key), so
+// threading always reads what the mails before it did.
+type intakeRun struct {
+	s  *Service
+	st *Stats
+	cp store.Checkpoint // advanced in memory past every mail handled
+
+	group []pendingMail
+	keys  map[string]bool         // dedupe keys and Message-IDs in the group
+	tix   map[store.TicketID]bool // tickets the group appends to
+	news  int                     // tickets the group creates
+	auto  map[string]int          // automatic mails per sender in 24 h, for this chunk
+}
+
+// pendingMail is a mail of the group, not yet written.
+type pendingMail struct {
+	uid  uint32
+	prev store.Checkpoint // the checkpoint before it
+	p    *Parsed
+	raw  []byte
+	in   store.Intake
+	how  string // the threading decision, for the log
+}
+
+func newIntakeRun(s *Service, cp store.Checkpoint, st *Stats) *intakeRun {
+	return &intakeRun{s: s, st: st, cp: cp, keys: map[string]bool{}, tix: map[store.TicketID]bool{}, auto: map[string]int{}}
+}
+
 // handle registers one mail (UID uid, parsed as p or nil) exactly once, or
-// quarantines it, and advances *cp in memory. Registrations are not synced
-// here: the caller commits the batch (commitBatch) before it flags, moves or
-// answers any of it. An error means the store could not take the mail at
-// all: the caller stops and retries later from the saved checkpoint.
-func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint, st *Stats) error {
-	next := *cp
-	next.LastUID = uid
+// quarantines it, and advances r.cp in memory. A mail to register joins
+// the group: nothing is written until flushGroup, and nothing is synced
+// until the caller's commit, which comes before anything about the mail
+// leaves the process (\Seen, MOVE, acknowledgements). An error means the
+// store could not take the mail at all: r.cp is then at the last mail
+// handled, and the caller stops and retries later from there.
+func (r *intakeRun) handle(uid uint32, raw []byte, p *Parsed) error {
+	s, st := r.s, r.st
+	next := r.cp
+	next.LastUID = max(next.LastUID, uid)
 	if len(raw) == 0 {
 		// Nothing to read (some servers answer so for mail they cannot
 		// parse): keep a visible record keyed by position, not by the hash
-		// of nothing, which every such mail would share.
+		// of nothing, which every such mail would share. Like every
+		// quarantine of a run it leaves the checkpoint to the commit point.
 		q := store.Quarantined{Key: fmt.Sprintf("empty:%s/%d/%d", s.box, next.UIDValidity, uid), Mailbox: s.box, UID: uid,
 			At: s.now(), Reason: "the server returned an empty mail"}
-		dup, err := s.st.Quarantine(q, next)
+		dup, err := s.st.Quarantine(q, store.Checkpoint{})
 		if err != nil {
 			return fmt.Errorf("quarantine empty mail UID %d: %w", uid, err)
 		}
 		if !dup {
 			st.Quarantined++
 		}
-		*cp = next
+		r.cp = next
 		return nil
 	}
 	if p == nil {
@@ -41,101 +77,247 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 	m := p.Msg
 	if s.me.ours(p.Header, m.MessageID) {
 		// Our own mail (a copy, a bounce loop): never imported; the
-		// checkpoint moves past it with the batch.
-		*cp = next
+		// checkpoint moves past it with the chunk.
+		r.cp = next
 		return nil
 	}
 	reason := s.me.autoReason(p.Header, m.From.Email)
 	m.Auto = reason != ""
 
-	pl, err := s.th.decide(m, s.st)
+	pl, err := r.decide(m)
 	if err != nil {
 		return fmt.Errorf("thread mail %s: %w", p.Key, err)
 	}
 	if pl.Reject != 0 {
-		return s.hold(uid, raw, p, next, cp, st, fmt.Sprintf("reply to closed ticket %s (closed_reply = reject)", pl.Reject), reason, "reject", pl.Reject,
+		return r.hold(uid, raw, p, next, fmt.Sprintf("reply to closed ticket %s (closed_reply = reject)", pl.Reject), reason, "reject", pl.Reject,
 			"Thank you for your mail. Ticket "+pl.Reject.String()+" is closed, so your message was not added to it.\n"+
 				"If the problem is back or something new came up, please write a new mail without the ticket number in the subject.\n")
 	}
 	if pl.New != nil && !pl.Known && s.cfg.UnknownSenders == "redirect" {
-		return s.hold(uid, raw, p, next, cp, st, "unknown sender (unknown_senders = redirect)", reason, "redirect", 0, s.cfg.RedirectText)
+		return r.hold(uid, raw, p, next, "unknown sender (unknown_senders = redirect)", reason, "redirect", 0, s.cfg.RedirectText)
 	}
-	// Deferred: the batch is synced, and the checkpoint saved, by the
-	// caller before anything about it leaves the process (see
-	// store.Intake.NoSync for why the checkpoint waits for the batch).
+	if r.keys[normID(p.Key)] {
+		// A second mail under a key of the group: the store must see the
+		// first before it can tell a copy from a reused Message-ID.
+		if err := r.flushGroup(); err != nil {
+			return err
+		}
+	}
+	// Deferred: the group is synced, and the checkpoint saved, by the
+	// caller's commit before anything about it leaves the process (see
+	// store.Intake.NoSync for why the checkpoint waits for that).
 	in := store.Intake{Key: p.Key, Ticket: pl.Ticket, New: pl.New, Events: pl.Events, Blobs: p.Blobs, NoSync: true}
 	if pl.New != nil {
-		if ok, why := s.mayAnswer(reason, m.From.Email); ok {
+		if ok, why := r.mayAnswer(reason, m.From.Email); ok {
 			in.Ack = s.ack(p, pl.New)
+			r.auto[strings.ToLower(m.From.Email)]++
 		} else {
 			s.log.Printf("mail: no acknowledgement to %s for %q: %s", m.From.Email, m.Subject, why)
 		}
 	}
-	t, dup, err := s.st.RegisterMail("mail", in)
-	if err == nil && dup && s.reusedMessageID(m, p.Key) {
+	r.group = append(r.group, pendingMail{uid: uid, prev: r.cp, p: p, raw: raw, in: in, how: pl.How})
+	r.keys[normID(p.Key)] = true
+	r.keys[normID(m.MessageID)] = true
+	if pl.Ticket != 0 {
+		r.tix[pl.Ticket] = true
+	} else {
+		r.news++
+	}
+	r.cp = next
+	return nil
+}
+
+// decide threads m against the store and the group: when the answer could
+// depend on a mail of the group (m refers to its Message-ID, or to a ticket
+// it changes or may have created), the group is written first and m
+// threaded again.
+func (r *intakeRun) decide(m *store.Message) (plan, error) {
+	if len(r.group) > 0 {
+		l := &groupLookup{r: r}
+		pl, err := r.s.th.decide(m, l)
+		if err != nil || !l.stale {
+			return pl, err
+		}
+		if err := r.flushGroup(); err != nil {
+			return plan{}, err
+		}
+	}
+	return r.s.th.decide(m, r.s.st)
+}
+
+// groupLookup is the store as threading reads it, noting every answer the
+// group's unwritten mails could change.
+type groupLookup struct {
+	r     *intakeRun
+	stale bool
+}
+
+func (l *groupLookup) Get(id store.TicketID) (store.Ticket, error) {
+	if l.r.tix[id] {
+		l.stale = true
+	}
+	t, err := l.r.s.st.Get(id)
+	if errors.Is(err, store.ErrNotFound) && l.r.news > 0 {
+		l.stale = true // perhaps a ticket of the group
+	}
+	return t, err
+}
+
+func (l *groupLookup) MessageTicket(key string) (store.TicketID, bool, error) {
+	if l.r.keys[normID(key)] {
+		l.stale = true
+	}
+	return l.r.s.st.MessageTicket(key)
+}
+
+// normID is how the store compares Message-IDs: no angle brackets or space.
+func normID(k string) string {
+	k = strings.TrimSpace(k)
+	k = strings.TrimPrefix(k, "<")
+	k = strings.TrimSuffix(k, ">")
+	return strings.TrimSpace(k)
+}
+
+// flushGroup writes the group in one transaction (more only when it does
+// not fit one) without waiting for the disk, and logs and counts each mail.
+// A mail the store cannot take is quarantined and the rest still written.
+func (r *intakeRun) flushGroup() error {
+	defer func() {
+		r.group = nil // the mails' bytes are not kept past their write
+		clear(r.keys)
+		clear(r.tix)
+		r.news = 0
+	}()
+	for len(r.group) > 0 {
+		ins := make([]store.Intake, len(r.group))
+		for i := range r.group {
+			ins[i] = r.group[i].in
+		}
+		res, err := r.s.st.RegisterMails("mail", ins)
+		for i, rg := range res {
+			if derr := r.registered(&r.group[i], rg.Ticket, rg.Dup); derr != nil {
+				r.cp = r.group[i].prev
+				return derr
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		var be *store.BatchError
+		if !errors.As(err, &be) || be.Index >= len(r.group) {
+			r.cp = r.group[len(res)].prev
+			return fmt.Errorf("register mail: %w", err)
+		}
+		pm := &r.group[be.Index]
+		if qerr := r.quarantineUnstorable(pm, be.Err); qerr != nil {
+			r.cp = pm.prev
+			return qerr
+		}
+		r.group = r.group[be.Index+1:]
+	}
+	return nil
+}
+
+// registered counts and logs a written mail; a duplicate key that is in
+// fact another mail under a reused Message-ID is registered under a key of
+// its own.
+func (r *intakeRun) registered(pm *pendingMail, t store.Ticket, dup bool) error {
+	s, st, m := r.s, r.st, pm.p.Msg
+	if dup && s.reusedMessageID(m, pm.p.Key) {
 		// Printers, scripts and monitors often send every mail with the same
 		// Message-ID: a different mail under a known Message-ID is
 		// registered under a key of its own instead of dropped.
-		in.Key = p.Key + "#" + bodyKey(m)
+		in := pm.in
+		in.Key = pm.p.Key + "#" + bodyKey(m)
+		var err error
 		t, dup, err = s.st.RegisterMail("mail", in)
-	}
-	if err != nil {
-		// This mail cannot be stored; set it aside rather than block the
-		// inbox. If even that fails, the store itself is in trouble.
-		s.log.Printf("mail: register %s (UID %d) failed: %v; quarantining it", p.Key, uid, err)
-		q := store.Quarantined{Key: p.Key, Mailbox: s.box, UID: uid, At: s.now(), From: m.From.Email, Subject: m.Subject,
-			Reason: "could not be registered: " + err.Error(), Raw: quarantineCopy(raw)}
-		qdup, qerr := s.st.Quarantine(q, next)
-		if qerr != nil {
-			return fmt.Errorf("register mail %s: %v; quarantine failed too: %w", p.Key, err, qerr)
+		if err != nil {
+			return r.quarantineUnstorable(pm, err)
 		}
-		if !qdup {
-			st.Quarantined++
-		}
-		*cp = next
-		return nil
 	}
-	*cp = next
 	if dup {
+		if pm.in.Ack != nil {
+			r.auto[strings.ToLower(m.From.Email)]-- // no acknowledgement queued after all
+		}
 		st.Duplicates++
-		s.log.Printf("mail: %s (UID %d) is already registered; skipped", p.Key, uid)
+		s.log.Printf("mail: %s (UID %d) is already registered; skipped", pm.p.Key, pm.uid)
 		return nil
 	}
 	st.Registered++
 	s.mu.Lock()
 	s.status.LastMail = s.now()
 	s.mu.Unlock()
-	s.log.Printf("mail: %s from %s registered on %s (%s)", p.Key, m.From.Email, t.ID, pl.How)
+	s.log.Printf("mail: %s from %s registered on %s (%s)", pm.p.Key, m.From.Email, t.ID, pm.how)
 	return nil
 }
 
-// mayAnswer applies loop protection and the per-sender daily limit.
-func (s *Service) mayAnswer(reason, addr string) (bool, string) {
+// quarantineUnstorable sets aside a mail the store could not register
+// rather than block the inbox. The checkpoint is not moved here: the
+// mails of the group after it are not written yet. If even that fails, the
+// store itself is in trouble.
+func (r *intakeRun) quarantineUnstorable(pm *pendingMail, err error) error {
+	s, m := r.s, pm.p.Msg
+	s.log.Printf("mail: register %s (UID %d) failed: %v; quarantining it", pm.p.Key, pm.uid, err)
+	q := store.Quarantined{Key: pm.p.Key, Mailbox: s.box, UID: pm.uid, At: s.now(), From: m.From.Email, Subject: m.Subject,
+		Reason: "could not be registered: " + err.Error(), Raw: quarantineCopy(pm.raw)}
+	qdup, qerr := s.st.Quarantine(q, store.Checkpoint{})
+	if qerr != nil {
+		return fmt.Errorf("register mail %s: %v; quarantine failed too: %w", pm.p.Key, err, qerr)
+	}
+	if pm.in.Ack != nil {
+		r.auto[strings.ToLower(m.From.Email)]--
+	}
+	if !qdup {
+		r.st.Quarantined++
+	}
+	return nil
+}
+
+// endChunk is a commit point: the group is written and the per-sender
+// counts, now all in the store, are read afresh for the next chunk.
+func (r *intakeRun) endChunk() error {
+	err := r.flushGroup()
+	clear(r.auto)
+	return err
+}
+
+// mayAnswer applies loop protection and the per-sender daily limit. The
+// store's count is read once per sender and chunk; the automatic mails
+// the chunk queues are counted here.
+func (r *intakeRun) mayAnswer(reason, addr string) (bool, string) {
 	if reason != "" {
 		return false, reason
 	}
-	n, err := s.st.AutoMailsToday(strings.ToLower(addr), s.now())
-	if err != nil {
-		return false, "could not count today's automatic mails: " + err.Error()
+	a := strings.ToLower(addr)
+	n, ok := r.auto[a]
+	if !ok {
+		var err error
+		if n, err = r.s.st.AutoMailsToday(a, r.s.now()); err != nil {
+			return false, "could not count today's automatic mails: " + err.Error()
+		}
+		r.auto[a] = n
 	}
-	if n >= s.cfg.AutoPerDay {
-		return false, fmt.Sprintf("already %d automatic mails to this sender in 24 hours (auto_per_day = %d)", n, s.cfg.AutoPerDay)
+	if n >= r.s.cfg.AutoPerDay {
+		return false, fmt.Sprintf("already %d automatic mails to this sender in 24 hours (auto_per_day = %d)", n, r.s.cfg.AutoPerDay)
 	}
 	return true, ""
 }
 
 // hold quarantines a mail the policy does not register, and answers it
 // (redirect or reject) when loop protection allows. The quarantine commit
-// comes first: a crash between the two loses at most the answer, never the
-// mail, and a rescan finds it quarantined and answers no second time.
-func (s *Service) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint, cp *store.Checkpoint, st *Stats, why, loop, kind string, ticket store.TicketID, text string) error {
+// (synced, deduped by key; the checkpoint waits for the commit point) comes
+// before the answer: a crash between the two loses at most the answer,
+// never the mail, and a rescan finds it quarantined and answers no second
+// time.
+func (r *intakeRun) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint, why, loop, kind string, ticket store.TicketID, text string) error {
+	s, st := r.s, r.st
 	m := p.Msg
 	q := store.Quarantined{Key: p.Key, Mailbox: s.box, UID: uid, At: s.now(), From: m.From.Email, Subject: m.Subject, Reason: why, Raw: quarantineCopy(raw)}
-	dup, err := s.st.Quarantine(q, next)
+	dup, err := s.st.Quarantine(q, store.Checkpoint{})
 	if err != nil {
 		return fmt.Errorf("quarantine mail %s: %w", p.Key, err)
 	}
-	*cp = next
+	r.cp = next
 	if dup {
 		st.Duplicates++
 		s.log.Printf("mail: %s (UID %d) is already registered; skipped", p.Key, uid)
@@ -143,7 +325,7 @@ func (s *Service) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint,
 	}
 	st.Quarantined++
 	s.log.Printf("mail: %s from %s quarantined: %s", p.Key, m.From.Email, why)
-	if ok, whyNot := s.mayAnswer(loop, m.From.Email); !ok {
+	if ok, whyNot := r.mayAnswer(loop, m.From.Email); !ok {
 		s.log.Printf("mail: no %s answer to %s: %s", kind, m.From.Email, whyNot)
 		return nil
 	}
@@ -153,6 +335,7 @@ func (s *Service) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoint,
 		s.log.Printf("mail: queue %s answer to %s: %v", kind, m.From.Email, err)
 		return nil
 	}
+	r.auto[strings.ToLower(m.From.Email)]++
 	s.wake()
 	return nil
 }

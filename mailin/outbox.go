@@ -1,11 +1,12 @@
 package mailin
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -47,12 +48,11 @@ func (s *Service) outboxLoop(ctx context.Context) {
 }
 
 func (s *Service) countOutbox() {
-	// Every unsent entry, due or not (well inside UnixNano's range).
-	all, err := s.st.Outbox(s.now().Add(100 * 365 * 24 * time.Hour))
+	n, err := s.st.OutboxCount()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {
-		s.status.Outbox = len(all)
+		s.status.Outbox = n
 	}
 }
 
@@ -62,10 +62,24 @@ func (s *Service) setOutboxErr(e string) {
 	s.mu.Unlock()
 }
 
-// flush sends every due outbox entry over one SMTP connection. A failed
-// entry is marked with the reason and retried later with backoff; nothing
-// is dropped.
+// flush sends every due outbox entry over one SMTP connection, one round.
+// Each mail's outcome is its own: sent; refused for good (a 5xx answer, an
+// address the server cannot take), kept as failed with the server's words
+// and not tried again; or refused for now (a 4xx answer), tried again
+// later with backoff. The rest of the round goes on either way; only a
+// broken connection ends it, and the mails not tried wait for the next
+// round without an attempt counted against them. Nothing is dropped.
+//
+// Durability: the outbox hands out only mail whose queuing is on disk. Each
+// outcome is recorded the moment it is known, without waiting for the disk
+// (that already survives the process being killed), and the next mail's
+// last step (the end of its DATA) waits until the previous outcome is
+// recorded, so a kill finds at most the one mail in flight sent and not
+// marked. The round is synced once, at its end (a failed connection is one
+// synced write for all of its mails).
 func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	defer s.countOutbox()
 	now := s.now()
 	due, err := s.st.Outbox(now)
@@ -75,56 +89,56 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 	if len(due) == 0 {
 		return 0, 0, nil
 	}
-	fail := func(m store.OutMail, reason string) {
-		failed++
-		next := now.Add(retryAfter(m.Attempts + 1))
-		if err := s.st.MarkFailed(m.ID, reason, next); err != nil {
-			s.log.Printf("mail: record failed send of outbox mail %d: %v", m.ID, err)
-		}
-	}
 	c, err := s.dialSMTP(ctx)
 	if err != nil {
-		for _, m := range due {
-			fail(m, err.Error())
+		as := make([]store.Attempt, len(due))
+		for i, m := range due {
+			as[i] = store.Attempt{ID: m.ID, Error: err.Error(), NextTry: now.Add(retryAfter(m.Attempts + 1))}
+		}
+		if rerr := s.st.RecordAttempts(as, true); rerr != nil {
+			s.log.Printf("mail: record the failed sending of %d outbox mails: %v", len(due), rerr)
 		}
 		s.setOutboxErr(err.Error())
-		return 0, failed, err
+		return 0, len(due), err
 	}
 	defer c.Close()
+	utf8OK, _ := c.Extension("SMTPUTF8")
+	rec := &recorder{s: s}
 	var lastErr error
 	for i, m := range due {
 		if ctx != nil && ctx.Err() != nil {
 			break
 		}
-		rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now())
-		if err != nil {
-			// This mail cannot be built (say, no usable recipient): it is
-			// marked and retried later, and the connection serves the rest.
-			lastErr = fmt.Errorf("outbox mail %d (%s to %v) cannot be sent: %w", m.ID, m.Kind, m.To, err)
-			fail(m, err.Error())
-			continue
-		}
-		err = c.SendMail(s.cfg.Address, rcpt, bytes.NewReader(raw))
-		if err != nil {
-			lastErr = fmt.Errorf("send outbox mail %d (%s to %v): %w", m.ID, m.Kind, m.To, err)
-			fail(m, err.Error())
-			var se *smtp.SMTPError
-			if errors.As(err, &se) {
-				// The server refused this mail; the connection is still good.
-				c.Reset()
-				continue
+		o := s.send(c, m, utf8OK, rec.wait)
+		a := store.Attempt{ID: m.ID, Error: o.reason}
+		switch {
+		case o.sent:
+			a.Sent = s.now()
+			sent++
+			if o.reason != "" {
+				s.log.Printf("mail: outbox mail %d (%s) sent, but %s", m.ID, m.Kind, o.reason)
 			}
-			// The connection broke: the rest waits for the next round,
-			// without an attempt counted against mail never tried.
+		case o.permanent:
+			a.Permanent, a.At = true, s.now()
+			failed++
+			lastErr = fmt.Errorf("outbox mail %d (%s to %v) failed and will not be retried: %s", m.ID, m.Kind, m.To, o.reason)
+			s.log.Printf("mail: %v", lastErr)
+		default:
+			a.NextTry = now.Add(retryAfter(m.Attempts + 1))
+			failed++
+			lastErr = fmt.Errorf("send outbox mail %d (%s to %v): %s", m.ID, m.Kind, m.To, o.reason)
+		}
+		rec.record(a)
+		if o.broken {
+			// The rest waits for the next round, without an attempt
+			// counted against mail never tried.
 			s.log.Printf("mail: SMTP connection lost after outbox mail %d; %d mails wait for the next round", m.ID, len(due)-i-1)
 			break
 		}
-		if err := s.st.MarkSent(m.ID, s.now()); err != nil {
-			// Sent but not recorded: it will be sent again. Rare, and a
-			// duplicate ack is better than a lost one.
-			s.log.Printf("mail: record sent outbox mail %d: %v", m.ID, err)
-		}
-		sent++
+	}
+	rec.wait()
+	if err := s.st.Sync(); err != nil {
+		s.log.Printf("mail: sync the outbox round: %v", err)
 	}
 	c.Quit()
 	if lastErr != nil {
@@ -133,6 +147,149 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 		s.setOutboxErr("")
 	}
 	return sent, failed, lastErr
+}
+
+// recorder records send outcomes one after another in the background:
+// recording one overlaps sending the next, and wait returns once every
+// outcome handed to it is in the store.
+type recorder struct {
+	s    *Service
+	prev chan struct{} // closed when the last outcome recorded so far is in
+}
+
+func (r *recorder) record(a store.Attempt) {
+	prev, done := r.prev, make(chan struct{})
+	r.prev = done
+	go func() {
+		defer close(done)
+		if err := r.s.st.RecordAttempts([]store.Attempt{a}, false); err != nil {
+			// Sent but not recorded: it will be sent again. Rare, and a
+			// duplicate ack is better than a lost one.
+			r.s.log.Printf("mail: record the outcome of outbox mail %d: %v", a.ID, err)
+		}
+		if prev != nil {
+			<-prev
+		}
+	}()
+}
+
+func (r *recorder) wait() {
+	if r.prev != nil {
+		<-r.prev
+	}
+}
+
+// outcome of one mail's sending.
+type outcome struct {
+	sent      bool
+	permanent bool   // refused for good: not retried
+	broken    bool   // the connection is gone
+	reason    string // why not sent; for a sent mail, the recipients that refused it
+}
+
+// send hands one mail to the server: MAIL, a RCPT per recipient, DATA.
+// A recipient refused for good (5xx, or a non-ASCII address a server
+// without SMTPUTF8 cannot take) is left out and named in the reason; one
+// refused for now (4xx) makes the whole mail wait for a retry; with no
+// recipient left the mail has failed for good. beforeDot runs just before
+// the end of the data, the moment the mail leaves for good.
+func (s *Service) send(c *smtp.Client, m store.OutMail, utf8OK bool, beforeDot func()) outcome {
+	rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now())
+	if err != nil {
+		return outcome{permanent: true, reason: err.Error()}
+	}
+	from := s.cfg.Address
+	var opts *smtp.MailOptions
+	var refused []string
+	if !isASCII(from) || !all(rcpt, isASCII) {
+		switch {
+		case utf8OK:
+			opts = &smtp.MailOptions{UTF8: true}
+		case !isASCII(from):
+			return outcome{permanent: true, reason: fmt.Sprintf("the support address %s is not ASCII and the SMTP server cannot take that (no SMTPUTF8)", from)}
+		default:
+			var ok []string
+			for _, a := range rcpt {
+				if isASCII(a) {
+					ok = append(ok, a)
+				} else {
+					refused = append(refused, a+": the SMTP server cannot take a non-ASCII address (no SMTPUTF8)")
+				}
+			}
+			rcpt = ok
+		}
+	}
+	if len(rcpt) == 0 {
+		return outcome{permanent: true, reason: "refused: " + strings.Join(refused, "; ")}
+	}
+	if err := c.Mail(from, opts); err != nil {
+		return refusal(c, "the sender", err)
+	}
+	accepted, later := 0, ""
+	for _, a := range rcpt {
+		err := c.Rcpt(a, nil)
+		var se *smtp.SMTPError
+		switch {
+		case err == nil:
+			accepted++
+		case !errors.As(err, &se):
+			return outcome{broken: true, reason: err.Error()}
+		case se.Code/100 == 5:
+			refused = append(refused, a+": "+se.Error())
+		default:
+			later = a + ": " + se.Error()
+		}
+	}
+	if later != "" || accepted == 0 {
+		o := outcome{reason: later}
+		if later == "" {
+			o = outcome{permanent: true, reason: "refused: " + strings.Join(refused, "; ")}
+		}
+		if err := c.Reset(); err != nil {
+			o.broken = true
+		}
+		return o
+	}
+	w, err := c.Data()
+	if err != nil {
+		return refusal(c, "the mail", err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return outcome{broken: true, reason: err.Error()}
+	}
+	beforeDot()
+	if err := w.Close(); err != nil {
+		return refusal(c, "the mail", err)
+	}
+	o := outcome{sent: true}
+	if len(refused) > 0 {
+		o.reason = "not delivered to " + strings.Join(refused, "; ")
+	}
+	return o
+}
+
+// refusal classifies an error in the middle of a mail: the server's answer
+// (5xx for good, 4xx for now; the connection is reset for the next mail),
+// or a broken connection.
+func refusal(c *smtp.Client, what string, err error) outcome {
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) {
+		return outcome{broken: true, reason: err.Error()}
+	}
+	o := outcome{permanent: se.Code/100 == 5, reason: "the server refused " + what + ": " + se.Error()}
+	if rerr := c.Reset(); rerr != nil {
+		o.broken = true
+	}
+	return o
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Service) dialSMTP(ctx context.Context) (*smtp.Client, error) {
@@ -183,4 +340,8 @@ func ctxOrBackground(ctx context.Context) context.Context {
 		return context.Background()
 	}
 	return ctx
+}
+
+func all(l []string, ok func(string) bool) bool {
+	return !slices.ContainsFunc(l, func(s string) bool { return !ok(s) })
 }

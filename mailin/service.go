@@ -39,6 +39,8 @@ type Service struct {
 	// the intake connection itself, to time push → registered ticket.
 	onPush func()
 
+	flushMu sync.Mutex // one outbox round at a time
+
 	mu     sync.Mutex
 	status Status
 }
@@ -155,8 +157,25 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // Once connects, registers everything waiting, flushes the outbox and returns.
+// The outbox is sent while intake goes on: each commit of registered mail
+// wakes the sender, which hands its acknowledgements to the SMTP server
+// while the next mails are registered.
 func (s *Service) Once(ctx context.Context) (Stats, error) {
 	var st Stats
+	var sent, failed int
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-s.kick:
+				n, f, _ := s.flush(ctx)
+				sent, failed = sent+n, failed+f
+			}
+		}
+	}()
 	s.setState("connecting", s.im.Host)
 	c, sel, err := s.connect(ctx, nil)
 	if err == nil {
@@ -164,11 +183,15 @@ func (s *Service) Once(ctx context.Context) (Stats, error) {
 		c.Logout().Wait()
 		c.Close()
 	}
+	close(stop)
+	<-stopped
 	// The outbox is flushed even when the IMAP side failed: a cron job must
 	// not stop sending replies and resolutions because reading is down. A
 	// send failure is not a failed run: the mail stays queued with its
-	// reason (Stats.Failed, Status().OutboxErr) and is retried later.
-	st.Sent, st.Failed, _ = s.flush(ctx)
+	// reason (Stats.Failed, Status().OutboxErr) and is retried later, or,
+	// refused for good, is kept as failed with the server's answer.
+	n, f, _ := s.flush(ctx)
+	st.Sent, st.Failed = sent+n, failed+f
 	if err != nil {
 		s.setState("error", err.Error())
 		return st, err
@@ -394,8 +417,15 @@ func (s *Service) sync(ctx context.Context, c *imapclient.Client, sel *imap.Sele
 		if len(chunks) == 0 {
 			return nil
 		}
+		before := cp.LastUID
 		if err := s.fetchChunks(ctx, c, chunks, &cp, st); err != nil {
 			return err
+		}
+		if cp.LastUID == before {
+			// The server listed mail it then did not send: try again at the
+			// next sync rather than ask for it in a loop.
+			s.log.Printf("mail: %s listed mail after UID %d but sent none of it", s.box, before)
+			return nil
 		}
 	}
 }
@@ -479,150 +509,424 @@ func (s *Service) fetchChunk(c *imapclient.Client, uids []imap.UID) *imapclient.
 	return c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{bodySection}})
 }
 
-// fetchChunks fetches chunk k+1 while chunk k is registered, syncs chunk k
-// while chunk k+1 is registered, and flags a chunk only once its sync is
-// done and no FETCH is in flight (its untagged answers would be ambiguous
-// otherwise).
+// fetchChunks registers the mails of chunks as they stream in. Three
+// stages run at once: a fetcher reads the mails off the connection (one
+// FETCH per chunk), parsers parse them, and this goroutine threads and
+// registers them in order. A commit point comes after chunkMails mails or
+// chunkBytes bytes, and commitEvery after the first mail it would cover
+// however few came (a slow mailbox). At a commit point the group is written
+// and the checkpoint saved in a synced write, which makes every
+// registration before it durable; only then are the mails flagged (by the
+// fetcher, between two FETCHes: a STORE's answers would be ambiguous during
+// one) and their acknowledgements handed to the outbox. One commit is in
+// flight while the next mails are registered.
 func (s *Service) fetchChunks(ctx context.Context, c *imapclient.Client, chunks [][]imap.UID, cp *store.Checkpoint, st *Stats) error {
-	cur := s.fetchChunk(c, chunks[0])
-	var done []imap.UID // synced, not flagged yet
-	// flight is the previous chunk's commit. One at a time, so checkpoints
-	// are saved in order; none outlives this call (the caller may close
-	// the store next).
-	var flight *batchCommit
-	land := func(e error) error {
-		flight = nil
-		return e
-	}
-	defer func() {
-		if flight != nil {
-			<-flight.err
+	r := newIntakeRun(s, *cp, st)
+	cm := &committer{s: s, saved: *cp}
+	f := s.startFetcher(c, chunks, cm)
+	tr := newUIDTracker(chunks)
+	timer := time.NewTimer(commitEvery)
+	timer.Stop()
+	defer timer.Stop()
+	armed := false
+	mails, size := 0, 0
+	commit := func() error {
+		err := r.endChunk()
+		mails, size, armed = 0, 0, false
+		timer.Stop()
+		cpt := r.cp
+		cpt.LastUID = tr.safe(cpt.LastUID)
+		if cerr := cm.commit(cpt); err == nil {
+			err = cerr
 		}
-	}()
-	wait := func() error {
-		if flight == nil {
-			return nil
-		}
-		b := flight
-		if err := land(<-b.err); err != nil {
-			return err
-		}
-		done = append(done, b.uids...)
-		return nil
-	}
-	for i := range chunks {
-		msgs, err := cur.Collect()
-		cur = nil
-		if err != nil {
-			return fmt.Errorf("fetch mail from %s: %w", s.box, err)
-		}
-		if flight != nil {
-			select {
-			case err := <-flight.err:
-				b := flight
-				if err := land(err); err != nil {
-					return err
-				}
-				done = append(done, b.uids...)
-			default: // still syncing: flagged at the next chance
-			}
-		}
-		if err := s.markDone(c, done); err != nil {
-			return err
-		}
-		done = nil
-		if i+1 < len(chunks) {
-			cur = s.fetchChunk(c, chunks[i+1])
-		}
-		slices.SortFunc(msgs, func(a, b *imapclient.FetchMessageBuffer) int { return int(a.UID) - int(b.UID) })
-		// Parsing needs nothing from the store, so it runs ahead of the
-		// registrations.
-		parsed := make(chan *Parsed, 16)
-		stop := make(chan struct{})
-		go func() {
-			defer close(parsed)
-			for _, m := range msgs {
-				var p *Parsed
-				if raw := m.FindBodySection(bodySection); len(raw) > 0 {
-					p = Parse(raw, s.cfg.MaxAttachment)
-				}
-				select {
-				case parsed <- p:
-				case <-stop:
-					return
-				}
-			}
-		}()
-		from := *cp
-		var uids []imap.UID
-		for _, m := range msgs {
-			p := <-parsed
-			if uint32(m.UID) <= cp.LastUID {
-				continue
-			}
-			err := ctx.Err()
-			if err == nil {
-				err = s.handle(uint32(m.UID), m.FindBodySection(bodySection), p, cp, st)
-			}
-			if err != nil {
-				if cur != nil {
-					cur.Close()
-				}
-				close(stop)
-				// What was registered before the failure is kept and
-				// flagged; the failed mail is tried again next time.
-				if werr := wait(); werr != nil {
-					s.log.Printf("mail: %v", werr)
-				} else if cerr := s.commitBatch(from, *cp); cerr != nil {
-					s.log.Printf("mail: %v", cerr)
-				} else if ferr := s.markDone(c, append(done, uids...)); ferr != nil {
-					s.log.Printf("mail: %v", ferr)
-				}
-				return err
-			}
-			uids = append(uids, m.UID)
-		}
-		close(stop)
-		if err := wait(); err != nil {
-			if cur != nil {
-				cur.Close()
-			}
-			return err
-		}
-		flight = s.commitAsync(from, *cp, uids)
-	}
-	if err := wait(); err != nil {
 		return err
 	}
-	return s.markDone(c, done)
+	// fail keeps what was registered before the failure, and flags it;
+	// the failed mail is tried again next time.
+	fail := func(err error) error {
+		f.halt()
+		if cerr := commit(); cerr != nil {
+			s.log.Printf("mail: %v", cerr)
+		}
+		if werr := cm.wait(); werr != nil {
+			s.log.Printf("mail: %v", werr)
+		} else if ferr := s.markDone(c, cm.takeFlags()); ferr != nil {
+			s.log.Printf("mail: %v", ferr)
+		}
+		*cp = cm.saved
+		return err
+	}
+	for {
+		var it *fetched
+		select {
+		case it = <-f.order:
+		case <-timer.C:
+			armed = false
+			if err := commit(); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		if it == nil {
+			break // the fetcher is done
+		}
+		if it.end {
+			tr.chunkDone(it.chunk)
+			continue
+		}
+		if !tr.take(it.uid) {
+			f.budget.release(it.size) // an answer for a mail not asked for, or twice
+			continue
+		}
+		<-it.ready
+		err := ctx.Err()
+		if err == nil {
+			err = r.handle(uint32(it.uid), it.raw, it.p)
+		}
+		f.budget.release(it.size)
+		if err != nil {
+			return fail(err)
+		}
+		cm.handled(it.uid)
+		mails++
+		size += len(it.raw)
+		if !armed {
+			timer.Reset(commitEvery)
+			armed = true
+		}
+		if mails >= chunkMails || size >= chunkBytes {
+			if err := commit(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	<-f.done
+	if f.err != nil {
+		return fail(f.err)
+	}
+	if err := commit(); err != nil {
+		return fail(err)
+	}
+	if err := cm.wait(); err != nil {
+		return err
+	}
+	*cp = cm.saved
+	return s.markDone(c, cm.takeFlags())
 }
 
-// batchCommit is a chunk's commitBatch running while the next chunk is
-// registered: the sync waits on the disk, registering on the CPU.
-type batchCommit struct {
-	uids []imap.UID
-	err  chan error
+// commitEvery is how long a registered mail waits at most for its commit
+// when mail arrives slowly (see fetchChunks).
+const commitEvery = time.Second
+
+// committer saves checkpoints in order, one in flight at a time, and keeps
+// the UIDs whose registration is durable until they are flagged.
+type committer struct {
+	s      *Service
+	saved  store.Checkpoint // the newest checkpoint on disk
+	flight chan error       // the commit in flight, nil if none
+	next   store.Checkpoint // what flight saves
+	uids   []imap.UID       // handled since the last commit
+
+	mu     sync.Mutex
+	toFlag []imap.UID // durable, not flagged yet
 }
 
-func (s *Service) commitAsync(from, cp store.Checkpoint, uids []imap.UID) *batchCommit {
-	b := &batchCommit{uids: uids, err: make(chan error, 1)}
-	go func() { b.err <- s.commitBatch(from, cp) }()
+func (cm *committer) handled(uid imap.UID) { cm.uids = append(cm.uids, uid) }
+
+// commit saves cp in a synced write, after the previous commit; the mails
+// it covers are then flagged and answered. A mail handled but not covered
+// (a failed group write moved the checkpoint back) waits.
+func (cm *committer) commit(cp store.Checkpoint) error {
+	if err := cm.wait(); err != nil {
+		return err
+	}
+	var covered, rest []imap.UID
+	for _, u := range cm.uids {
+		if uint32(u) <= cp.LastUID {
+			covered = append(covered, u)
+		} else {
+			rest = append(rest, u)
+		}
+	}
+	cm.uids = rest
+	if cp == cm.saved && len(covered) == 0 {
+		return nil
+	}
+	ch := make(chan error, 1)
+	cm.flight, cm.next = ch, cp
+	go func() {
+		err := cm.s.st.SaveCheckpoint(cp)
+		if err != nil {
+			err = fmt.Errorf("save the mail checkpoint (UID %d) and sync the registered mail: %w", cp.LastUID, err)
+		} else {
+			cm.mu.Lock()
+			cm.toFlag = append(cm.toFlag, covered...)
+			cm.mu.Unlock()
+			cm.s.wake()
+		}
+		ch <- err
+	}()
+	return nil
+}
+
+// wait waits for the commit in flight.
+func (cm *committer) wait() error {
+	if cm.flight == nil {
+		return nil
+	}
+	err := <-cm.flight
+	cm.flight = nil
+	if err == nil {
+		cm.saved = cm.next
+	}
+	return err
+}
+
+// takeFlags returns the UIDs that are durable and not flagged yet.
+func (cm *committer) takeFlags() []imap.UID {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	u := cm.toFlag
+	cm.toFlag = nil
+	return u
+}
+
+// uidTracker knows which UIDs of the chunks asked for have been handled,
+// so that a checkpoint never passes a mail not handled yet, whatever order
+// the server answers in.
+type uidTracker struct {
+	chunks [][]imap.UID
+	begun  int        // chunks whose UIDs are in pend
+	pend   []imap.UID // the UIDs of the chunks begun, ascending
+	left   map[imap.UID]bool
+	head   int // pend[:head] are all handled
+}
+
+func newUIDTracker(chunks [][]imap.UID) *uidTracker {
+	return &uidTracker{chunks: chunks, left: map[imap.UID]bool{}}
+}
+
+func (t *uidTracker) begin(k int) {
+	for ; t.begun <= k && t.begun < len(t.chunks); t.begun++ {
+		for _, u := range t.chunks[t.begun] {
+			t.pend = append(t.pend, u)
+			t.left[u] = true
+		}
+	}
+}
+
+// take reports whether uid is one asked for and not handled yet, and
+// counts it handled.
+func (t *uidTracker) take(uid imap.UID) bool {
+	for k := t.begun; !t.left[uid] && k < len(t.chunks); k++ {
+		if slices.Contains(t.chunks[k], uid) {
+			t.begin(k)
+		}
+	}
+	if !t.left[uid] {
+		return false
+	}
+	delete(t.left, uid)
+	t.advance()
+	return true
+}
+
+// chunkDone: the server has answered the whole FETCH of chunk k; what it
+// did not send (mail expunged meanwhile) is not waited for.
+func (t *uidTracker) chunkDone(k int) {
+	t.begin(k)
+	for _, u := range t.chunks[k] {
+		delete(t.left, u)
+	}
+	t.advance()
+}
+
+func (t *uidTracker) advance() {
+	for t.head < len(t.pend) && !t.left[t.pend[t.head]] {
+		t.head++
+	}
+}
+
+// safe caps a checkpoint below the first mail asked for and not handled.
+func (t *uidTracker) safe(last uint32) uint32 {
+	if t.head < len(t.pend) {
+		return min(last, uint32(t.pend[t.head])-1)
+	}
+	return last
+}
+
+// fetched is one mail read from the server; p is set when ready is closed.
+// A fetched with end set is no mail: it says chunk has been read whole.
+type fetched struct {
+	uid   imap.UID
+	raw   []byte
+	size  int64 // bytes held against the fetcher's budget
+	p     *Parsed
+	ready chan struct{}
+	chunk int
+	end   bool
+}
+
+// readAhead bounds the bytes of mail fetched but not yet registered.
+const readAhead = 32 << 20
+
+// fetcher owns the IMAP connection while intake streams mail through it.
+type fetcher struct {
+	order  chan *fetched // in the server's order; closed when done
+	stop   chan struct{}
+	done   chan struct{} // closed when the goroutine has ended: no FETCH in flight
+	err    error         // why it ended early; read after done
+	budget *budget
+	once   sync.Once
+}
+
+// halt stops the fetcher and waits until no FETCH is in flight.
+func (f *fetcher) halt() {
+	f.once.Do(func() { close(f.stop) })
+	f.budget.cancel()
+	for range f.order {
+	}
+	<-f.done
+}
+
+func (s *Service) startFetcher(c *imapclient.Client, chunks [][]imap.UID, cm *committer) *fetcher {
+	f := &fetcher{order: make(chan *fetched, 64), stop: make(chan struct{}), done: make(chan struct{}), budget: newBudget(readAhead)}
+	work := make(chan *fetched, 64)
+	// Parsing needs nothing from the store, so it runs ahead of the
+	// registrations, on both cores.
+	for range 2 {
+		go func() {
+			for it := range work {
+				if len(it.raw) > 0 {
+					it.p = Parse(it.raw, s.cfg.MaxAttachment)
+				}
+				close(it.ready)
+			}
+		}()
+	}
+	go func() {
+		defer close(f.done)
+		defer close(f.order)
+		defer close(work)
+		for k, uids := range chunks {
+			if err := s.markDone(c, cm.takeFlags()); err != nil {
+				f.err = err
+				return
+			}
+			cmd := s.fetchChunk(c, uids)
+			err := f.read(cmd, k, work)
+			if cerr := cmd.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("fetch mail from %s: %w", s.box, cerr)
+			}
+			if err != nil {
+				if !errors.Is(err, errHalted) {
+					f.err = err
+				}
+				return
+			}
+			select {
+			case f.order <- &fetched{chunk: k, end: true}:
+			case <-f.stop:
+				return
+			}
+		}
+	}()
+	return f
+}
+
+var errHalted = errors.New("intake stopped")
+
+// read streams one FETCH's mails to the parsers and, in order, to the
+// registration.
+func (f *fetcher) read(cmd *imapclient.FetchCommand, k int, work chan<- *fetched) error {
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			return nil
+		}
+		it := &fetched{chunk: k, ready: make(chan struct{})}
+		body := false
+		for {
+			item := msg.Next()
+			if item == nil {
+				break
+			}
+			switch item := item.(type) {
+			case imapclient.FetchItemDataUID:
+				it.uid = item.UID
+			case imapclient.FetchItemDataBodySection:
+				body = true
+				if item.Literal == nil {
+					continue
+				}
+				n := item.Literal.Size()
+				if !f.budget.acquire(n) {
+					return errHalted
+				}
+				it.size += n
+				buf := make([]byte, n)
+				if _, err := io.ReadFull(item.Literal, buf); err != nil {
+					f.budget.release(it.size)
+					return fmt.Errorf("read mail UID %d: %w", it.uid, err)
+				}
+				it.raw = buf
+			}
+		}
+		if it.uid == 0 || !body {
+			// A flag update or another answer without the mail.
+			f.budget.release(it.size)
+			continue
+		}
+		work <- it
+		select {
+		case f.order <- it:
+		case <-f.stop:
+			return errHalted
+		}
+	}
+}
+
+// budget is a count of bytes that blocks when it would exceed its limit
+// (one item larger than the limit passes alone).
+type budget struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	used     int64
+	limit    int64
+	canceled bool
+}
+
+func newBudget(limit int64) *budget {
+	b := &budget{limit: limit}
+	b.cond = sync.NewCond(&b.mu)
 	return b
 }
 
-// commitBatch makes a chunk's registrations durable with one fsync, the
-// checkpoint (moved from from to cp) in the same synced write, and then
-// lets the outbox send the chunk's acknowledgements. Until it returns,
-// nothing about the chunk may leave the process.
-func (s *Service) commitBatch(from, cp store.Checkpoint) error {
-	if cp == from {
-		return nil
+func (b *budget) acquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.canceled && b.used > 0 && b.used+n > b.limit {
+		b.cond.Wait()
 	}
-	if err := s.st.SaveCheckpoint(cp); err != nil {
-		return fmt.Errorf("save the mail checkpoint (UID %d) and sync the registered mail: %w", cp.LastUID, err)
+	b.used += n
+	return !b.canceled
+}
+
+func (b *budget) release(n int64) {
+	if n == 0 {
+		return
 	}
-	s.wake()
-	return nil
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *budget) cancel() {
+	b.mu.Lock()
+	b.canceled = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
 
 // markDone flags registered mail \Seen, or moves it to the done folder.

@@ -178,7 +178,7 @@ func (f *kvFrame) add(key, value []byte, userMeta byte, version uint64) {
 	kv = appendBytesField(kv, 1, key)
 	kv = appendBytesField(kv, 2, value)
 	kv = appendBytesField(kv, 3, []byte{userMeta})
-	kv = binary.AppendUvarint(append(kv, 4<<3|0), version)
+	kv = binary.AppendUvarint(append(kv, 4<<3), version) // field 4, varint wire type 0
 	f.list = appendBytesField(f.list, 1, kv)
 	f.kv = kv
 }

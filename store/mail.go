@@ -148,75 +148,194 @@ type Intake struct {
 // durable (synced, unless in.NoSync) transaction. A duplicate still advances the checkpoint
 // and returns the ticket that holds the mail.
 func (s *Store) RegisterMail(actor string, in Intake) (t Ticket, dup bool, err error) {
-	key := normKey(in.Key)
-	if key == "" {
-		return Ticket{}, false, errors.New("store: register mail: the mail has no key; use its Message-ID or a content hash")
-	}
-	if (in.New == nil) == (in.Ticket == 0) {
-		return Ticket{}, false, errors.New("store: register mail: give either a ticket to append to or a new ticket, not both or neither")
+	key, err := checkIntake(in)
+	if err != nil {
+		return Ticket{}, false, err
 	}
 	if in.Ticket != 0 {
 		defer s.lockTicket(in.Ticket)()
 	}
 	err = s.write(func(txn *badger.Txn, w *writeSet) error {
 		w.sync, w.nosync = true, in.NoSync
-		t, dup = Ticket{}, false
-		if err := putCheckpoint(txn, in.Checkpoint, false); err != nil {
-			return fmt.Errorf("store: advance checkpoint of %s: %w", in.Checkpoint.Mailbox, err)
-		}
-		held, found, err := messageTicket(txn, key)
-		if err != nil {
-			return err
-		}
-		if found {
-			dup = true
-			t, err = getTicket(txn, held)
-			return err
-		}
-		if in.New != nil {
-			t, err = s.createIn(txn, w, actor, *in.New, in.Events)
-		} else {
-			var cur Ticket
-			if cur, err = getTicket(txn, in.Ticket); err == nil {
-				if len(in.Events) == 0 {
-					return fmt.Errorf("store: register mail %s on %s: no events to append", key, in.Ticket)
-				}
-				t, err = s.appendIn(txn, w, cur, inbound(cur, in.Events), actor)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("store: register mail %s: %w", key, err)
-		}
-		if err := setIfAbsent(txn, messageKey(key), u64(nil, uint64(t.ID))); err != nil {
-			return err
-		}
-		for k, b := range in.Blobs {
-			if k == "" {
-				continue
-			}
-			if err := setIfAbsent(txn, blobKey(k), b); err != nil {
-				return fmt.Errorf("store: keep attachment %s: %w", k, err)
-			}
-		}
-		if in.Ack != nil {
-			ack := *in.Ack
-			ack.To = slices.Clone(ack.To)
-			ack.References = slices.Clone(ack.References)
-			ack.Ticket = t.ID
-			ack.Auto = true
-			if ack.Kind == "" {
-				ack.Kind = "ack"
-			}
-			if err := s.putOutMail(txn, w, &ack); err != nil {
-				return fmt.Errorf("store: queue acknowledgement for %s: %w", t.ID, err)
-			}
-		}
-		return nil
+		var err error
+		t, dup, err = s.registerIn(txn, w, actor, key, in)
+		return err
 	})
 	if err != nil {
 		return Ticket{}, false, err
 	}
 	return t, dup, nil
+}
+
+// Registered is what RegisterMails did with one Intake.
+type Registered struct {
+	Ticket Ticket // the ticket that holds the mail
+	Dup    bool   // the key was registered already
+}
+
+// BatchError is RegisterMails failing at one intake: the intakes before
+// Index are registered, that one and those after it are not.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string { return e.Err.Error() }
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// RegisterMails registers a batch of mails, each exactly as RegisterMail
+// would, in order, in as few transactions as the store can hold (usually
+// one: a chunk of intake costs one commit instead of one per mail). A mail
+// sees those before it in the batch: a duplicate key is a duplicate, an
+// append to a ticket an earlier mail of the batch created or changed
+// applies to that ticket as it now is. The commits are synced unless every
+// intake has NoSync. An error is a *BatchError saying how far it got; the
+// results returned are those of the intakes registered before it.
+func (s *Store) RegisterMails(actor string, ins []Intake) ([]Registered, error) {
+	out := make([]Registered, 0, len(ins))
+	for len(out) < len(ins) {
+		res, err := s.registerBatch(actor, ins[len(out):])
+		out = append(out, res...)
+		if err != nil {
+			return out, &BatchError{Index: len(out), Err: err}
+		}
+	}
+	return out, nil
+}
+
+// errStopBatch ends a batch transaction at the intake that failed.
+var errStopBatch = errors.New("store: batch stopped")
+
+// registerBatch commits a prefix of ins in one transaction and returns its
+// results: all of ins, or those before the first that failed (with that
+// one's error), or those that fit in one transaction (no error: the caller
+// goes on with the rest).
+func (s *Store) registerBatch(actor string, ins []Intake) ([]Registered, error) {
+	keys := make([]string, len(ins))
+	limit := len(ins)
+	var pending error // the error of ins[limit], reported once the prefix is in
+	nosync := true
+	for i, in := range ins {
+		k, err := checkIntake(in)
+		if err != nil {
+			limit, pending = i, err
+			break
+		}
+		keys[i] = k
+		nosync = nosync && in.NoSync
+	}
+	for limit > 0 {
+		unlock := s.lockIntakes(ins[:limit])
+		var res []Registered
+		failAt, failErr := -1, error(nil)
+		err := s.write(func(txn *badger.Txn, w *writeSet) error {
+			res, failAt, failErr = res[:0], -1, nil
+			w.sync, w.nosync = true, nosync
+			for i := range limit {
+				t, dup, err := s.registerIn(txn, w, actor, keys[i], ins[i])
+				if err != nil {
+					failAt, failErr = i, err
+					return errStopBatch
+				}
+				res = append(res, Registered{Ticket: t, Dup: dup})
+			}
+			return nil
+		})
+		unlock()
+		switch {
+		case err == nil:
+			return res, pending
+		case !errors.Is(err, errStopBatch):
+			return nil, err
+		case failAt == 0:
+			return nil, failErr
+		}
+		// Commit the intakes before the one that failed; one that did not
+		// fit is tried again in the next transaction.
+		limit = failAt
+		pending = failErr
+		if errors.Is(failErr, badger.ErrTxnTooBig) {
+			pending = nil
+		}
+	}
+	return nil, pending
+}
+
+// checkIntake validates in and returns its dedupe key.
+func checkIntake(in Intake) (string, error) {
+	key := normKey(in.Key)
+	if key == "" {
+		return "", errors.New("store: register mail: the mail has no key; use its Message-ID or a content hash")
+	}
+	if (in.New == nil) == (in.Ticket == 0) {
+		return "", errors.New("store: register mail: give either a ticket to append to or a new ticket, not both or neither")
+	}
+	return key, nil
+}
+
+// lockIntakes takes the stripes of every ticket the intakes append to.
+func (s *Store) lockIntakes(ins []Intake) func() {
+	var ids []TicketID
+	for _, in := range ins {
+		if in.Ticket != 0 {
+			ids = append(ids, in.Ticket)
+		}
+	}
+	return s.lockTickets(ids...)
+}
+
+// registerIn is one mail's registration inside txn.
+func (s *Store) registerIn(txn *badger.Txn, w *writeSet, actor, key string, in Intake) (t Ticket, dup bool, err error) {
+	if err := putCheckpoint(txn, in.Checkpoint, false); err != nil {
+		return Ticket{}, false, fmt.Errorf("store: advance checkpoint of %s: %w", in.Checkpoint.Mailbox, err)
+	}
+	held, found, err := messageTicket(txn, key)
+	if err != nil {
+		return Ticket{}, false, err
+	}
+	if found {
+		t, err = getTicket(txn, held)
+		return t, true, err
+	}
+	if in.New != nil {
+		t, err = s.createIn(txn, w, actor, *in.New, in.Events)
+	} else {
+		var cur Ticket
+		if cur, err = getTicket(txn, in.Ticket); err == nil {
+			if len(in.Events) == 0 {
+				return Ticket{}, false, fmt.Errorf("store: register mail %s on %s: no events to append", key, in.Ticket)
+			}
+			t, err = s.appendIn(txn, w, cur, inbound(cur, in.Events), actor)
+		}
+	}
+	if err != nil {
+		return Ticket{}, false, fmt.Errorf("store: register mail %s: %w", key, err)
+	}
+	if err := setIfAbsent(txn, messageKey(key), u64(nil, uint64(t.ID))); err != nil {
+		return Ticket{}, false, err
+	}
+	for k, b := range in.Blobs {
+		if k == "" {
+			continue
+		}
+		if err := setIfAbsent(txn, blobKey(k), b); err != nil {
+			return Ticket{}, false, fmt.Errorf("store: keep attachment %s: %w", k, err)
+		}
+	}
+	if in.Ack != nil {
+		ack := *in.Ack
+		ack.To = slices.Clone(ack.To)
+		ack.References = slices.Clone(ack.References)
+		ack.Ticket = t.ID
+		ack.Auto = true
+		if ack.Kind == "" {
+			ack.Kind = "ack"
+		}
+		if err := s.putOutMail(txn, w, &ack); err != nil {
+			return Ticket{}, false, fmt.Errorf("store: queue acknowledgement for %s: %w", t.ID, err)
+		}
+	}
+	return t, false, nil
 }
 
 // Quarantined is a mail that could not be registered (or was held by the

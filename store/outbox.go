@@ -29,6 +29,10 @@ type OutMail struct {
 	NextTry    time.Time `json:"next_try"`
 	LastError  string    `json:"last_error,omitempty"`
 	Sent       time.Time `json:"sent,omitzero"`
+	// Failed is when the mail was given up on: the server refused it for
+	// good (a 5xx answer, an address it cannot take). LastError says why;
+	// it is not tried again.
+	Failed time.Time `json:"failed,omitzero"`
 }
 
 // outbound prepares an outbound message event: it gets a Message-ID, the
@@ -79,7 +83,7 @@ func (s *Store) putOutMail(txn *badger.Txn, w *writeSet, m *OutMail) error {
 	if m.NextTry.IsZero() {
 		m.NextTry = now
 	}
-	m.Sent, m.Attempts, m.LastError = time.Time{}, 0, ""
+	m.Sent, m.Failed, m.Attempts, m.LastError = time.Time{}, time.Time{}, 0, ""
 	if m.Ticket != 0 {
 		m.Subject = s.tagSubject(m.Subject, m.Ticket)
 		m.Body = strings.ReplaceAll(m.Body, TicketPlaceholder, s.TicketTag(m.Ticket))
@@ -209,43 +213,103 @@ func reverseScan(txn *badger.Txn, p []byte, fn func(item *badger.Item) (bool, er
 // MarkSent records a successful send; it is on disk when it returns, so a
 // restart does not send the mail again.
 func (s *Store) MarkSent(id uint64, at time.Time) error {
-	return s.updateOut(id, func(m *OutMail) {
-		m.Sent = at
-		m.Attempts++
-		m.LastError = ""
-	})
+	return s.recordAttempts([]Attempt{{ID: id, Sent: at}}, true, true)
 }
 
-// MarkFailed records a failed attempt and when to try again.
+// MarkFailed records a failed attempt and when to try again; it is on disk
+// when it returns.
 func (s *Store) MarkFailed(id uint64, reason string, next time.Time) error {
-	return s.updateOut(id, func(m *OutMail) {
-		m.Attempts++
-		m.LastError = reason
-		m.NextTry = next
-	})
+	return s.recordAttempts([]Attempt{{ID: id, Error: reason, NextTry: next}}, true, true)
 }
 
-func (s *Store) updateOut(id uint64, fn func(m *OutMail)) error {
+// Attempt is the outcome of one try to send an outbox entry.
+type Attempt struct {
+	ID   uint64
+	Sent time.Time // when it was sent; zero: it was not
+	// Error is why it was not sent, or, for a sent mail, the recipients
+	// that refused it.
+	Error string
+	// Permanent: not sent and never to be tried again (Failed is set to At).
+	Permanent bool
+	At        time.Time // when a permanent failure happened
+	NextTry   time.Time // not sent, not permanent: when to try again
+}
+
+// RecordAttempts records the outcomes of send attempts in one transaction.
+// With sync it is on disk when it returns. Without, it survives the
+// process being killed at once (the kernel holds what Badger wrote) but not
+// a power loss until the next synced write or Sync: a sender records each
+// mail so the moment it is sent, and syncs once per round. An entry that is
+// already sent or given up is left alone.
+func (s *Store) RecordAttempts(as []Attempt, sync bool) error {
+	return s.recordAttempts(as, sync, false)
+}
+
+// recordAttempts is RecordAttempts; strict refuses an entry already sent or
+// given up instead of leaving it alone.
+func (s *Store) recordAttempts(as []Attempt, sync, strict bool) error {
+	if len(as) == 0 {
+		return nil
+	}
 	return s.write(func(txn *badger.Txn, w *writeSet) error {
-		var m OutMail
-		if err := getJSON(txn, outboxKey(id), &m); err != nil {
-			return fmt.Errorf("store: outbox entry %d: %w", id, err)
-		}
-		if !m.Sent.IsZero() {
-			return fmt.Errorf("store: outbox entry %d was already sent at %s", id, m.Sent.Format(time.RFC3339))
-		}
-		if err := txn.Delete(outDueKey(m.NextTry, id)); err != nil {
-			return err
-		}
-		fn(&m)
-		if m.Sent.IsZero() {
-			if err := txn.Set(outDueKey(m.NextTry, id), nil); err != nil {
+		w.sync, w.nosync = true, !sync
+		for _, a := range as {
+			var m OutMail
+			if err := getJSON(txn, outboxKey(a.ID), &m); err != nil {
+				return fmt.Errorf("store: outbox entry %d: %w", a.ID, err)
+			}
+			if !m.Sent.IsZero() || !m.Failed.IsZero() {
+				if strict {
+					return fmt.Errorf("store: outbox entry %d was already %s", a.ID, m.state())
+				}
+				s.logf("outbox entry %d was already %s; attempt not recorded", a.ID, m.state())
+				continue
+			}
+			if err := txn.Delete(outDueKey(m.NextTry, a.ID)); err != nil {
+				return err
+			}
+			m.Attempts++
+			m.LastError = a.Error
+			switch {
+			case !a.Sent.IsZero():
+				m.Sent = a.Sent
+			case a.Permanent:
+				m.Failed = a.At
+				if m.Failed.IsZero() {
+					m.Failed = s.now()
+				}
+			default:
+				m.NextTry = a.NextTry
+				if err := txn.Set(outDueKey(m.NextTry, a.ID), nil); err != nil {
+					return err
+				}
+			}
+			if err := putOut(txn, &m); err != nil {
 				return err
 			}
 		}
-		w.sync = true
-		return putOut(txn, &m)
+		return nil
 	})
+}
+
+func (m *OutMail) state() string {
+	if !m.Sent.IsZero() {
+		return "sent at " + m.Sent.Format(time.RFC3339)
+	}
+	return "given up at " + m.Failed.Format(time.RFC3339)
+}
+
+// OutboxCount counts the unsent mail still to be tried, due or not (not
+// those given up on). It reads only keys and never waits for the disk.
+func (s *Store) OutboxCount() (int, error) {
+	n := 0
+	err := s.read(func(txn *badger.Txn) error {
+		return prefixScan(txn, []byte{pOutDue}, true, func(*badger.Item) (bool, error) {
+			n++
+			return true, nil
+		})
+	})
+	return n, err
 }
 
 // AutoMailsToday counts automatic mails queued to addr in the 24 hours before now.

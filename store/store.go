@@ -138,8 +138,9 @@ type Store struct {
 	// also sees the count. synced is the count the last full sync covered.
 	deferred atomic.Uint64
 	synced   atomic.Uint64
-	syncMu   sync.Mutex // one sync at a time; guards the fields below
-	vlogFrom int        // value-log files below this number were synced before
+	syncs    atomic.Uint64 // disk syncs made (Syncs)
+	syncMu   sync.Mutex    // one sync at a time; guards the fields below
+	vlogFrom int           // value-log files below this number were synced before
 	files    map[string]bool
 }
 
@@ -158,11 +159,17 @@ type Store struct {
 // Durability: ordinary console edits are committed without fsync (Badger's
 // default; a crash may lose the last moments of edits, never corrupt).
 // Everything that precedes mail leaving the process or acknowledges intake
-// (RegisterMail, Quarantine, SaveCheckpoint, Enqueue, MarkSent, MarkFailed,
-// and any Update/Create that queues outbound mail) is synced to disk before
-// it returns. The exception is RegisterMail with Intake.NoSync, for intake
-// that syncs a whole batch at once (Sync); Outbox syncs before it returns
-// anything such a registration queued.
+// (RegisterMail, RegisterMails, Quarantine, SaveCheckpoint, Enqueue,
+// MarkSent, MarkFailed, RecordAttempts with sync, and any Update/Create
+// that queues outbound mail) is synced to disk before it returns. The
+// exceptions are for callers that sync a whole batch at once (Sync, or any
+// synced write, covers every commit before it): registrations with
+// Intake.NoSync, for intake, and RecordAttempts without sync, for a sender
+// that records each mail the moment it is sent and syncs once per round.
+// Such a commit survives the process being killed (the kernel keeps what
+// Badger wrote); only a machine that loses power before the sync may lose
+// it. Outbox syncs before it returns anything a NoSync registration queued,
+// so no mail leaves before its queuing is on disk.
 //
 // Disk space: on a filesystem with less than Options.DiskMargin free the
 // database is opened read-only (reads work, writes give a *DiskFullError)

@@ -62,7 +62,11 @@ func (m *Model) showOutbox() tea.Cmd {
 	}
 	for _, o := range mails {
 		state := "sent " + o.Sent.In(m.loc).Format("02 Jan 15:04:05")
-		if o.Sent.IsZero() {
+		if !o.Sent.IsZero() && o.LastError != "" {
+			state += ", but " + SafeLine(o.LastError) // some recipients refused it
+		} else if o.Sent.IsZero() && !o.Failed.IsZero() {
+			state = "FAILED " + o.Failed.In(m.loc).Format("02 Jan 15:04:05") + ", not retried: " + SafeLine(o.LastError)
+		} else if o.Sent.IsZero() {
 			state = fmt.Sprintf("queued, %d attempts, next try %s", o.Attempts, o.NextTry.In(m.loc).Format("15:04:05"))
 			if o.LastError != "" {
 				state += ", last error: " + SafeLine(o.LastError)
