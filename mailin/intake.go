@@ -257,6 +257,11 @@ func (r *intakeRun) registered(pm *pendingMail, t store.Ticket, dup bool) error 
 // store itself is in trouble.
 func (r *intakeRun) quarantineUnstorable(pm *pendingMail, err error) error {
 	s, m := r.s, pm.p.Msg
+	if errors.Is(err, store.ErrDiskFull) {
+		// Not the mail's fault: stop here, flag nothing, and read it again
+		// once there is room (the checkpoint has not moved past it).
+		return fmt.Errorf("register mail %s: %w", pm.p.Key, err)
+	}
 	s.log.Printf("mail: register %s (UID %d) failed: %v; quarantining it", pm.p.Key, pm.uid, err)
 	q := store.Quarantined{Key: pm.p.Key, Mailbox: s.box, UID: pm.uid, At: s.now(), From: m.From.Email, Subject: m.Subject,
 		Reason: "could not be registered: " + err.Error(), Raw: quarantineCopy(pm.raw)}
@@ -342,13 +347,10 @@ func (r *intakeRun) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoin
 
 func replySubject(subj string) string {
 	subj = headerSafe(subj, 300)
-	if len(subj) >= 3 && strings.EqualFold(subj[:3], "re:") {
-		return subj
-	}
 	if subj == "" {
 		return "Re: your mail"
 	}
-	return "Re: " + subj
+	return store.ReplySubject(subj)
 }
 
 func appendRef(refs []string, id string) []string {
