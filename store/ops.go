@@ -459,16 +459,7 @@ func (s *Store) ByReference(ref string, fn func(id TicketID) bool) error {
 	if err != nil {
 		return err
 	}
-	p := referencePrefix(r)
-	return s.read(func(txn *badger.Txn) error {
-		return prefixScan(txn, p, true, func(item *badger.Item) (bool, error) {
-			k := item.Key()
-			if len(k) != len(p)+8 {
-				return true, nil
-			}
-			return fn(idSuffix(k)), nil
-		})
-	})
+	return s.indexIDs(referencePrefix(r), fn)
 }
 
 // ReportIncident writes (or rewrites) the ticket's incident report. A

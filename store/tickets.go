@@ -447,7 +447,12 @@ func (s *Store) ByStatus(st Status, queue string, fn func(id TicketID) bool) err
 // ByRequester calls fn for the ids of tickets whose requester has this
 // address (case-insensitive).
 func (s *Store) ByRequester(email string, fn func(id TicketID) bool) error {
-	p := requesterPrefix(email)
+	return s.indexIDs(requesterPrefix(email), fn)
+}
+
+// indexIDs calls fn for the ticket ids of an index whose keys are exactly
+// p + id (a key-only scan).
+func (s *Store) indexIDs(p []byte, fn func(id TicketID) bool) error {
 	return s.read(func(txn *badger.Txn) error {
 		return prefixScan(txn, p, true, func(item *badger.Item) (bool, error) {
 			k := item.Key()

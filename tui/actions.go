@@ -389,7 +389,7 @@ func (m *Model) command(line string) tea.Cmd {
 			return nil
 		}
 		return m.setField(t, store.FieldQueue, arg)
-	case "ref":
+	case "ref", "reopen":
 		t, ok := m.current()
 		if !ok {
 			return nil
@@ -397,16 +397,10 @@ func (m *Model) command(line string) tea.Cmd {
 		if cmd := m.canWrite(); cmd != nil {
 			return cmd
 		}
-		return m.do(t.ID, "reference "+arg+" added", func(st *store.Store, actor string) (store.Ticket, error) {
-			return st.AddReference(t.ID, actor, arg)
-		})
-	case "reopen":
-		t, ok := m.current()
-		if !ok {
-			return nil
-		}
-		if cmd := m.canWrite(); cmd != nil {
-			return cmd
+		if strings.ToLower(fields[0]) == "ref" {
+			return m.do(t.ID, "reference "+arg+" added", func(st *store.Store, actor string) (store.Ticket, error) {
+				return st.AddReference(t.ID, actor, arg)
+			})
 		}
 		return m.do(t.ID, "reopened", func(st *store.Store, actor string) (store.Ticket, error) {
 			return st.Reopen(t.ID, actor, arg)
