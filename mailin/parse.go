@@ -541,12 +541,12 @@ func readUpTo(r io.Reader, n int64, hint int) ([]byte, error) {
 
 // keep records an attachment whose (decoded) content b was read up to the
 // cap; rest is what is left of a body over the cap, only to be counted.
-func (w *walker) keep(h message.Header, b []byte, err error, rest io.Reader) {
+func (w *walker) keep(h message.Header, b []byte, readErr error, rest io.Reader) {
 	m := w.p.Msg
 	ah := mail.AttachmentHeader{Header: h}
-	name, err := ah.Filename()
-	if err != nil {
-		w.p.problem("attachment name: %v", err)
+	name, nameErr := ah.Filename()
+	if nameErr != nil {
+		w.p.problem("attachment name: %v", nameErr)
 	}
 	name = strings.TrimSpace(text8(w.p, unfold(name)))
 	mt, _, _ := h.ContentType()
@@ -560,8 +560,10 @@ func (w *walker) keep(h message.Header, b []byte, err error, rest io.Reader) {
 		}
 	}
 	a := store.Attachment{Name: name, ContentType: text8(nil, mt), Size: int64(len(b))}
-	if err != nil {
-		w.p.problem("attachment %q: %v; kept what could be read", name, err)
+	if readErr != nil {
+		// A body that breaks off (bad base64, a cut quoted-printable) is
+		// kept as far as it decoded; the operator is told it is partial.
+		w.p.problem("attachment %q is damaged after %d bytes (%v): kept as far as it could be read", name, len(b), readErr)
 	}
 	if int64(len(b)) > w.max {
 		more, _ := io.Copy(io.Discard, rest)

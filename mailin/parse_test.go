@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/deskhq/desk/store"
 )
 
 func readMail(t testing.TB, name string) []byte {
@@ -219,5 +221,38 @@ func TestParsePanicIsContained(t *testing.T) {
 	p := salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: boom\r\n\r\nbody"), "the mail could not be parsed (test)")
 	if p.Key == "" || p.Msg.From.Email != "eve@x.example" || p.Msg.Subject != "boom" || len(p.Msg.Problems) != 1 {
 		t.Fatalf("salvage = %+v / %+v", p, p.Msg)
+	}
+}
+
+// TestBrokenBase64AttachmentIsRecorded: an attachment whose base64 breaks
+// off is kept as far as it decoded, and the break is listed as a problem
+// (the read error used to be overwritten by the file name lookup).
+func TestBrokenBase64AttachmentIsRecorded(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 100)
+	enc := wrap76(base64.StdEncoding.EncodeToString(data))
+	cut := 400 // a multiple of 4 on the first lines: whole groups before the break
+	body := enc[:cut] + "!!!!" + enc[cut:]
+	raw := "From: a@x.example\r\nSubject: s\r\nMessage-ID: <b64@x.example>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=log.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		body + "\r\n--b--\r\n"
+	for _, slow := range []bool{false, true} {
+		p := parse([]byte(raw), 0, slow)
+		var a *store.Attachment
+		for i := range p.Msg.Attachments {
+			if p.Msg.Attachments[i].Name == "log.bin" {
+				a = &p.Msg.Attachments[i]
+			}
+		}
+		if a == nil {
+			t.Fatalf("slow %v: attachment lost: %+v", slow, p.Msg.Attachments)
+		}
+		got := p.Blobs[a.Blob]
+		if len(got) == 0 || len(got) >= len(data) || !bytes.Equal(got, data[:len(got)]) {
+			t.Errorf("slow %v: kept %d bytes %q, want the %d decoded before the break", slow, len(got), got, len(data))
+		}
+		if !strings.Contains(strings.Join(p.Msg.Problems, "; "), `attachment "log.bin"`) {
+			t.Errorf("slow %v: problems %q do not name the broken attachment", slow, p.Msg.Problems)
+		}
 	}
 }
