@@ -166,6 +166,20 @@ func TestHTMLText(t *testing.T) {
 		"&lt;script&gt; is text":    "<script> is text",
 		"<a href='https://a.example'>https://a.example</a>": "https://a.example",
 		"<table><tr><td>a</td><td>b</td></tr></table>":      "a b",
+		// A bare < is text, not the start of a tag that eats the rest.
+		"<p>if a < b and c > d</p>":   "if a < b and c > d",
+		"x < y<br>3<4 & 5>2":          "x < y\n3<4 & 5>2",
+		"<p>price < 5</p><p>next</p>": "price < 5\n\nnext",
+		"1 <= 2, and <a href='https://e.example/x?a=1&amp;b=2'>here</a>": "1 <= 2, and here (https://e.example/x?a=1&b=2)",
+		// Head and script text never shows, even with end tags missing.
+		"<html><head><title>t</title><style>p{}</style><body>text": "text",
+		"<script/>alert(1)</script>after":                          "after",
+		"<ul><li>one<li>two</ul>":                                  "- one\n- two",
+		"<hr>":                                                     "----",
+		"<img src=x alt='logo'> hi":                                "[logo] hi",
+		// Character references to control characters do not reach a terminal.
+		"a&#27;[2Jb&#7;c":           "a[2Jbc",
+		"<pre>x\x1b]0;t\x07y</pre>": "x]0;ty",
 	}
 	for in, want := range cases {
 		if got := htmlText(in); got != want {
