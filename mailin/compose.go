@@ -39,7 +39,13 @@ func compose(m store.OutMail, from, fromName string, date time.Time) (rcpt []str
 	if m.Ticket != 0 && !strings.Contains(subj, "["+m.Ticket.String()+"]") {
 		subj = "[" + m.Ticket.String() + "] " + subj
 	}
-	h.SetSubject(subj)
+	if enc := headerWords(subj); enc != "" {
+		// Text that reads like an encoded word (copied from a mail) is
+		// sent encoded, so no client decodes it into something else.
+		h.Set("Subject", enc)
+	} else {
+		h.SetSubject(subj)
+	}
 	h.SetDate(date)
 	if id := msgIDSafe(m.MessageID); id != "" {
 		h.SetMessageID(id)

@@ -151,12 +151,10 @@ func (p *Parsed) readHeader() {
 	h := mail.Header{Header: message.Header{Header: p.Header}}
 	m := p.Msg
 
-	if s, err := h.Subject(); err != nil {
-		p.problem("subject: %v", err)
-		m.Subject = text8(p, rawField(h, "Subject"))
-	} else {
-		m.Subject = text8(p, s)
-	}
+	// decodeText rather than h.Subject: a word in a charset we cannot
+	// convert is shown readable, not as "=?x-unknown?Q?...?=" (which the
+	// acknowledgement would carry on).
+	m.Subject = text8(p, decodeText(p, "subject", rawField(h, "Subject")))
 	m.Subject = strings.TrimSpace(unfold(m.Subject))
 
 	from, err := h.AddressList("From")
@@ -165,7 +163,7 @@ func (p *Parsed) readHeader() {
 			p.problem("from: %v", err)
 		}
 		if v := rawField(h, "From"); v != "" {
-			m.From = salvagePerson(text8(p, decodeWords(v)))
+			m.From = salvagePerson(text8(p, decodeText(p, "from", v)))
 		}
 		if m.From.Email == "" {
 			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
@@ -176,7 +174,8 @@ func (p *Parsed) readHeader() {
 			p.problem("no sender address could be read")
 		}
 	} else {
-		m.From = store.Person{Name: text8(p, from[0].Name), Email: text8(p, from[0].Address)}
+		// go-message leaves a display name in an unknown charset encoded.
+		m.From = store.Person{Name: text8(p, decodeText(p, "from", from[0].Name)), Email: text8(p, from[0].Address)}
 	}
 	m.To = p.addrList(h, "To")
 	m.Cc = p.addrList(h, "Cc")
@@ -274,13 +273,6 @@ func rawField(h mail.Header, key string) string {
 }
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: message.CharsetReader}
-
-func decodeWords(v string) string {
-	if s, err := wordDecoder.DecodeHeader(v); err == nil {
-		return s
-	}
-	return v
-}
 
 func unfold(s string) string {
 	if !strings.ContainsAny(s, "\r\n") {
@@ -548,7 +540,7 @@ func (w *walker) keep(h message.Header, b []byte, readErr error, rest io.Reader)
 	if nameErr != nil {
 		w.p.problem("attachment name: %v", nameErr)
 	}
-	name = strings.TrimSpace(text8(w.p, unfold(name)))
+	name = strings.TrimSpace(text8(w.p, unfold(decodeText(w.p, "attachment name", name))))
 	mt, _, _ := h.ContentType()
 	if mt == "" {
 		mt = "application/octet-stream"
