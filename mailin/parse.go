@@ -24,10 +24,11 @@ import (
 )
 
 const (
-	maxDepth     = 16       // nested multiparts; deeper is an attack, not a mail
-	maxParts     = 500      // parts per mail
-	maxTextBytes = 8 << 20  // body text kept per mail
-	maxHeaderLen = 64 << 10 // longest header value we look at
+	maxDepth     = 16        // nested multiparts; deeper is an attack, not a mail
+	maxParts     = 500       // parts per mail
+	maxTextBytes = 8 << 20   // body text kept per mail
+	maxHeaderLen = 64 << 10  // longest header value we look at
+	maxRawCopy   = 256 << 10 // raw text kept of a mail with problems (original.eml)
 )
 
 // Parsed is one mail read from the mailbox: the message as the store keeps
@@ -53,7 +54,7 @@ func Parse(raw []byte, maxAttachment int64) (p *Parsed) {
 		// (and with it every operator's console) down, nor come back on
 		// every restart: the mail is registered with what the header gave.
 		if r := recover(); r != nil {
-			p = salvageParse(raw, fmt.Sprintf("the mail could not be parsed (%v); kept as received", r))
+			p = salvageParse(raw, fmt.Sprintf("the mail could not be parsed (%v); kept as received", r), maxAttachment)
 		}
 	}()
 	return parse(raw, maxAttachment, false)
@@ -61,9 +62,13 @@ func Parse(raw []byte, maxAttachment int64) (p *Parsed) {
 
 // salvageParse is the least Parse returns: the raw text as the body, the
 // sender and subject if the header can be read, and a content-hash key.
-func salvageParse(raw []byte, problem string) *Parsed {
-	p := &Parsed{Msg: &store.Message{Body: strings.ToValidUTF8(string(raw), "\uFFFD")}, Blobs: map[string][]byte{}}
+func salvageParse(raw []byte, problem string, maxAttachment int64) *Parsed {
+	if maxAttachment <= 0 {
+		maxAttachment = defaultMaxAttachment
+	}
+	p := &Parsed{Msg: &store.Message{}, Blobs: map[string][]byte{}}
 	p.problem("%s", problem)
+	p.keepRaw(raw, 0, maxAttachment)
 	func() {
 		defer func() { recover() }()
 		hdr, _, _ := salvageHeader(raw)
@@ -87,12 +92,15 @@ func parse(raw []byte, maxAttachment int64, slow bool) *Parsed {
 	m := p.Msg
 
 	var ent *message.Entity
-	br := bufio.NewReader(bytes.NewReader(raw))
+	rd := bytes.NewReader(raw)
+	br := bufio.NewReader(rd)
 	hdr, err := textproto.ReadHeader(br)
+	bodyAt := len(raw) - rd.Len() - br.Buffered() // where the body starts in raw
 	if err != nil {
 		var body []byte
 		var probs []string
 		hdr, body, probs = salvageHeader(raw)
+		bodyAt = len(raw) - len(body)
 		p.problem("header: %v; read what could be read", err)
 		for _, pr := range probs {
 			p.problem("%s", pr)
@@ -119,8 +127,47 @@ func parse(raw []byte, maxAttachment int64, slow bool) *Parsed {
 			m.Body = plain
 		}
 	}
+	p.keepRaw(raw, bodyAt, maxAttachment)
 	p.Key = mailKey(m.MessageID, raw)
 	return p
+}
+
+// keepRaw lets the operator read a mail parsing had problems with as it
+// was received: its body text as the message body when no text could be
+// read (a missing or wrong boundary leaves none), and the whole mail as
+// an original.eml attachment; both capped at maxRawCopy (the copy also at
+// the attachment cap). The mail itself stays on the IMAP server.
+func (p *Parsed) keepRaw(raw []byte, bodyAt int, maxAttachment int64) {
+	m := p.Msg
+	if len(m.Problems) == 0 {
+		return
+	}
+	if strings.TrimSpace(m.Body) == "" && bodyAt >= 0 && bodyAt < len(raw) {
+		b := raw[bodyAt:]
+		if len(b) > maxRawCopy {
+			n := maxRawCopy
+			for n > 0 && !utf8.RuneStart(b[n]) {
+				n--
+			}
+			b = b[:n]
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			m.Body = text8(p, string(b))
+			p.problem("no text could be read from the parts: the body is the mail's text as received")
+		}
+	}
+	n := min(int64(len(raw)), maxRawCopy, maxAttachment)
+	if n <= 0 {
+		return
+	}
+	b := raw[:n]
+	if n < int64(len(raw)) {
+		p.problem("original.eml keeps the first %d of the mail's %d bytes", n, len(raw))
+	}
+	sum := sha256.Sum256(b)
+	a := store.Attachment{Name: "original.eml", ContentType: "message/rfc822", Size: n, Blob: "sha256:" + hex.EncodeToString(sum[:])}
+	p.Blobs[a.Blob] = b
+	m.Attachments = append(m.Attachments, a)
 }
 
 // mailKey is the dedupe key: the Message-ID when there is one (hashed when

