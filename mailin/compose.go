@@ -36,7 +36,14 @@ func compose(m store.OutMail, from, fromName string, date time.Time) (rcpt []str
 	}
 	h.SetAddressList("To", to)
 	// The store tagged the subject with the ticket when it queued the mail.
-	h.SetSubject(headerSafe(m.Subject, 400))
+	subj := headerSafe(m.Subject, 400)
+	if enc := headerWords(subj); enc != "" {
+		// Text that reads like an encoded word (copied from a mail) is
+		// sent encoded, so no client decodes it into something else.
+		h.Set("Subject", enc)
+	} else {
+		h.SetSubject(subj)
+	}
 	h.SetDate(date)
 	if id := msgIDSafe(m.MessageID); id != "" {
 		h.SetMessageID(id)

@@ -1,14 +1,18 @@
 package mailin
 
 import (
-	"html"
 	"strings"
+
+	"golang.org/x/net/html"
 )
 
-// htmlText turns an HTML body into readable plain text. It is a small
-// tokenizer rather than golang.org/x/net/html: we only need text, line
-// breaks, list bullets and link targets, and a hostile or broken document
-// must degrade to "some text", never to an error.
+// htmlText turns an HTML body into readable plain text: text, line breaks
+// for blocks, bullets for list items, link targets after the link text,
+// image alt text. It reads the document with golang.org/x/net/html's
+// tokenizer (the HTML5 tokenization rules: a bare '<' that starts no tag
+// is text, script and style are raw text), which returns an error only at
+// the end of its input and never panics, so a hostile or broken document
+// degrades to "some text", never to an error or lost text.
 func htmlText(s string) string {
 	var out strings.Builder
 	var skip string // inside <script>, <style>, <head>...: skip until its end tag
@@ -17,17 +21,23 @@ func htmlText(s string) string {
 	linkStart := 0
 	space := false // a pending collapsed space
 	writeText := func(t string) {
-		t = html.UnescapeString(t)
-		if pre > 0 {
-			out.WriteString(t)
-			return
-		}
 		for _, r := range t {
 			if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' {
+				if pre > 0 {
+					if r != '\r' && r != '\f' {
+						out.WriteRune(r)
+					}
+					continue
+				}
 				space = true
 				continue
 			}
-			if space && out.Len() > 0 && !endsWith(&out, '\n') {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				// Control characters (raw or as &#27;) would reach the
+				// operator's terminal as escape sequences.
+				continue
+			}
+			if pre == 0 && space && out.Len() > 0 && !endsWith(&out, '\n') {
 				out.WriteByte(' ')
 			}
 			space = false
@@ -36,56 +46,68 @@ func htmlText(s string) string {
 	}
 	newline := func(n int) {
 		space = false
-		str := out.String()
-		have := len(str) - len(strings.TrimRight(str, "\n"))
 		if out.Len() == 0 {
 			return
 		}
+		str := out.String()
+		have := len(str) - len(strings.TrimRight(str, "\n"))
 		for ; have < n; have++ {
 			out.WriteByte('\n')
 		}
 	}
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break // the end of the input (strings.Reader has no other error)
+		}
+		switch tt {
+		case html.TextToken:
 			if skip == "" {
-				writeText(s)
+				writeText(string(z.Text()))
 			}
-			break
-		}
-		if i > 0 && skip == "" {
-			writeText(s[:i])
-		}
-		s = s[i:]
-		if strings.HasPrefix(s, "<!--") {
-			end := strings.Index(s[4:], "-->")
-			if end < 0 {
-				break
-			}
-			s = s[4+end+3:]
 			continue
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+		default:
+			continue // comments, doctypes
 		}
-		end := tagEnd(s)
-		if end < 0 {
-			// An unterminated tag: the rest is not text anyone meant to show.
-			break
+		nameB, hasAttr := z.TagName()
+		name := string(nameB)
+		closing := tt == html.EndTagToken
+		selfClosing := tt == html.SelfClosingTagToken
+		var attrs map[string]string
+		if hasAttr && !closing && (name == "a" || name == "img") {
+			attrs = map[string]string{}
+			for {
+				k, v, more := z.TagAttr()
+				if _, seen := attrs[string(k)]; !seen {
+					attrs[string(k)] = string(v)
+				}
+				if !more {
+					break
+				}
+			}
 		}
-		tag := s[1:end]
-		s = s[end+1:]
-		closing := strings.HasPrefix(tag, "/")
-		if closing {
-			tag = tag[1:]
-		}
-		name, attrs := tagName(tag)
 		if skip != "" {
 			if closing && name == skip {
 				skip = ""
+			} else if skip == "head" && !closing && name == "body" {
+				// A head that is never closed ends where the body starts.
+				skip = ""
 			}
-			continue
+			if skip != "" {
+				continue
+			}
 		}
 		switch name {
-		case "script", "style", "head", "title", "noscript", "template":
-			if !closing && !strings.HasSuffix(tag, "/") {
+		case "script", "style", "title", "noscript", "iframe", "noembed", "noframes":
+			// Raw text to the tokenizer, self-closing or not: what follows
+			// up to the end tag is their content.
+			if !closing {
+				skip = name
+			}
+		case "head", "template":
+			if !closing && !selfClosing {
 				skip = name
 			}
 		case "br":
@@ -110,26 +132,28 @@ func htmlText(s string) string {
 			}
 		case "pre":
 			if closing {
-				pre--
+				if pre > 0 {
+					pre--
+				}
 				newline(1)
-			} else {
+			} else if !selfClosing {
 				newline(1)
 				pre++
 			}
 		case "a":
 			if !closing {
-				href = attr(attrs, "href")
+				href = attrs["href"]
 				linkStart = out.Len()
 			} else if href != "" {
 				text := out.String()[min(linkStart, out.Len()):]
-				h := href
+				h := headerSafe(href, 2000)
 				href = ""
 				if (strings.HasPrefix(h, "http://") || strings.HasPrefix(h, "https://")) && !strings.Contains(text, h) {
 					out.WriteString(" (" + h + ")")
 				}
 			}
 		case "img":
-			if alt := attr(attrs, "alt"); alt != "" {
+			if alt := attrs["alt"]; alt != "" {
 				writeText("[" + alt + "]")
 			}
 		}
@@ -160,79 +184,3 @@ func endsWith(b *strings.Builder, c byte) bool {
 	s := b.String()
 	return len(s) > 0 && s[len(s)-1] == c
 }
-
-// tagEnd finds the '>' that ends the tag starting at s[0] == '<', skipping
-// quoted attribute values; -1 when there is none.
-func tagEnd(s string) int {
-	var quote byte
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '>':
-			return i
-		}
-	}
-	return -1
-}
-
-func tagName(tag string) (name, rest string) {
-	i := 0
-	for i < len(tag) {
-		c := tag[i]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' {
-			break
-		}
-		i++
-	}
-	return strings.ToLower(tag[:i]), tag[i:]
-}
-
-// attr returns the value of attribute name in a tag's attribute text.
-func attr(attrs, name string) string {
-	low := strings.ToLower(attrs)
-	for from := 0; ; {
-		i := strings.Index(low[from:], name)
-		if i < 0 {
-			return ""
-		}
-		i += from
-		from = i + len(name)
-		if i > 0 && !isSpace(low[i-1]) {
-			continue
-		}
-		j := from
-		for j < len(low) && isSpace(low[j]) {
-			j++
-		}
-		if j >= len(low) || low[j] != '=' {
-			continue
-		}
-		j++
-		for j < len(low) && isSpace(low[j]) {
-			j++
-		}
-		if j >= len(low) {
-			return ""
-		}
-		if q := attrs[j]; q == '"' || q == '\'' {
-			k := strings.IndexByte(attrs[j+1:], q)
-			if k < 0 {
-				return html.UnescapeString(attrs[j+1:])
-			}
-			return html.UnescapeString(attrs[j+1 : j+1+k])
-		}
-		k := j
-		for k < len(attrs) && !isSpace(attrs[k]) && attrs[k] != '>' {
-			k++
-		}
-		return html.UnescapeString(attrs[j:k])
-	}
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }

@@ -24,10 +24,11 @@ import (
 )
 
 const (
-	maxDepth     = 16       // nested multiparts; deeper is an attack, not a mail
-	maxParts     = 500      // parts per mail
-	maxTextBytes = 8 << 20  // body text kept per mail
-	maxHeaderLen = 64 << 10 // longest header value we look at
+	maxDepth     = 16        // nested multiparts; deeper is an attack, not a mail
+	maxParts     = 500       // parts per mail
+	maxTextBytes = 8 << 20   // body text kept per mail
+	maxHeaderLen = 64 << 10  // longest header value we look at
+	maxRawCopy   = 256 << 10 // raw text kept of a mail with problems (original.eml)
 )
 
 // Parsed is one mail read from the mailbox: the message as the store keeps
@@ -53,7 +54,7 @@ func Parse(raw []byte, maxAttachment int64) (p *Parsed) {
 		// (and with it every operator's console) down, nor come back on
 		// every restart: the mail is registered with what the header gave.
 		if r := recover(); r != nil {
-			p = salvageParse(raw, fmt.Sprintf("the mail could not be parsed (%v); kept as received", r))
+			p = salvageParse(raw, fmt.Sprintf("the mail could not be parsed (%v); kept as received", r), maxAttachment)
 		}
 	}()
 	return parse(raw, maxAttachment, false)
@@ -61,9 +62,13 @@ func Parse(raw []byte, maxAttachment int64) (p *Parsed) {
 
 // salvageParse is the least Parse returns: the raw text as the body, the
 // sender and subject if the header can be read, and a content-hash key.
-func salvageParse(raw []byte, problem string) *Parsed {
-	p := &Parsed{Msg: &store.Message{Body: strings.ToValidUTF8(string(raw), "\uFFFD")}, Blobs: map[string][]byte{}}
+func salvageParse(raw []byte, problem string, maxAttachment int64) *Parsed {
+	if maxAttachment <= 0 {
+		maxAttachment = defaultMaxAttachment
+	}
+	p := &Parsed{Msg: &store.Message{}, Blobs: map[string][]byte{}}
 	p.problem("%s", problem)
+	p.keepRaw(raw, 0, maxAttachment)
 	func() {
 		defer func() { recover() }()
 		hdr, _, _ := salvageHeader(raw)
@@ -87,12 +92,15 @@ func parse(raw []byte, maxAttachment int64, slow bool) *Parsed {
 	m := p.Msg
 
 	var ent *message.Entity
-	br := bufio.NewReader(bytes.NewReader(raw))
+	rd := bytes.NewReader(raw)
+	br := bufio.NewReader(rd)
 	hdr, err := textproto.ReadHeader(br)
+	bodyAt := len(raw) - rd.Len() - br.Buffered() // where the body starts in raw
 	if err != nil {
 		var body []byte
 		var probs []string
 		hdr, body, probs = salvageHeader(raw)
+		bodyAt = len(raw) - len(body)
 		p.problem("header: %v; read what could be read", err)
 		for _, pr := range probs {
 			p.problem("%s", pr)
@@ -119,8 +127,47 @@ func parse(raw []byte, maxAttachment int64, slow bool) *Parsed {
 			m.Body = plain
 		}
 	}
+	p.keepRaw(raw, bodyAt, maxAttachment)
 	p.Key = mailKey(m.MessageID, raw)
 	return p
+}
+
+// keepRaw lets the operator read a mail parsing had problems with as it
+// was received: its body text as the message body when no text could be
+// read (a missing or wrong boundary leaves none), and the whole mail as
+// an original.eml attachment; both capped at maxRawCopy (the copy also at
+// the attachment cap). The mail itself stays on the IMAP server.
+func (p *Parsed) keepRaw(raw []byte, bodyAt int, maxAttachment int64) {
+	m := p.Msg
+	if len(m.Problems) == 0 {
+		return
+	}
+	if strings.TrimSpace(m.Body) == "" && bodyAt >= 0 && bodyAt < len(raw) {
+		b := raw[bodyAt:]
+		if len(b) > maxRawCopy {
+			n := maxRawCopy
+			for n > 0 && !utf8.RuneStart(b[n]) {
+				n--
+			}
+			b = b[:n]
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			m.Body = text8(p, string(b))
+			p.problem("no text could be read from the parts: the body is the mail's text as received")
+		}
+	}
+	n := min(int64(len(raw)), maxRawCopy, maxAttachment)
+	if n <= 0 {
+		return
+	}
+	b := raw[:n]
+	if n < int64(len(raw)) {
+		p.problem("original.eml keeps the first %d of the mail's %d bytes", n, len(raw))
+	}
+	sum := sha256.Sum256(b)
+	a := store.Attachment{Name: "original.eml", ContentType: "message/rfc822", Size: n, Blob: "sha256:" + hex.EncodeToString(sum[:])}
+	p.Blobs[a.Blob] = b
+	m.Attachments = append(m.Attachments, a)
 }
 
 // mailKey is the dedupe key: the Message-ID when there is one (hashed when
@@ -151,12 +198,10 @@ func (p *Parsed) readHeader() {
 	h := mail.Header{Header: message.Header{Header: p.Header}}
 	m := p.Msg
 
-	if s, err := h.Subject(); err != nil {
-		p.problem("subject: %v", err)
-		m.Subject = text8(p, rawField(h, "Subject"))
-	} else {
-		m.Subject = text8(p, s)
-	}
+	// decodeText rather than h.Subject: a word in a charset we cannot
+	// convert is shown readable, not as "=?x-unknown?Q?...?=" (which the
+	// acknowledgement would carry on).
+	m.Subject = text8(p, decodeText(p, "subject", rawField(h, "Subject")))
 	m.Subject = strings.TrimSpace(unfold(m.Subject))
 
 	from, err := h.AddressList("From")
@@ -165,7 +210,7 @@ func (p *Parsed) readHeader() {
 			p.problem("from: %v", err)
 		}
 		if v := rawField(h, "From"); v != "" {
-			m.From = salvagePerson(text8(p, decodeWords(v)))
+			m.From = salvagePerson(text8(p, decodeText(p, "from", v)))
 		}
 		if m.From.Email == "" {
 			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
@@ -176,7 +221,8 @@ func (p *Parsed) readHeader() {
 			p.problem("no sender address could be read")
 		}
 	} else {
-		m.From = store.Person{Name: text8(p, from[0].Name), Email: text8(p, from[0].Address)}
+		// go-message leaves a display name in an unknown charset encoded.
+		m.From = store.Person{Name: text8(p, decodeText(p, "from", from[0].Name)), Email: text8(p, from[0].Address)}
 	}
 	m.To = p.addrList(h, "To")
 	m.Cc = p.addrList(h, "Cc")
@@ -274,13 +320,6 @@ func rawField(h mail.Header, key string) string {
 }
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: message.CharsetReader}
-
-func decodeWords(v string) string {
-	if s, err := wordDecoder.DecodeHeader(v); err == nil {
-		return s
-	}
-	return v
-}
 
 func unfold(s string) string {
 	if !strings.ContainsAny(s, "\r\n") {
@@ -541,14 +580,14 @@ func readUpTo(r io.Reader, n int64, hint int) ([]byte, error) {
 
 // keep records an attachment whose (decoded) content b was read up to the
 // cap; rest is what is left of a body over the cap, only to be counted.
-func (w *walker) keep(h message.Header, b []byte, err error, rest io.Reader) {
+func (w *walker) keep(h message.Header, b []byte, readErr error, rest io.Reader) {
 	m := w.p.Msg
 	ah := mail.AttachmentHeader{Header: h}
-	name, err := ah.Filename()
-	if err != nil {
-		w.p.problem("attachment name: %v", err)
+	name, nameErr := ah.Filename()
+	if nameErr != nil {
+		w.p.problem("attachment name: %v", nameErr)
 	}
-	name = strings.TrimSpace(text8(w.p, unfold(name)))
+	name = strings.TrimSpace(text8(w.p, unfold(decodeText(w.p, "attachment name", name))))
 	mt, _, _ := h.ContentType()
 	if mt == "" {
 		mt = "application/octet-stream"
@@ -560,8 +599,10 @@ func (w *walker) keep(h message.Header, b []byte, err error, rest io.Reader) {
 		}
 	}
 	a := store.Attachment{Name: name, ContentType: text8(nil, mt), Size: int64(len(b))}
-	if err != nil {
-		w.p.problem("attachment %q: %v; kept what could be read", name, err)
+	if readErr != nil {
+		// A body that breaks off (bad base64, a cut quoted-printable) is
+		// kept as far as it decoded; the operator is told it is partial.
+		w.p.problem("attachment %q is damaged after %d bytes (%v): kept as far as it could be read", name, len(b), readErr)
 	}
 	if int64(len(b)) > w.max {
 		more, _ := io.Copy(io.Discard, rest)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/deskhq/desk/store"
 )
 
 func readMail(t testing.TB, name string) []byte {
@@ -46,7 +48,7 @@ func TestParse(t *testing.T) {
 		{"8bit-garbage.eml", "a@x.example", "café ÿþ", []string{"body æøå"}, nil, 0, true},
 		{"bad-header.eml", "broken@x.example", "half a header", []string{"this line has no colon", "body"}, nil, 0, true},
 		{"nested.eml", "a@x.example", "nested", []string{"inner plain"}, []string{"inner html"}, 1, false},
-		{"unknown-charset.eml", "a@x.example", "", []string{"nuqneH"}, nil, 0, true},
+		{"unknown-charset.eml", "a@x.example", "qapla", []string{"nuqneH"}, nil, 0, true},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -68,8 +70,14 @@ func TestParse(t *testing.T) {
 					t.Errorf("body has %q:\n%s", s, m.Body)
 				}
 			}
-			if len(m.Attachments) != c.attachments {
-				t.Errorf("%d attachments %+v, want %d", len(m.Attachments), m.Attachments, c.attachments)
+			atts := m.Attachments
+			if a, _ := original(p); a != nil {
+				atts = atts[:len(atts)-1] // the copy of a mail with problems comes last
+			} else if c.problems {
+				t.Errorf("a mail with problems kept no original.eml")
+			}
+			if len(atts) != c.attachments {
+				t.Errorf("%d attachments %+v, want %d", len(atts), atts, c.attachments)
 			}
 			if (len(m.Problems) > 0) != c.problems {
 				t.Errorf("problems %q, want some: %v", m.Problems, c.problems)
@@ -90,7 +98,7 @@ func TestParseAttachments(t *testing.T) {
 	}
 	p = Parse(readMail(t, "oversize.eml"), 4096)
 	a = p.Msg.Attachments[0]
-	if a.Name != "big.bin" || a.Size != 256*40 || a.Blob != "" || len(p.Blobs) != 0 {
+	if a.Name != "big.bin" || a.Size != 256*40 || a.Blob != "" || len(p.Blobs) != 1 {
 		t.Fatalf("oversize attachment %+v, want name and size kept, content dropped", a)
 	}
 	if !strings.Contains(strings.Join(p.Msg.Problems, ";"), "big.bin") {
@@ -164,6 +172,20 @@ func TestHTMLText(t *testing.T) {
 		"&lt;script&gt; is text":    "<script> is text",
 		"<a href='https://a.example'>https://a.example</a>": "https://a.example",
 		"<table><tr><td>a</td><td>b</td></tr></table>":      "a b",
+		// A bare < is text, not the start of a tag that eats the rest.
+		"<p>if a < b and c > d</p>":   "if a < b and c > d",
+		"x < y<br>3<4 & 5>2":          "x < y\n3<4 & 5>2",
+		"<p>price < 5</p><p>next</p>": "price < 5\n\nnext",
+		"1 <= 2, and <a href='https://e.example/x?a=1&amp;b=2'>here</a>": "1 <= 2, and here (https://e.example/x?a=1&b=2)",
+		// Head and script text never shows, even with end tags missing.
+		"<html><head><title>t</title><style>p{}</style><body>text": "text",
+		"<script/>alert(1)</script>after":                          "after",
+		"<ul><li>one<li>two</ul>":                                  "- one\n- two",
+		"<hr>":                                                     "----",
+		"<img src=x alt='logo'> hi":                                "[logo] hi",
+		// Character references to control characters do not reach a terminal.
+		"a&#27;[2Jb&#7;c":           "a[2Jbc",
+		"<pre>x\x1b]0;t\x07y</pre>": "x]0;ty",
 	}
 	for in, want := range cases {
 		if got := htmlText(in); got != want {
@@ -208,7 +230,7 @@ func TestFastBase64MatchesGoMessage(t *testing.T) {
 		}
 	}
 	// The ordinary case keeps the bytes intact.
-	p := Parse([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n"+
+	p := Parse([]byte("From: a@x.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\n"+
 		"Content-Transfer-Encoding: base64\r\n\r\n"+wrapped+"\r\n--b--\r\n"), 0)
 	if len(p.Msg.Attachments) != 1 || !bytes.Equal(p.Blobs[p.Msg.Attachments[0].Blob], data) {
 		t.Fatalf("attachment %+v not kept intact", p.Msg.Attachments)
@@ -216,8 +238,102 @@ func TestFastBase64MatchesGoMessage(t *testing.T) {
 }
 
 func TestParsePanicIsContained(t *testing.T) {
-	p := salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: boom\r\n\r\nbody"), "the mail could not be parsed (test)")
-	if p.Key == "" || p.Msg.From.Email != "eve@x.example" || p.Msg.Subject != "boom" || len(p.Msg.Problems) != 1 {
+	p := salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: boom\r\n\r\nbody"), "the mail could not be parsed (test)", 0)
+	if p.Key == "" || p.Msg.From.Email != "eve@x.example" || p.Msg.Subject != "boom" || len(p.Msg.Problems) != 2 ||
+		!strings.Contains(p.Msg.Body, "Subject: boom") || len(p.Msg.Attachments) != 1 {
 		t.Fatalf("salvage = %+v / %+v", p, p.Msg)
 	}
+}
+
+// TestBrokenBase64AttachmentIsRecorded: an attachment whose base64 breaks
+// off is kept as far as it decoded, and the break is listed as a problem
+// (the read error used to be overwritten by the file name lookup).
+func TestBrokenBase64AttachmentIsRecorded(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 100)
+	enc := wrap76(base64.StdEncoding.EncodeToString(data))
+	cut := 400 // a multiple of 4 on the first lines: whole groups before the break
+	body := enc[:cut] + "!!!!" + enc[cut:]
+	raw := "From: a@x.example\r\nSubject: s\r\nMessage-ID: <b64@x.example>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=log.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		body + "\r\n--b--\r\n"
+	for _, slow := range []bool{false, true} {
+		p := parse([]byte(raw), 0, slow)
+		var a *store.Attachment
+		for i := range p.Msg.Attachments {
+			if p.Msg.Attachments[i].Name == "log.bin" {
+				a = &p.Msg.Attachments[i]
+			}
+		}
+		if a == nil {
+			t.Fatalf("slow %v: attachment lost: %+v", slow, p.Msg.Attachments)
+		}
+		got := p.Blobs[a.Blob]
+		if len(got) == 0 || len(got) >= len(data) || !bytes.Equal(got, data[:len(got)]) {
+			t.Errorf("slow %v: kept %d bytes %q, want the %d decoded before the break", slow, len(got), got, len(data))
+		}
+		if !strings.Contains(strings.Join(p.Msg.Problems, "; "), `attachment "log.bin"`) {
+			t.Errorf("slow %v: problems %q do not name the broken attachment", slow, p.Msg.Problems)
+		}
+	}
+}
+
+// original returns the original.eml attachment desk keeps of a mail it
+// could not fully read, and its content.
+func original(p *Parsed) (*store.Attachment, []byte) {
+	for i, a := range p.Msg.Attachments {
+		if a.Name == "original.eml" {
+			return &p.Msg.Attachments[i], p.Blobs[a.Blob]
+		}
+	}
+	return nil, nil
+}
+
+// TestProblemMailKeepsTheRawText: a mail parsing had trouble with keeps
+// its raw text for the operator: as the body when no text could be read,
+// and as original.eml (capped).
+func TestProblemMailKeepsTheRawText(t *testing.T) {
+	raw := readMail(t, "broken-boundary.eml")
+	p := Parse(raw, 0)
+	if !strings.Contains(p.Msg.Body, "text in the wrong boundary") {
+		t.Errorf("body %q, want the text as received", p.Msg.Body)
+	}
+	a, b := original(p)
+	if a == nil || !bytes.Equal(b, raw) || a.ContentType != "message/rfc822" || a.Size != int64(len(raw)) {
+		t.Errorf("original.eml %+v with %d bytes, want the %d raw bytes", a, len(b), len(raw))
+	}
+	checkParsed(t, p, defaultMaxAttachment)
+
+	// A clean mail has no copy.
+	if a, _ := original(Parse(readMail(t, "attachment.eml"), 0)); a != nil {
+		t.Errorf("a clean mail got %+v", a)
+	}
+	// A body that was read stays the body; the copy is still kept.
+	p = Parse(readMail(t, "8bit-garbage.eml"), 0)
+	if !strings.Contains(p.Msg.Body, "body æøå") || strings.Contains(p.Msg.Body, "Subject:") {
+		t.Errorf("body %q, want the decoded text only", p.Msg.Body)
+	}
+	if a, _ := original(p); a == nil {
+		t.Errorf("8-bit garbage mail kept no original.eml: %+v", p.Msg.Attachments)
+	}
+	// A big one is capped, and the cut is said.
+	big := append([]byte("From: a@x.example\r\nSubject: big\r\nContent-Type: multipart/mixed; boundary=\"right\"\r\n\r\n--wrong\r\n\r\n"),
+		bytes.Repeat([]byte("0123456789abcdef\r\n"), 30000)...)
+	p = Parse(big, 0)
+	a, b = original(p)
+	if a == nil || len(b) != maxRawCopy || !bytes.Equal(b, big[:maxRawCopy]) {
+		t.Fatalf("big original.eml %+v with %d bytes, want the first %d", a, len(b), maxRawCopy)
+	}
+	if len(p.Msg.Body) > maxRawCopy || !strings.Contains(p.Msg.Body, "0123456789abcdef") {
+		t.Errorf("body of %d bytes, want the raw text capped at %d", len(p.Msg.Body), maxRawCopy)
+	}
+	if !strings.Contains(strings.Join(p.Msg.Problems, "; "), "original.eml") {
+		t.Errorf("problems %q do not say the copy is cut", p.Msg.Problems)
+	}
+	// The copy respects a smaller attachment cap.
+	p = Parse(big, 1000)
+	if a, b := original(p); a == nil || len(b) != 1000 {
+		t.Errorf("with a 1000 byte cap: %+v", a)
+	}
+	checkParsed(t, p, 1000)
 }
