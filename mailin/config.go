@@ -194,30 +194,30 @@ func (c Config) smtpEndpoint() (endpoint, error) {
 // Validate checks cfg and names the key that is wrong.
 func (c Config) Validate() error {
 	if c.IMAP == "" {
-		return fmt.Errorf("mail.imap is missing: set it to the support mailbox, e.g. imaps://support@mail.example.org/INBOX")
+		return keyErr("mail.imap", "mail.imap is missing: set it to the support mailbox, e.g. imaps://support@mail.example.org/INBOX")
 	}
 	im, err := c.imapEndpoint()
 	if err != nil {
 		return err
 	}
 	if !im.TLS && !c.StartTLS && !im.loopback() && !c.AllowPlain {
-		return fmt.Errorf("mail.imap = %q would send the password in plain text to %s: use imaps://, set starttls = true, or allow_plaintext = true if you must", c.IMAP, im.hostname())
+		return keyErr("mail.imap", "mail.imap = %q would send the password in plain text to %s: use imaps://, set starttls = true, or allow_plaintext = true if you must", c.IMAP, im.hostname())
 	}
 	if c.SMTP == "" {
-		return fmt.Errorf("mail.smtp is missing: set it to the outgoing server, e.g. smtps://support@mail.example.org")
+		return keyErr("mail.smtp", "mail.smtp is missing: set it to the outgoing server, e.g. smtps://support@mail.example.org")
 	}
 	sm, err := c.smtpEndpoint()
 	if err != nil {
 		return err
 	}
 	if !sm.TLS && !c.StartTLS && !sm.loopback() && !c.AllowPlain {
-		return fmt.Errorf("mail.smtp = %q would send mail and password in plain text to %s: use smtps://, set starttls = true, or allow_plaintext = true if you must", c.SMTP, sm.hostname())
+		return keyErr("mail.smtp", "mail.smtp = %q would send mail and password in plain text to %s: use smtps://, set starttls = true, or allow_plaintext = true if you must", c.SMTP, sm.hostname())
 	}
 	if c.Address == "" {
-		return fmt.Errorf("mail.address is missing: set it to the support address, e.g. support@example.org")
+		return keyErr("mail.address", "mail.address is missing: set it to the support address, e.g. support@example.org")
 	}
 	if _, dom, ok := splitAddr(c.Address); !ok || dom == "" || strings.ContainsAny(c.Address, " <>\r\n") {
-		return fmt.Errorf("mail.address = %q is not a bare mail address like support@example.org", c.Address)
+		return keyErr("mail.address", "mail.address = %q is not a bare mail address like support@example.org", c.Address)
 	}
 	n := 0
 	for _, s := range []string{c.PasswordFile, c.PasswordEnv, c.PasswordCmd} {
@@ -226,37 +226,37 @@ func (c Config) Validate() error {
 		}
 	}
 	if n > 1 {
-		return fmt.Errorf("mail: set only one of password_file, password_env and password_cmd")
+		return keyErr("mail", "mail: set only one of password_file, password_env and password_cmd")
 	}
 	if n == 0 && c.password == "" && im.pass == "" {
-		return fmt.Errorf("mail: no password source: set password_file, password_env or password_cmd")
+		return keyErr("mail", "mail: no password source: set password_file, password_env or password_cmd")
 	}
 	switch c.UnknownSenders {
 	case "", "register", "redirect":
 	default:
-		return fmt.Errorf("mail.unknown_senders = %q: use \"register\" or \"redirect\"", c.UnknownSenders)
+		return keyErr("mail.unknown_senders", "mail.unknown_senders = %q: use \"register\" or \"redirect\"", c.UnknownSenders)
 	}
 	switch c.StartFrom {
 	case "", "all", "now":
 	default:
-		return fmt.Errorf("mail.start_from = %q: use \"all\" (import what the mailbox holds) or \"now\"", c.StartFrom)
+		return keyErr("mail.start_from", "mail.start_from = %q: use \"all\" (import what the mailbox holds) or \"now\"", c.StartFrom)
 	}
 	switch c.ClosedReply {
 	case "", "new", "reopen", "reject":
 	default:
-		return fmt.Errorf("mail.closed_reply = %q: use \"new\", \"reopen\" or \"reject\"", c.ClosedReply)
+		return keyErr("mail.closed_reply", "mail.closed_reply = %q: use \"new\", \"reopen\" or \"reject\"", c.ClosedReply)
 	}
 	if c.PollInterval.Duration < 0 || (c.PollInterval.Duration > 0 && c.PollInterval.Duration < time.Second) {
-		return fmt.Errorf("mail.poll_interval = %s: use at least 1s", c.PollInterval.Duration)
+		return keyErr("mail.poll_interval", "mail.poll_interval = %s: use at least 1s", c.PollInterval.Duration)
 	}
 	if c.AutoPerDay < 0 {
-		return fmt.Errorf("mail.auto_per_day = %d: use 0 for the default (10) or a positive number", c.AutoPerDay)
+		return keyErr("mail.auto_per_day", "mail.auto_per_day = %d: use 0 for the default (10) or a positive number", c.AutoPerDay)
 	}
 	if c.MaxAttachment < 0 {
-		return fmt.Errorf("mail.max_attachment = %d: use a size in bytes, 0 for the default (10 MiB)", c.MaxAttachment)
+		return keyErr("mail.max_attachment", "mail.max_attachment = %d: use a size in bytes, 0 for the default (10 MiB)", c.MaxAttachment)
 	}
 	if strings.ContainsAny(c.TagPrefix, "[]- \t\r\n") {
-		return fmt.Errorf("mail.tag_prefix = %q: use letters and digits only, e.g. SD", c.TagPrefix)
+		return keyErr("mail.tag_prefix", "mail.tag_prefix = %q: use letters and digits only, e.g. SD", c.TagPrefix)
 	}
 	return nil
 }
@@ -303,4 +303,18 @@ func splitAddr(a string) (local, domain string, ok bool) {
 		return "", "", false
 	}
 	return a[:i], strings.ToLower(a[i+1:]), true
+}
+
+// ConfigError is a mistake in the [mail] table. Key is the key it is about
+// ("mail.imap", or "mail" for the table as a whole) and Msg the whole
+// sentence, which starts with the key.
+type ConfigError struct {
+	Key string
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+func keyErr(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)}
 }

@@ -379,21 +379,18 @@ func parseOperatorKey(line string) (gossh.PublicKey, error) {
 	return pub, nil
 }
 
-// mailKey finds the key a mail validation error is about. The mail intake
-// names the key at the start of its message ("mail.imap = ...: ...") but
-// returns a plain error, so this reads it from there; it is the one place
-// the config reads a message back.
+// mailKey is the key a mail validation error is about, and its message
+// without the key (the line number stands in front of it instead).
 func mailKey(err error) (key, msg string) {
-	msg, key = err.Error(), "mail"
-	if m := mailKeyRe.FindStringSubmatch(msg); m != nil {
-		key = "mail." + m[1]
-		msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, m[0])), "= ")
-		msg = strings.TrimPrefix(msg, ": ")
+	var ce *mailin.ConfigError
+	if !errors.As(err, &ce) {
+		return "mail", err.Error()
 	}
-	return key, strings.TrimPrefix(msg, "mail: ")
+	msg = strings.TrimPrefix(ce.Msg, ce.Key)
+	msg = strings.TrimPrefix(strings.TrimSpace(msg), "= ")
+	msg = strings.TrimPrefix(msg, ": ")
+	return ce.Key, msg
 }
-
-var mailKeyRe = regexp.MustCompile(`^mail\.([a-z_]+)`)
 
 // spec is the SLA part of the config in the engine's terms.
 func (c *Config) spec() slaengine.Spec {
