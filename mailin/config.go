@@ -147,7 +147,7 @@ func (e endpoint) loopback() bool {
 func parseEndpoint(key, raw, plain, secure string, plainPort, securePort int) (endpoint, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("mail.%s = %q is not a URL: %v; write it as %s://user@host:port", key, raw, err, plain)
+		return endpoint{}, keyErr("mail."+key, "mail.%s = %q is not a URL: %v; write it as %s://user@host:port", key, raw, err, plain)
 	}
 	var e endpoint
 	port := plainPort
@@ -156,10 +156,10 @@ func parseEndpoint(key, raw, plain, secure string, plainPort, securePort int) (e
 	case secure:
 		e.TLS, port = true, securePort
 	default:
-		return endpoint{}, fmt.Errorf("mail.%s = %q: the scheme must be %s:// or %s://", key, raw, plain, secure)
+		return endpoint{}, keyErr("mail."+key, "mail.%s = %q: the scheme must be %s:// or %s://", key, raw, plain, secure)
 	}
 	if u.Hostname() == "" {
-		return endpoint{}, fmt.Errorf("mail.%s = %q names no host; write it as %s://user@host:port", key, raw, plain)
+		return endpoint{}, keyErr("mail."+key, "mail.%s = %q names no host; write it as %s://user@host:port", key, raw, plain)
 	}
 	e.Host = u.Host
 	if u.Port() == "" {
@@ -182,7 +182,7 @@ func (c Config) imapEndpoint() (endpoint, error) {
 		e.Mailbox = "INBOX"
 	}
 	if e.User == "" {
-		return e, fmt.Errorf("mail.imap = %q names no user; write it as imap://user@host:port/INBOX", c.IMAP)
+		return e, keyErr("mail.imap", "mail.imap = %q names no user; write it as imap://user@host:port/INBOX", c.IMAP)
 	}
 	return e, nil
 }
