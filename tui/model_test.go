@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -756,5 +757,26 @@ func TestViewerCannotWrite(t *testing.T) {
 	}
 	if got := d.get(1).Priority; got != 3 {
 		t.Fatalf("priority %s", got)
+	}
+}
+
+func TestReferenceAndReopenCommands(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys("enter", ":")
+	d.typeText("ref jira:NSP-123")
+	d.keys("enter")
+	d.wantScreen("reference jira:NSP-123 added", "external", "jira:NSP-123")
+	d.keys(":")
+	d.typeText("ref NSP 123")
+	d.keys("enter")
+	d.wantScreen("SYSTEM:ID")
+	if _, _, err := d.st.Resolve(1, "pieter", "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	d.keys(":")
+	d.typeText("reopen still slow")
+	d.keys("enter")
+	if got := d.get(1); got.Status != store.StatusOpen || !slices.Contains(got.External, "jira:NSP-123") {
+		t.Fatalf("after :reopen: %s %v", got.Status, got.External)
 	}
 }
