@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -283,6 +284,8 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 			m.setFlash(no.Error(), true)
 		case errors.Is(msg.err, store.ErrStale):
 			m.setFlash(msg.id.String()+" changed while you were editing: showing the current state, try again", true)
+		case msg.id == 0:
+			m.setFlash(msg.err.Error(), true)
 		default:
 			m.setFlash(fmt.Sprintf("%s not saved: %v", msg.id, msg.err), true)
 		}
@@ -291,7 +294,11 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 		}
 		return nil
 	}
-	m.setFlash(fmt.Sprintf("%s %s", msg.id, msg.what), false)
+	if msg.id == 0 {
+		m.setFlash(msg.what, false)
+	} else {
+		m.setFlash(fmt.Sprintf("%s %s", msg.id, msg.what), false)
+	}
 	if msg.ticket.ID != 0 {
 		m.lastWritten = msg.ticket
 	}
@@ -405,6 +412,34 @@ func (m *Model) command(line string) tea.Cmd {
 		return m.do(t.ID, "reopened", func(st *store.Store, actor string) (store.Ticket, error) {
 			return st.Reopen(t.ID, actor, arg)
 		})
+	case "release", "drop":
+		if cmd := m.canWrite(); cmd != nil {
+			return cmd
+		}
+		if len(fields) < 2 || (fields[0] == "drop" && len(fields) < 3) {
+			m.setFlash("use :release ID or :drop ID REASON (the ids are in :quarantine)", true)
+			return nil
+		}
+		qid, err := strconv.ParseUint(strings.TrimPrefix(fields[1], "#"), 10, 64)
+		if err != nil {
+			m.setFlash(fmt.Sprintf("%q is not a quarantine id: :quarantine lists them (#3 is 3)", fields[1]), true)
+			return nil
+		}
+		st, actor, reason, release := m.o.Store, m.o.Operator, strings.Join(fields[2:], " "), m.o.ReleaseMail
+		if strings.ToLower(fields[0]) == "drop" {
+			return func() tea.Msg {
+				_, err := st.DropQuarantine(qid, actor, reason)
+				return writtenMsg{what: fmt.Sprintf("quarantined mail %d dropped", qid), err: err}
+			}
+		}
+		if release == nil {
+			m.setFlash("releasing mail needs the mail parser: not available in this console", true)
+			return nil
+		}
+		return func() tea.Msg {
+			t, err := release(qid, actor)
+			return writtenMsg{what: fmt.Sprintf("registered from quarantined mail %d", qid), id: t.ID, ticket: t, err: err, created: err == nil}
+		}
 	case "outbox":
 		return m.showOutbox()
 	case "quarantine":

@@ -63,6 +63,7 @@ var commandHelp = [][2]string{
 	{":reopen [why]", "reopen a resolved or closed ticket"},
 	{":outbox", "outgoing mail: queued, sent, failed"},
 	{":quarantine", "mail that was held back, with the reason"},
+	{":release ID, :drop ID WHY", "held mail into a ticket, or dropped (lead)"},
 	{":report [YYYY-MM]", "SLA compliance per priority (lead)"},
 	{":reload", "reload the config (lead)"},
 	{":q  :quit", "leave the console"},

@@ -58,6 +58,9 @@ type Options struct {
 	Reload func() (string, error)
 	// Report renders the compliance report for a month (lead only).
 	Report func(month string) (string, error)
+	// ReleaseMail turns quarantined mail into a ticket (lead only): the
+	// caller parses the held copy; nil hides :release.
+	ReleaseMail func(id uint64, actor string) (store.Ticket, error)
 	Now    func() time.Time
 	// Drafts, when set, outlive the session (desk serve keeps one per
 	// operator); nil gives the session its own.

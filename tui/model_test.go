@@ -780,3 +780,31 @@ func TestReferenceAndReopenCommands(t *testing.T) {
 		t.Fatalf("after :reopen: %s %v", got.Status, got.External)
 	}
 }
+
+func TestQuarantineDropAndRelease(t *testing.T) {
+	d := newDesk(t, Options{Role: RoleLead})
+	d.st.SetRoles(map[string]Role{"mette": RoleLead})
+	for i := range 2 {
+		if _, err := d.st.Quarantine(store.Quarantined{Key: fmt.Sprint(i), From: "x@y.org", Subject: "held", Reason: "policy", Raw: []byte("x")}, store.Checkpoint{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.m.o.ReleaseMail = func(id uint64, actor string) (store.Ticket, error) {
+		return d.st.ReleaseQuarantine(id, actor, store.NewTicket{Subject: "held", Requester: store.Person{Email: "x@y.org"}}, nil)
+	}
+	d.keys(":")
+	d.typeText("drop 1")
+	d.keys("enter")
+	d.wantScreen(":drop ID REASON")
+	d.keys(":")
+	d.typeText("drop 1 spam")
+	d.keys("enter")
+	d.wantScreen("quarantined mail 1 dropped")
+	d.keys(":")
+	d.typeText("release #2")
+	d.keys("enter")
+	if q, _ := d.st.QuarantinedMail(2); !q.Released || q.Ticket == 0 {
+		t.Fatalf("released: %+v", q)
+	}
+	d.wantScreen("registered from quarantined mail 2", "held")
+}

@@ -101,6 +101,15 @@ func (m *Model) showQuarantine() tea.Cmd {
 	for _, q := range qs {
 		fmt.Fprintf(&b, "#%d  %s  from %s\n    %s\n    reason: %s (%d bytes kept)\n", q.ID, q.At.In(m.loc).Format("02 Jan 15:04"),
 			SafeLine(q.From), SafeLine(q.Subject), SafeLine(q.Reason), q.Size)
+		switch {
+		case q.Released:
+			fmt.Fprintf(&b, "    released into %s by %s\n", q.Ticket, SafeLine(q.DecidedBy))
+		case q.Dropped:
+			fmt.Fprintf(&b, "    dropped by %s: %s\n", SafeLine(q.DecidedBy), SafeLine(q.DropReason))
+		}
+	}
+	if len(qs) > 0 {
+		b.WriteString("\nA lead releases mail into a ticket with :release ID, or drops it with :drop ID REASON.\n")
 	}
 	m.page.Open(fmt.Sprintf("Quarantine (%d, newest first)", len(qs)), b.String())
 	return nil
