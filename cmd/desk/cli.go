@@ -256,7 +256,7 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		line := fmt.Sprintf("  %s %-8s %-11s", e.At.In(now.Location()).Format("2006-01-02 15:04"), tui.SafeLine(e.Actor), e.Kind)
 		switch {
 		case e.Field != "" || e.Kind == store.EvStatus:
-			line += fmt.Sprintf(" %s %s → %s", e.Field, dash(e.From), e.To)
+			line += strings.TrimRight(" "+string(e.Field), " ") + fmt.Sprintf(" %s → %s", dash(e.From), e.To)
 		case e.Message != nil:
 			line += " " + tui.SafeLine(e.Message.Subject)
 		case e.Link != nil:
@@ -264,13 +264,14 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		case e.Kind == store.EvApproved:
 			line += " " + e.Text
 		}
+		line = strings.TrimRight(line, " ")
 		fmt.Fprintln(w, line)
 		body := e.Text
 		switch {
 		case e.Message != nil:
 			body = e.Message.Body
 		case e.Report != nil:
-			body = store.ReportText(*e.Report)
+			body = reportBody(e.Report)
 		case e.Kind == store.EvApproved:
 			body = ""
 		}
@@ -351,4 +352,18 @@ func listQuarantine(st *store.Store, w io.Writer, asJSON bool, loc *time.Locatio
 			dash(truncate(tui.SafeLine(q.From), 40)), dash(truncate(tui.SafeLine(q.Subject), 50)), dash(reason))
 	}
 	return tw.Flush()
+}
+
+// reportBody is an incident report in a history: the fields it has, each
+// under its heading.
+func reportBody(r *store.IncidentReport) string {
+	var b strings.Builder
+	for _, f := range []struct{ head, text string }{
+		{"Summary", r.Summary}, {"Impact", r.Impact}, {"Root cause", r.RootCause}, {"Actions", r.Actions}, {"Timeline", r.Timeline},
+	} {
+		if t := strings.TrimSpace(f.text); t != "" {
+			b.WriteString(f.head + ": " + t + "\n")
+		}
+	}
+	return b.String()
 }

@@ -538,11 +538,6 @@ func cmdLink(fs *flag.FlagSet) runFunc {
 			return c.fail(err)
 		}
 		_, err = c.st.Link(id, m, c.who)
-		if errors.Is(err, store.ErrNotFound) {
-			if _, gerr := c.st.Get(id); gerr == nil {
-				err = fmt.Errorf("there is no ticket %s", m)
-			}
-		}
 		return c.wrote(id, *asJSON, err)
 	}
 }
@@ -706,6 +701,7 @@ func cmdQuarantineDrop(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return c.fail(err)
 		}
+		why = strings.TrimSpace(why)
 		if _, err := c.st.DropQuarantine(qid, c.who, why); err != nil {
 			return c.fail(err)
 		}
