@@ -77,11 +77,11 @@ func init() {
 		{name: "show", args: "SD-n [--json]", nargs: 1, summary: "one ticket with its history", role: tui.RoleViewer, flags: cmdShow},
 		// Writes: operators and leads; the store holds every one of them to
 		// the lifecycle and to the caller's role as well.
-		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--body TEXT|-] [--no-ack]", summary: "register a ticket (a phone call); the requester gets the acknowledgement", role: tui.RoleOperator, flags: cmdNew},
+		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, flags: cmdNew},
 		{name: "update", args: "SD-n [--priority P] [--type T] [--status S] [--assignee NAME|-] [--queue Q] [--team T] [--note TEXT|-]", nargs: 1, summary: "change fields, status, or escalate (--team)", role: tui.RoleOperator, flags: cmdUpdate},
 		{name: "note", args: "SD-n TEXT|-", nargs: -1, summary: "an internal note (never mailed)", role: tui.RoleOperator, flags: cmdNote},
 		{name: "reply", args: "SD-n TEXT|-", nargs: -1, summary: "mail the requester", role: tui.RoleOperator, flags: cmdReply},
-		{name: "resolve", args: "SD-n TEXT|-", nargs: -1, summary: "resolve with the text mailed to the requester (and to linked tickets')", role: tui.RoleOperator, flags: cmdResolve},
+		{name: "resolve", args: "SD-n TEXT|-", nargs: -1, summary: "resolve; the text is mailed to the requester (and to those of linked tickets)", role: tui.RoleOperator, flags: cmdResolve},
 		{name: "close", args: "SD-n [--resolution TEXT|-]", nargs: 1, summary: "close a resolved ticket (or resolve and close)", role: tui.RoleOperator, flags: cmdClose},
 		{name: "reopen", args: "SD-n [WHY|-]", nargs: -1, summary: "open a resolved or closed ticket again", role: tui.RoleOperator, flags: cmdReopen},
 		{name: "link", args: "SD-n --master SD-m", nargs: 1, summary: "link under a master ticket (the same problem)", role: tui.RoleOperator, flags: cmdLink},

@@ -441,3 +441,32 @@ func TestScriptOverSSH(t *testing.T) {
 		t.Fatalf("drop over SSH: exit %d %q %q", code, out, stderr)
 	}
 }
+
+// Each flag of update is its own operation: a refusal half-way says what
+// was changed before it.
+func TestScriptUpdateRefusedHalfway(t *testing.T) {
+	d := newScriptDesk(t, "operator = \"mette\"\n")
+	d.ok("", "new", "--subject", "Printer", "--name", "Jens")
+	out, stderr, code := d.run("update", "SD-1", "--priority", "P4", "--queue", "2nd-line", "--status", "closed")
+	if code != 1 || out != "" || !strings.Contains(stderr, "desk: SD-1: changed before the refusal: priority P4, queue 2nd-line\n") ||
+		!strings.Contains(stderr, "SD-1 is new and nobody has answered it") {
+		t.Fatalf("exit %d %q %q", code, out, stderr)
+	}
+	if a := d.ok("", "show", "SD-1"); a.Priority != "P4" || a.Status != "new" {
+		t.Fatalf("after: %+v", a)
+	}
+	// --status escalated without a team is the store's refusal, with the
+	// way to do it.
+	d.refused("escalating needs a 3rd-level team", "update", "SD-1", "--status", "escalated")
+}
+
+// A change someone made between the script's read and its write is named.
+func TestScriptConflictMessage(t *testing.T) {
+	err := writeError(4, &store.ConflictError{Ticket: 4, Field: store.FieldPriority, Seen: "P3", Now: "P1", By: "otto"})
+	if err.Error() != "SD-4: otto set priority to P1 meanwhile; priority was not changed (run the command again to override)" {
+		t.Fatal(err)
+	}
+	if err := writeError(4, store.ErrNotFound); err.Error() != "there is no ticket SD-4" {
+		t.Fatal(err)
+	}
+}
