@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
@@ -468,5 +474,61 @@ func TestScriptConflictMessage(t *testing.T) {
 	}
 	if err := writeError(4, store.ErrNotFound); err.Error() != "there is no ticket SD-4" {
 		t.Fatal(err)
+	}
+}
+
+// With OpenSSH, as operators script it: the command line is joined by ssh
+// and split again by the server, and stdin is redirected from a file.
+func TestScriptWithOpenSSH(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client (apt-get install openssh-client)")
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := gossh.NewSignerFromKey(priv)
+	op := testOp{name: "otto", role: "operator", signer: signer}
+	ts := startTestServer(t, []testOp{op}, "", serveOptions{})
+	ts.create("Mail server rejects attachments", 3)
+
+	dir := t.TempDir()
+	block, err := gossh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile, known := filepath.Join(dir, "id"), filepath.Join(dir, "known_hosts")
+	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
+	os.WriteFile(known, []byte(knownhosts.Line([]string{ts.s.Addr()}, ts.hostKey)+"\n"), 0o600)
+	host, port, _ := net.SplitHostPort(ts.s.Addr())
+	sshRun := func(stdin string, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command("ssh", append([]string{"-F", "none", "-T", "-p", port, "-i", keyFile, "-o", "IdentitiesOnly=yes",
+			"-o", "UserKnownHostsFile=" + known, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "desk@" + host}, args...)...)
+		var out, errb bytes.Buffer
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &errb
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), code
+	}
+	if out, stderr, code := sshRun("", "note", "SD-1", "checked", "the", "relay"); code != 0 || !strings.Contains(out, "      checked the relay\n") {
+		t.Fatalf("note: exit %d %q\n%s", code, stderr, out)
+	}
+	out, stderr, code := sshRun("Dear Anna,\n\nthe relay is fixed.\n", "reply", "SD-1", "-", "--json")
+	var j ticketJSON
+	if code != 0 || json.Unmarshal([]byte(out), &j) != nil || j.Status != "open" || j.History[len(j.History)-3].Message.Body != "Dear Anna,\n\nthe relay is fixed.\n" {
+		t.Fatalf("reply from stdin: exit %d %q\n%s", code, stderr, out)
+	}
+	if _, stderr, code := sshRun("", "update", "SD-1", "--priority", "urgent"); code != 2 || !strings.Contains(stderr, "use P1, P2, P3 or P4") {
+		t.Fatalf("usage over OpenSSH: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := sshRun("", "close", "SD-1"); code != 1 || !strings.Contains(stderr, "not resolved: closing needs a resolution") {
+		t.Fatalf("refusal over OpenSSH: exit %d %q", code, stderr)
 	}
 }
