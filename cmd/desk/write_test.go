@@ -310,7 +310,13 @@ func TestScriptQuarantineReleaseAndDrop(t *testing.T) {
 	d := newScriptDesk(t, "operator = \"mette\"\nqueues = [\"1st-line\", \"2nd-line\"]\n")
 	st := d.store()
 	seedQuarantine(t, st)
+	if _, err := st.Quarantine(store.Quarantined{Key: "empty:INBOX/1/4", Mailbox: "INBOX", UID: 4, Reason: "the server returned an empty mail"},
+		store.Checkpoint{Mailbox: "INBOX", UIDValidity: 1, LastUID: 4}); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
+	d.refused("quarantined mail 4 has no copy to make a ticket of (the server returned an empty mail); register it by hand with desk new",
+		"quarantine", "release", "4")
 
 	a := d.ok("", "quarantine", "release", "1")
 	if a.ID != "SD-1" || a.Requester.Email != "m@evil.example" || a.Queue != "1st-line" || a.Subject != "(no subject)" || a.Status != "new" {
@@ -332,7 +338,7 @@ func TestScriptQuarantineReleaseAndDrop(t *testing.T) {
 
 	out, _, _ = d.run("quarantine", "--json")
 	var qs []quarantineJSON
-	if err := json.Unmarshal([]byte(out), &qs); err != nil || len(qs) != 3 || !qs[2].Released || qs[1].Released {
+	if err := json.Unmarshal([]byte(out), &qs); err != nil || len(qs) != 4 || !qs[3].Released || qs[2].Released {
 		t.Fatalf("quarantine after: %v %+v", err, qs)
 	}
 }
