@@ -248,16 +248,19 @@ func cmdUpdate(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// update is one desk update: the flags as given, then what they become.
 type update struct {
-	c                                                           *call
-	id                                                          store.TicketID
-	set                                                         map[string]bool
-	prio, typ, status, assignee, queue, team, subject, category string
-	note                                                        string
-	noteUsed                                                    bool
-	done                                                        []string // what was applied, for a refusal half-way
-	fieldOrder                                                  []store.Field
-	fieldValue                                                  map[store.Field]string
+	c   *call
+	id  store.TicketID
+	set map[string]bool // the flags given
+
+	prio, typ, status, assignee, queue, team string
+	subject, category, note                  string
+
+	fieldOrder []store.Field // SetField changes, in this order
+	fieldValue map[store.Field]string
+	noteUsed   bool     // an operation took --note
+	done       []string // what was applied, for a refusal half-way
 }
 
 // check reads every flag before anything is written, so a mistake in one
