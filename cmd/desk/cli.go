@@ -30,10 +30,13 @@ type ticketJSON struct {
 	Subject   string       `json:"subject"`
 	Master    string       `json:"master,omitempty"`
 	External  []string     `json:"external,omitempty"`
-	Created   time.Time    `json:"created"`
-	Updated   time.Time    `json:"updated"`
-	SLA       slaJSON      `json:"sla"`
-	History   []eventJSON  `json:"history,omitempty"`
+	// Report is the latest incident report (approver and approved once a
+	// lead has approved it).
+	Report  *store.IncidentReport `json:"report,omitempty"`
+	Created time.Time             `json:"created"`
+	Updated time.Time             `json:"updated"`
+	SLA     slaJSON               `json:"sla"`
+	History []eventJSON           `json:"history,omitempty"`
 }
 
 type slaJSON struct {
@@ -59,6 +62,8 @@ type eventJSON struct {
 	Text    string       `json:"text,omitempty"`
 	Link    *linkJSON    `json:"link,omitempty"`
 	Message *messageJSON `json:"message,omitempty"`
+	// Report is the version of the incident report a report event wrote.
+	Report *store.IncidentReport `json:"report,omitempty"`
 }
 
 type linkJSON struct {
@@ -91,7 +96,7 @@ func ticketOut(t store.Ticket, p slaengine.Policy, now time.Time) ticketJSON {
 	j := ticketJSON{
 		ID: t.ID.String(), Type: string(t.Type), Priority: t.Priority.String(), Status: string(t.Status),
 		Queue: t.Queue, Assignee: t.Assignee, Team: t.Team, Requester: t.Requester, Subject: t.Subject,
-		External: t.External, Created: t.Created.UTC(), Updated: t.Updated.UTC(),
+		External: t.External, Report: t.Report, Created: t.Created.UTC(), Updated: t.Updated.UTC(),
 		SLA: slaJSON{Response: clockOut(c.Response), Resolution: clockOut(c.Resolution)},
 	}
 	if t.Master != 0 {
@@ -101,7 +106,7 @@ func ticketOut(t store.Ticket, p slaengine.Policy, now time.Time) ticketJSON {
 }
 
 func eventOut(e store.Event) eventJSON {
-	j := eventJSON{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), Field: string(e.Field), From: e.From, To: e.To, Text: e.Text}
+	j := eventJSON{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), Field: string(e.Field), From: e.From, To: e.To, Text: e.Text, Report: e.Report}
 	if e.Link != nil {
 		j.Link = &linkJSON{Kind: string(e.Link.Kind), To: e.Link.To.String()}
 	}
@@ -216,8 +221,21 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 	fmt.Fprintf(w, "%s  %s\n", j.ID, tui.SafeLine(t.Subject))
 	fmt.Fprintf(w, "status %s · %s · %s · queue %s · assignee %s\n", j.Status, j.Priority, j.Type, dash(j.Queue), dash(j.Assignee))
 	fmt.Fprintf(w, "requester %s <%s> %s\n", tui.SafeLine(t.Requester.Name), tui.SafeLine(t.Requester.Email), tui.SafeLine(t.Requester.Organisation))
+	if j.Team != "" {
+		fmt.Fprintf(w, "team      %s\n", tui.SafeLine(j.Team))
+	}
 	for _, l := range t.Links {
 		fmt.Fprintf(w, "link      %s %s\n", l.Kind, l.To)
+	}
+	for _, x := range t.External {
+		fmt.Fprintf(w, "reference %s\n", tui.SafeLine(x))
+	}
+	if r := t.Report; r != nil {
+		state := "not approved yet"
+		if !r.Approved.IsZero() {
+			state = "approved by " + tui.SafeLine(r.Approver) + " " + r.Approved.In(now.Location()).Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "report    version %d by %s, %s\n", r.Version, tui.SafeLine(r.Author), state)
 	}
 	for _, c := range []struct {
 		name string
@@ -238,16 +256,24 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		line := fmt.Sprintf("  %s %-8s %-11s", e.At.In(now.Location()).Format("2006-01-02 15:04"), tui.SafeLine(e.Actor), e.Kind)
 		switch {
 		case e.Field != "" || e.Kind == store.EvStatus:
-			line += fmt.Sprintf(" %s %s → %s", e.Field, dash(e.From), e.To)
+			line += strings.TrimRight(" "+string(e.Field), " ") + fmt.Sprintf(" %s → %s", dash(e.From), e.To)
 		case e.Message != nil:
 			line += " " + tui.SafeLine(e.Message.Subject)
 		case e.Link != nil:
 			line += " " + string(e.Link.Kind) + " " + e.Link.To.String()
+		case e.Kind == store.EvApproved:
+			line += " " + e.Text
 		}
+		line = strings.TrimRight(line, " ")
 		fmt.Fprintln(w, line)
 		body := e.Text
-		if e.Message != nil {
+		switch {
+		case e.Message != nil:
 			body = e.Message.Body
+		case e.Report != nil:
+			body = reportBody(e.Report)
+		case e.Kind == store.EvApproved:
+			body = ""
 		}
 		for _, l := range strings.Split(strings.TrimSpace(tui.SafeText(body)), "\n") {
 			if l != "" {
@@ -326,4 +352,18 @@ func listQuarantine(st *store.Store, w io.Writer, asJSON bool, loc *time.Locatio
 			dash(truncate(tui.SafeLine(q.From), 40)), dash(truncate(tui.SafeLine(q.Subject), 50)), dash(reason))
 	}
 	return tw.Flush()
+}
+
+// reportBody is an incident report in a history: the fields it has, each
+// under its heading.
+func reportBody(r *store.IncidentReport) string {
+	var b strings.Builder
+	for _, f := range []struct{ head, text string }{
+		{"Summary", r.Summary}, {"Impact", r.Impact}, {"Root cause", r.RootCause}, {"Actions", r.Actions}, {"Timeline", r.Timeline},
+	} {
+		if t := strings.TrimSpace(f.text); t != "" {
+			b.WriteString(f.head + ": " + t + "\n")
+		}
+	}
+	return b.String()
 }

@@ -56,6 +56,7 @@ type call struct {
 	who    string       // the caller: the local operator, or the owner of the SSH key
 	role   tui.Role     // the caller's role (enforced over SSH before run)
 	remote bool         // over SSH
+	stdin  io.Reader    // the local stdin, or the SSH session's
 	stdout io.Writer
 	stderr io.Writer
 	args   []string  // positional arguments (flags removed)
@@ -74,11 +75,30 @@ func init() {
 		{name: "mail", args: "[--once]", summary: "mail intake without a console (--once: one pass, for cron)", noStore: true, flags: cmdMail},
 		{name: "list", args: "[--status S] [--json]", summary: "tickets, most urgent first", role: tui.RoleViewer, flags: cmdList},
 		{name: "show", args: "SD-n [--json]", nargs: 1, summary: "one ticket with its history", role: tui.RoleViewer, flags: cmdShow},
+		// Writes: operators and leads; the store holds every one of them to
+		// the lifecycle and to the caller's role as well.
+		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, flags: cmdNew},
+		{name: "update", args: "SD-n [--priority P] [--type T] [--status S] [--assignee NAME|-] [--queue Q] [--team T] [--note TEXT|-]", nargs: 1, summary: "change fields, status, or escalate (--team)", role: tui.RoleOperator, flags: cmdUpdate},
+		{name: "note", args: "SD-n TEXT|-", nargs: -1, summary: "an internal note (never mailed)", role: tui.RoleOperator, flags: cmdNote},
+		{name: "reply", args: "SD-n TEXT|-", nargs: -1, summary: "mail the requester", role: tui.RoleOperator, flags: cmdReply},
+		{name: "resolve", args: "SD-n TEXT|-", nargs: -1, summary: "resolve; the text is mailed to the requester (and to those of linked tickets)", role: tui.RoleOperator, flags: cmdResolve},
+		{name: "close", args: "SD-n [--resolution TEXT|-]", nargs: 1, summary: "close a resolved ticket (or resolve and close)", role: tui.RoleOperator, flags: cmdClose},
+		{name: "reopen", args: "SD-n [WHY|-]", nargs: -1, summary: "open a resolved or closed ticket again", role: tui.RoleOperator, flags: cmdReopen},
+		{name: "link", args: "SD-n --master SD-m", nargs: 1, summary: "link under a master ticket (the same problem)", role: tui.RoleOperator, flags: cmdLink},
+		{name: "ref", args: "SD-n --add SYSTEM:ID", nargs: 1, summary: "record the ticket's id in another tracker", role: tui.RoleOperator, flags: cmdRef},
+		{name: "report-incident", args: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file F|-]", nargs: 1,
+			sshArgs: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file -]", sshNargs: 1,
+			summary: "write the incident report a P1/P2 needs to close", role: tui.RoleOperator, flags: cmdReportIncident},
+		{name: "approve", args: "SD-n", nargs: 1, summary: "approve the incident report", role: tui.RoleLead, flags: cmdApprove},
 		{name: "report", args: "[--month YYYY-MM] [--json]", summary: "SLA compliance per priority", role: tui.RoleLead, flags: cmdReport},
 		// Operators and leads: held mail is what they must not lose
 		// sight of, and it carries the addresses of senders outside the
 		// desk's organisations, which a read-only viewer has no need for.
+		// What becomes of it is a lead's decision (the store holds them to
+		// that too).
 		{name: "quarantine", args: "[--json]", summary: "mail held back instead of registered, with the reason", role: tui.RoleOperator, flags: cmdQuarantine},
+		{name: "quarantine release", args: "ID", nargs: 1, summary: "register held mail as a new ticket", role: tui.RoleLead, flags: cmdQuarantineRelease},
+		{name: "quarantine drop", args: "ID --reason TEXT|-", nargs: 1, summary: "set held mail aside for good, with the reason (the copy is kept)", role: tui.RoleLead, flags: cmdQuarantineDrop},
 		{name: "backup", args: "FILE", nargs: 1, sshArgs: "> FILE", sshNargs: 0, summary: "the whole store, for desk restore", role: tui.RoleLead, flags: cmdBackup},
 		{name: "restore", args: "FILE", nargs: 1, summary: "load a backup into an empty data directory", noStore: true, flags: cmdRestore},
 		{name: "version", summary: "the version of desk", role: tui.RoleViewer, noStore: true, flags: cmdVersion},
@@ -93,6 +113,20 @@ func lookupCommand(name string) *command {
 		}
 	}
 	return nil
+}
+
+// findCommand is the command args name and the arguments after its name: a
+// two-word name ("quarantine release") before a one-word one.
+func findCommand(args []string) (*command, []string) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	if len(args) > 1 {
+		if cmd := lookupCommand(args[0] + " " + args[1]); cmd != nil {
+			return cmd, args[2:]
+		}
+	}
+	return lookupCommand(args[0]), args[1:]
 }
 
 // synopsis is "NAME ARGS" as the caller types it.
@@ -173,7 +207,7 @@ func (e *env) runLocal(cmd *command, args []string) int {
 		}
 		return 2 // the flag package has said what is wrong, and the usage
 	}
-	c := &call{ctx: context.Background(), cmd: cmd, env: e, stdout: e.stdout, stderr: e.stderr, args: pos, now: time.Now()}
+	c := &call{ctx: context.Background(), cmd: cmd, env: e, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr, args: pos, now: time.Now()}
 	if !cmd.argsOK(false, len(pos)) {
 		return c.usage()
 	}
@@ -197,9 +231,9 @@ func (e *env) runLocal(cmd *command, args []string) int {
 
 // command runs a command for an operator logged in over SSH; the table's
 // role is enforced here, before flags are read.
-func (s *server) command(ctx context.Context, stdout, stderr io.Writer, who authEntry, args []string) int {
+func (s *server) command(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, who authEntry, args []string) int {
 	name := args[0]
-	cmd := lookupCommand(name)
+	cmd, rest := findCommand(args)
 	if cmd == nil || cmd.role == "" {
 		fmt.Fprintf(stderr, "desk: unknown command %q: use %s (help lists them)\n", tui.SafeLine(name), sshCommandNames())
 		return 2
@@ -209,7 +243,7 @@ func (s *server) command(ctx context.Context, stdout, stderr io.Writer, who auth
 		return 1
 	}
 	fs, run := cmd.newFlagSet(stderr, true)
-	pos, err := parseAnywhere(fs, args[1:])
+	pos, err := parseAnywhere(fs, rest)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -218,7 +252,7 @@ func (s *server) command(ctx context.Context, stdout, stderr io.Writer, who auth
 	}
 	cfg := s.cfg.Load()
 	c := &call{ctx: ctx, cmd: cmd, cfg: cfg, who: who.name, role: who.role, remote: true,
-		stdout: stdout, stderr: stderr, args: pos, now: time.Now().In(cfg.displayZone())}
+		stdin: stdin, stdout: stdout, stderr: stderr, args: pos, now: time.Now().In(cfg.displayZone())}
 	if !cmd.argsOK(true, len(pos)) {
 		return c.usage()
 	}
@@ -282,18 +316,23 @@ func (c *call) usage() int {
 
 // parseAnywhere parses flags before and after positional arguments
 // (`show SD-1 --json`), for the local subcommands and the SSH ones alike.
+// After "--" everything is positional (`note SD-1 -- -5 degrees in the
+// server room`).
 func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }
 
@@ -455,9 +494,13 @@ func localUsage() string {
 		if cmd.name == "help" {
 			continue
 		}
-		fmt.Fprintf(&b, "  %-44s %s\n", "desk "+cmd.synopsis(false), cmd.summary)
+		helpLine(&b, "desk "+cmd.synopsis(false), cmd.summary, 44)
 	}
 	fmt.Fprintf(&b, `
+The commands that change a ticket print it afterwards as show does (--json:
+as show --json); TEXT|- reads the text from stdin. Exit status: 0 done,
+1 refused (the reason on stderr), 2 a usage mistake.
+
 Flags for every command:
   --data DIR      data directory (env DESK_DATA; default %s)
   --config FILE   config file (env DESK_CONFIG; default %s, optional)
@@ -480,8 +523,20 @@ func sshHelp() string {
 		if cmd.role != tui.RoleViewer {
 			who = " (" + cmd.whoMay() + ")"
 		}
-		fmt.Fprintf(&b, "  %-36s %s%s\n", cmd.synopsis(true), cmd.summary, who)
+		helpLine(&b, cmd.synopsis(true), cmd.summary+who, 36)
 	}
+	b.WriteString("Commands that change a ticket print it as show does (--json too); TEXT|- reads\n" +
+		"the text from stdin. Exit status: 0 done, 1 refused, 2 a usage mistake.\n")
 	b.WriteString("Without a command (and with a terminal): the console.\n")
 	return b.String()
+}
+
+// helpLine is one command in help: the synopsis padded to width, then the
+// summary; a longer synopsis has the summary on the next line.
+func helpLine(b *strings.Builder, syn, summary string, width int) {
+	if len(syn) <= width {
+		fmt.Fprintf(b, "  %-*s %s\n", width, syn, summary)
+		return
+	}
+	fmt.Fprintf(b, "  %s\n  %-*s %s\n", syn, width, "", summary)
 }

@@ -49,6 +49,7 @@ type env struct {
 	configSet  bool // --config or DESK_CONFIG given: the file must exist
 	dataSet    bool // --data or DESK_DATA given
 	now        func() time.Time
+	stdin      io.Reader
 	stdout     io.Writer
 	stderr     io.Writer
 }
@@ -82,7 +83,12 @@ func (e *env) addGlobal(fs *flag.FlagSet) {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	e := &env{dataDir: os.Getenv("DESK_DATA"), configPath: os.Getenv("DESK_CONFIG"), stdout: stdout, stderr: stderr}
+	return runWith(args, os.Stdin, stdout, stderr)
+}
+
+// runWith is run with stdin given (the text of `desk note SD-1 -`).
+func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{dataDir: os.Getenv("DESK_DATA"), configPath: os.Getenv("DESK_CONFIG"), stdin: stdin, stdout: stdout, stderr: stderr}
 	e.configSet = e.configPath != ""
 	e.dataSet = e.dataDir != ""
 	if e.dataDir == "" {
@@ -104,13 +110,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	rest := top.Args()
 	name := "console"
+	var cmd *command
 	if len(rest) > 0 {
-		name, rest = rest[0], rest[1:]
+		name = rest[0]
+		cmd, rest = findCommand(rest)
+	} else {
+		cmd = lookupCommand(name)
 	}
 	if *showVersion {
-		name = "version"
+		name, cmd = "version", lookupCommand("version")
 	}
-	cmd := lookupCommand(name)
 	if cmd == nil {
 		fmt.Fprintf(stderr, "desk: unknown command %q\n\n", name)
 		top.Usage()

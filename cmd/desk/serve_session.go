@@ -113,7 +113,7 @@ func (s *server) handle(sess ssh.Session) {
 	_, _, isPty := sess.Pty()
 	switch {
 	case len(cmd) > 0:
-		sess.Exit(s.command(sess.Context(), sess, sess.Stderr(), who, cmd))
+		sess.Exit(s.command(sess.Context(), sess, sess, sess.Stderr(), who, cmd))
 	case !isPty:
 		fmt.Fprint(sess.Stderr(), "desk: the console needs a terminal: ssh -t (OpenSSH allocates one unless told -T),\n"+
 			"or give a command:\n"+sshHelp())
