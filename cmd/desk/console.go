@@ -103,7 +103,8 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		Term: os.Getenv("TERM"), NoColor: os.Getenv("NO_COLOR") != "", Location: cfg.displayZone(),
 		Operator: me, Role: role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
 		StoreName: e.dataDir, MailStatus: mailStatus(svc),
-		Report: func(month string) (string, error) { return reportText(st, month, cfg.displayZone()) },
+		ReleaseMail: func(id uint64, actor string) (store.Ticket, error) { return releaseQuarantined(st, cfg, id, actor) },
+		Report:      func(month string) (string, error) { return reportText(st, month, cfg.displayZone()) },
 		Reload: func() (string, error) {
 			if _, err := e.reloadPolicy(st, nil); err != nil {
 				return "", err

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/muesli/termenv"
 
+	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
 )
 
@@ -210,6 +211,9 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 	if who.role == tui.RoleLead {
 		o.Report = func(month string) (string, error) { return reportText(s.st, month, cfg.displayZone()) }
 		o.Reload = s.reload
+		o.ReleaseMail = func(id uint64, actor string) (store.Ticket, error) {
+			return releaseQuarantined(s.st, s.cfg.Load(), id, actor)
+		}
 	}
 	m := tui.New(o)
 	defer m.Close()

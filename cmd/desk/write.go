@@ -665,6 +665,30 @@ func quarantineArg(s string) (uint64, error) {
 	return n, nil
 }
 
+// releaseQuarantined registers quarantined mail qid as a ticket, parsed as
+// the intake would have (desk quarantine release and the console's
+// :release).
+func releaseQuarantined(st *store.Store, cfg *Config, qid uint64, actor string) (store.Ticket, error) {
+	q, err := st.QuarantinedMail(qid)
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	if len(q.Raw) == 0 && !q.Released && !q.Dropped {
+		return store.Ticket{}, fmt.Errorf("quarantined mail %d has no copy to make a ticket of (%s); register it by hand with desk new", qid, q.Reason)
+	}
+	var mc mailin.Config
+	if cfg.Mail != nil {
+		mc = *cfg.Mail
+	}
+	queue := mc.DefaultQueue
+	if queue == "" {
+		queue = cfg.QueueList()[0]
+	}
+	nt, blobs := mailin.ReleaseTicket(q.Raw, queue, mailin.ReleaseOptions{
+		TagPrefix: cfg.tagPrefix(), Organisations: cfg.Organisations, MaxAttachment: mc.MaxAttachment})
+	return st.ReleaseQuarantine(qid, actor, nt, blobs)
+}
+
 func cmdQuarantineRelease(fs *flag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "print the new ticket as show --json does")
 	return func(c *call) int {
@@ -672,17 +696,7 @@ func cmdQuarantineRelease(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return c.fail(err)
 		}
-		q, err := c.st.QuarantinedMail(qid)
-		if err != nil {
-			return c.fail(err)
-		}
-		if len(q.Raw) == 0 && !q.Released && !q.Dropped {
-			return c.fail(fmt.Errorf("quarantined mail %d has no copy to make a ticket of (%s); register it by hand with desk new", qid, q.Reason))
-		}
-		mc := c.mailConfig()
-		nt, blobs := mailin.ReleaseTicket(q.Raw, c.defaultQueue(), mailin.ReleaseOptions{
-			TagPrefix: c.cfg.tagPrefix(), Organisations: c.cfg.Organisations, MaxAttachment: mc.MaxAttachment})
-		t, err := c.st.ReleaseQuarantine(qid, c.who, nt, blobs)
+		t, err := releaseQuarantined(c.st, c.cfg, qid, c.who)
 		if err != nil {
 			return c.fail(err)
 		}
