@@ -42,6 +42,9 @@ type Parsed struct {
 	Key string
 	// Header is the top-level header as far as it could be read.
 	Header textproto.Header
+	// Bounce is set when the mail is a delivery failure report (then
+	// Msg.Auto is set too): what it says about the mail that bounced.
+	Bounce *Bounce
 }
 
 // Parse reads a raw mail. It never fails: what cannot be read is listed in
@@ -126,6 +129,7 @@ func parse(raw []byte, maxAttachment int64, slow bool) *Parsed {
 		default:
 			m.Body = plain
 		}
+		p.Bounce = w.bounce()
 	}
 	p.keepRaw(raw, bodyAt, maxAttachment)
 	p.Key = mailKey(m.MessageID, raw)
@@ -350,6 +354,10 @@ type walker struct {
 	text  int
 	slow  bool // no fast base64 path (tests)
 	size  int  // of the whole mail: no part is larger
+
+	dsn      [][]byte // message/delivery-status parts, for bounce
+	orig     []byte   // the first attached mail or mail header (a bounce's original)
+	origSeen bool
 }
 
 // entity returns the plain and HTML text of e; attachments go to the message.
@@ -467,6 +475,10 @@ func isAttachmentHeader(h message.Header) bool {
 	}
 	mt, params, _ := h.ContentType()
 	if params["name"] != "" {
+		return true
+	}
+	if mt == "text/rfc822-headers" {
+		// A bounce's copy of the original header: reference, not text.
 		return true
 	}
 	return mt != "" && !strings.HasPrefix(mt, "text/") && !strings.HasPrefix(mt, "multipart/")
@@ -594,10 +606,14 @@ func (w *walker) keep(h message.Header, b []byte, readErr error, rest io.Reader)
 	}
 	if name == "" {
 		name = fmt.Sprintf("part-%d", len(m.Attachments)+1)
-		if mt == "message/rfc822" {
+		switch mt {
+		case "message/rfc822", "message/global":
 			name += ".eml"
+		case "message/delivery-status", "message/global-delivery-status", "text/rfc822-headers", "message/global-headers":
+			name += ".txt"
 		}
 	}
+	w.notice(mt, b)
 	a := store.Attachment{Name: name, ContentType: text8(nil, mt), Size: int64(len(b))}
 	if readErr != nil {
 		// A body that breaks off (bad base64, a cut quoted-printable) is
