@@ -45,7 +45,7 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 		*cp = next
 		return nil
 	}
-	reason := s.me.autoReason(p.Header, m.From.Email)
+	reason := s.me.autoReasonFor(p)
 	m.Auto = reason != ""
 
 	pl, err := s.th.decide(m, s.st)

@@ -38,6 +38,22 @@ func (me self) ours(h textproto.Header, msgID string) bool {
 	return false
 }
 
+// autoReasonFor is autoReason for a parsed mail, which also knows that no
+// automatic mail may answer a bounce or a sender whose address had to be
+// salvaged from a broken header.
+func (me self) autoReasonFor(p *Parsed) string {
+	if r := me.autoReason(p.Header, p.Msg.From.Email); r != "" {
+		return r
+	}
+	if p.Bounce != nil {
+		return "a bounce (delivery failure report)"
+	}
+	if !p.ReplyOK {
+		return p.ReplyProblem
+	}
+	return ""
+}
+
 // autoReason says why no automatic mail may answer this one (RFC 3834 and
 // what mature desks check), or "" when an acknowledgement is allowed. The
 // mail itself is still registered.

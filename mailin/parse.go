@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	netmail "net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -45,6 +46,14 @@ type Parsed struct {
 	// Bounce is set when the mail is a delivery failure report (then
 	// Msg.Auto is set too): what it says about the mail that bounced.
 	Bounce *Bounce
+	// ReplyOK tells whether automatic mail may go to Msg.From.Email: the
+	// header it came from (From, or Sender without a From) is exactly one
+	// well-formed address as net/mail reads it, and a Reply-To, if any, is
+	// a well-formed address list. An address salvaged from a broken
+	// header is kept on the ticket but never answered automatically.
+	ReplyOK bool
+	// ReplyProblem says why ReplyOK is false.
+	ReplyProblem string
 }
 
 // Parse reads a raw mail. It never fails: what cannot be read is listed in
@@ -208,6 +217,7 @@ func (p *Parsed) readHeader() {
 	m.Subject = text8(p, decodeText(p, "subject", rawField(h, "Subject")))
 	m.Subject = strings.TrimSpace(unfold(m.Subject))
 
+	fromField := "From"
 	from, err := h.AddressList("From")
 	if err != nil || len(from) == 0 {
 		if err != nil {
@@ -216,9 +226,10 @@ func (p *Parsed) readHeader() {
 		if v := rawField(h, "From"); v != "" {
 			m.From = salvagePerson(text8(p, decodeText(p, "from", v)))
 		}
-		if m.From.Email == "" {
+		if m.From.Email == "" && rawField(h, "From") == "" {
 			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
-				m.From = store.Person{Name: s[0].Name, Email: s[0].Address}
+				m.From = store.Person{Name: text8(p, decodeText(p, "sender", s[0].Name)), Email: text8(p, s[0].Address)}
+				fromField = "Sender"
 			}
 		}
 		if m.From.Email == "" {
@@ -228,6 +239,7 @@ func (p *Parsed) readHeader() {
 		// go-message leaves a display name in an unknown charset encoded.
 		m.From = store.Person{Name: text8(p, decodeText(p, "from", from[0].Name)), Email: text8(p, from[0].Address)}
 	}
+	p.ReplyOK, p.ReplyProblem = replyCheck(h, fromField, m.From.Email)
 	m.To = p.addrList(h, "To")
 	m.Cc = p.addrList(h, "Cc")
 
@@ -279,6 +291,44 @@ func (p *Parsed) addrList(h mail.Header, key string) []string {
 		out = append(out, text8(p, a))
 	}
 	return out
+}
+
+// trustParser is net/mail's address grammar, with any charset accepted
+// in encoded words: whether an address is well-formed does not depend on
+// whether we can convert its display name.
+var trustParser = &netmail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
+		if cr, err := message.CharsetReader(charset, r); err == nil {
+			return cr, nil
+		}
+		return r, nil
+	},
+}}
+
+// replyCheck decides Parsed.ReplyOK for the address addr read from field.
+func replyCheck(h mail.Header, field, addr string) (bool, string) {
+	if addr == "" {
+		return false, "no sender address"
+	}
+	if n := len(h.Values(field)); n > 1 {
+		return false, fmt.Sprintf("the mail has %d %s headers", n, field)
+	}
+	raw := rawField(h, field)
+	// Undeclared 8-bit bytes are read as windows-1252 first, as for the
+	// ticket: letters in a name, they change nothing of the grammar.
+	a, err := trustParser.Parse(text8(nil, unfold(raw)))
+	if err != nil {
+		return false, fmt.Sprintf("the %s header %q is not one well-formed address (%v)", field, headerSafe(clip(raw), 80), err)
+	}
+	if !strings.EqualFold(a.Address, addr) {
+		return false, fmt.Sprintf("the %s header %q is not one well-formed address (it reads as %q, not %q)", field, headerSafe(clip(raw), 80), headerSafe(a.Address, 320), headerSafe(addr, 320))
+	}
+	if rt := rawField(h, "Reply-To"); h.Has("Reply-To") {
+		if _, err := trustParser.ParseList(text8(nil, unfold(rt))); err != nil || strings.TrimSpace(rt) == "" {
+			return false, fmt.Sprintf("the Reply-To header %q is not one well-formed address list (%v)", headerSafe(clip(rt), 80), err)
+		}
+	}
+	return true, ""
 }
 
 type idList []string
