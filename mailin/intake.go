@@ -39,7 +39,7 @@ func (s *Service) handle(uid uint32, raw []byte, p *Parsed, cp *store.Checkpoint
 		p = Parse(raw, s.cfg.MaxAttachment)
 	}
 	m := p.Msg
-	if s.me.ours(p.Header, m.MessageID) {
+	if s.ownMail(uid, p) {
 		// Our own mail (a copy, a bounce loop): never imported; the
 		// checkpoint moves past it with the batch.
 		*cp = next

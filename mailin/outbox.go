@@ -96,7 +96,7 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 		if ctx != nil && ctx.Err() != nil {
 			break
 		}
-		rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now())
+		rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now(), s.me.key)
 		if err != nil {
 			// This mail cannot be built (say, no usable recipient): it is
 			// marked and retried later, and the connection serves the rest.
