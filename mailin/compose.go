@@ -14,10 +14,11 @@ import (
 )
 
 // compose renders one outbox entry as a mail: text/plain UTF-8,
-// quoted-printable, threaded, with our loop header. Every header value that
-// may carry mail content goes through headerSafe or msgIDSafe first, so a
-// hostile subject or Message-ID cannot add headers.
-func compose(m store.OutMail, from, fromName string, date time.Time) (rcpt []string, raw []byte, err error) {
+// quoted-printable, threaded, with our loop header and, given the mail
+// key, our signature of its Message-ID and body (X-Desk-Sig). Every
+// header value that may carry mail content goes through headerSafe or
+// msgIDSafe first, so a hostile subject or Message-ID cannot add headers.
+func compose(m store.OutMail, from, fromName string, date time.Time, key []byte) (rcpt []string, raw []byte, err error) {
 	for _, to := range m.To {
 		a, err := mail.ParseAddress(headerSafe(to, 320))
 		if err != nil || strings.ContainsAny(a.Address, "\r\n<> ") {
@@ -70,6 +71,15 @@ func compose(m store.OutMail, from, fromName string, date time.Time) (rcpt []str
 	// Ask Exchange and friends not to answer us with out-of-office mail.
 	h.Set("X-Auto-Response-Suppress", "All")
 	h.Set(LoopHeader, from)
+	body := m.Body
+	if !utf8.ValidString(body) {
+		body = strings.ToValidUTF8(body, "\uFFFD")
+	}
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	if id := msgIDSafe(m.MessageID); id != "" && len(key) > 0 {
+		// What lets intake know a copy of this mail as ours (see ownMail).
+		h.Set(SigHeader, bodySig(key, id, body))
+	}
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
 	h.Set("Content-Transfer-Encoding", "quoted-printable")
 
@@ -78,11 +88,6 @@ func compose(m store.OutMail, from, fromName string, date time.Time) (rcpt []str
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox mail %d: write header: %w", m.ID, err)
 	}
-	body := m.Body
-	if !utf8.ValidString(body) {
-		body = strings.ToValidUTF8(body, "\uFFFD")
-	}
-	body = strings.ReplaceAll(body, "\r\n", "\n")
 	if _, err := w.Write([]byte(body)); err != nil {
 		return nil, nil, fmt.Errorf("outbox mail %d: write body: %w", m.ID, err)
 	}

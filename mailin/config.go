@@ -74,8 +74,15 @@ type Options struct {
 	Now           func() time.Time
 	// MailDomain is the store's Options.MailDomain, the right-hand side
 	// of the Message-IDs it makes; empty means the domain of
-	// Config.Address. Mail carrying such an id is ours and never imported.
+	// Config.Address. Mail with such an id, tagged and signed with
+	// SelfKey, is ours and never imported.
 	MailDomain string
+	// SelfKey is the install's mail key (LoadSelfKey on the data
+	// directory), with which desk signs the mail it sends and recognises
+	// copies of it coming back. Nil: a key for this process only, so
+	// copies of mail sent before a restart are registered as ordinary
+	// (never answered) mail.
+	SelfKey []byte
 	// TLSConfig for imaps/smtps/STARTTLS; nil means the system roots with
 	// the server's host name. Tests set it to trust their own certificate.
 	TLSConfig *tls.Config

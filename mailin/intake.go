@@ -75,13 +75,13 @@ func (r *intakeRun) handle(uid uint32, raw []byte, p *Parsed) error {
 		p = Parse(raw, s.cfg.MaxAttachment)
 	}
 	m := p.Msg
-	if s.me.ours(p.Header, m.MessageID) {
+	if s.ownMail(uid, p) {
 		// Our own mail (a copy, a bounce loop): never imported; the
 		// checkpoint moves past it with the chunk.
 		r.cp = next
 		return nil
 	}
-	reason := s.me.autoReason(p.Header, m.From.Email)
+	reason := s.me.autoReasonFor(p)
 	m.Auto = reason != ""
 
 	pl, err := r.decide(m)

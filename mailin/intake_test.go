@@ -152,17 +152,6 @@ func TestStartFrom(t *testing.T) {
 	}
 }
 
-func TestOwnMailIsNeverImported(t *testing.T) {
-	r := newRig(t, nil)
-	r.deliver(mk("support@desk.test", "[SD-1] copy of our ack", "x", "X-Desk-Loop: support@desk.test"))
-	r.deliver(mk("someone@x.example", "bounce of ours", "x", "Message-ID: <sd-1.out1.abc@desk.test>"))
-	r.deliver(mk("a@x.example", "real", "x"))
-	st := r.once()
-	if st.Registered != 1 || len(r.tickets()) != 1 {
-		t.Fatalf("stats %+v, tickets %d: want only the real mail", st, len(r.tickets()))
-	}
-}
-
 func TestMalformedMailRegisteredWithProblems(t *testing.T) {
 	r := newRig(t, nil)
 	// imapmemserver returns nothing for a header it cannot parse, so the

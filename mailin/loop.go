@@ -13,29 +13,92 @@ const LoopHeader = "X-Desk-Loop"
 type self struct {
 	Address string // the support address, lower case
 	Domain  string // right-hand side of our Message-IDs, lower case
+	key     []byte // the install's mail key (LoadSelfKey)
 }
 
-func newSelf(address, mailDomain string) self {
+func newSelf(address, mailDomain string, key []byte) self {
 	_, dom, _ := splitAddr(address)
 	if mailDomain != "" {
 		dom = strings.ToLower(mailDomain)
 	}
-	return self{Address: strings.ToLower(address), Domain: dom}
+	if len(key) == 0 {
+		key = ephemeralKey()
+	}
+	return self{Address: strings.ToLower(address), Domain: dom, key: key}
 }
 
-// ours reports whether a mail was sent by this desk (a store-made
-// Message-ID, "sd-...@" our domain,
-// or our loop header): such mail is never imported.
-func (me self) ours(h textproto.Header, msgID string) bool {
-	if me.Domain != "" && strings.HasSuffix(strings.ToLower(msgID), "@"+me.Domain) && strings.HasPrefix(strings.ToLower(msgID), "sd-") {
-		return true
+// ours reports whether a mail is a copy of one this desk sent: its
+// Message-ID carries our tag and its X-Desk-Sig header signs that
+// Message-ID and the body it arrived with. Both need the install's key; a
+// Message-ID alone is no proof (every requester has seen ours).
+func (me self) ours(p *Parsed) bool {
+	m := p.Msg
+	if !ValidMessageID(me.key, m.MessageID, me.Domain) {
+		return false
 	}
-	for _, v := range h.Values(LoopHeader) {
-		if strings.EqualFold(strings.TrimSpace(v), me.Address) {
+	for _, v := range p.Header.Values(SigHeader) {
+		if validSig(me.key, v, m.MessageID, m.Body) {
 			return true
 		}
 	}
 	return false
+}
+
+// lookalike says why a mail that is not ours (see ours) looks like it:
+// our Message-ID form, our loop header, our signature header; "" when it
+// does not.
+func (me self) lookalike(p *Parsed) string {
+	id := strings.ToLower(p.Msg.MessageID)
+	switch {
+	case me.Domain != "" && strings.HasSuffix(id, "@"+me.Domain) && strings.HasPrefix(id, "sd-"):
+		return "its Message-ID has our form"
+	case p.Header.Has(SigHeader):
+		return SigHeader + " present"
+	}
+	for _, v := range p.Header.Values(LoopHeader) {
+		if strings.EqualFold(strings.TrimSpace(v), me.Address) {
+			return LoopHeader + ": " + me.Address
+		}
+	}
+	return ""
+}
+
+// ownMail is intake's check for our own mail. A copy of mail this desk
+// sent is not imported (the checkpoint moves past it) and says so in the
+// log. Mail that only looks like ours is registered like any other, with
+// the reason among its problems for the operator, is never answered
+// (autoReasonFor) and is logged.
+func (s *Service) ownMail(uid uint32, p *Parsed) bool {
+	m := p.Msg
+	if s.me.ours(p) {
+		s.log.Printf("mail: UID %d (%s, %q) is a copy of mail this desk sent: not imported", uid, headerSafe(m.MessageID, 250), headerSafe(m.Subject, 100))
+		return true
+	}
+	if why := s.me.lookalike(p); why != "" {
+		p.problem("looks like this desk's own mail (%s) but does not carry its signature: registered, not answered", why)
+		s.log.Printf("mail: UID %d (%s) from %s looks like this desk's own mail (%s) but is not signed by it: registered, not answered",
+			uid, headerSafe(m.MessageID, 250), headerSafe(m.From.Email, 320), why)
+	}
+	return false
+}
+
+// autoReasonFor is autoReason for a parsed mail, which also knows that no
+// automatic mail may answer a bounce, mail that looks like our own, or a
+// sender whose address had to be salvaged from a broken header.
+func (me self) autoReasonFor(p *Parsed) string {
+	if r := me.autoReason(p.Header, p.Msg.From.Email); r != "" {
+		return r
+	}
+	if p.Bounce != nil {
+		return "a bounce (delivery failure report)"
+	}
+	if why := me.lookalike(p); why != "" && !me.ours(p) {
+		return "looks like our own mail (" + why + ")"
+	}
+	if !p.ReplyOK {
+		return p.ReplyProblem
+	}
+	return ""
 }
 
 // autoReason says why no automatic mail may answer this one (RFC 3834 and

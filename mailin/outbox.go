@@ -194,7 +194,7 @@ type outcome struct {
 // recipient left the mail has failed for good. beforeDot runs just before
 // the end of the data, the moment the mail leaves for good.
 func (s *Service) send(c *smtp.Client, m store.OutMail, utf8OK bool, beforeDot func()) outcome {
-	rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now())
+	rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now(), s.me.key)
 	if err != nil {
 		return outcome{permanent: true, reason: err.Error()}
 	}

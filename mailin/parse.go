@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	netmail "net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -42,6 +43,17 @@ type Parsed struct {
 	Key string
 	// Header is the top-level header as far as it could be read.
 	Header textproto.Header
+	// Bounce is set when the mail is a delivery failure report (then
+	// Msg.Auto is set too): what it says about the mail that bounced.
+	Bounce *Bounce
+	// ReplyOK tells whether automatic mail may go to Msg.From.Email: the
+	// header it came from (From, or Sender without a From) is exactly one
+	// well-formed address as net/mail reads it, and a Reply-To, if any, is
+	// a well-formed address list. An address salvaged from a broken
+	// header is kept on the ticket but never answered automatically.
+	ReplyOK bool
+	// ReplyProblem says why ReplyOK is false.
+	ReplyProblem string
 }
 
 // Parse reads a raw mail. It never fails: what cannot be read is listed in
@@ -126,6 +138,7 @@ func parse(raw []byte, maxAttachment int64, slow bool) *Parsed {
 		default:
 			m.Body = plain
 		}
+		p.Bounce = w.bounce()
 	}
 	p.keepRaw(raw, bodyAt, maxAttachment)
 	p.Key = mailKey(m.MessageID, raw)
@@ -204,6 +217,7 @@ func (p *Parsed) readHeader() {
 	m.Subject = text8(p, decodeText(p, "subject", rawField(h, "Subject")))
 	m.Subject = strings.TrimSpace(unfold(m.Subject))
 
+	fromField := "From"
 	from, err := h.AddressList("From")
 	if err != nil || len(from) == 0 {
 		if err != nil {
@@ -212,9 +226,10 @@ func (p *Parsed) readHeader() {
 		if v := rawField(h, "From"); v != "" {
 			m.From = salvagePerson(text8(p, decodeText(p, "from", v)))
 		}
-		if m.From.Email == "" {
+		if m.From.Email == "" && rawField(h, "From") == "" {
 			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
-				m.From = store.Person{Name: s[0].Name, Email: s[0].Address}
+				m.From = store.Person{Name: text8(p, decodeText(p, "sender", s[0].Name)), Email: text8(p, s[0].Address)}
+				fromField = "Sender"
 			}
 		}
 		if m.From.Email == "" {
@@ -224,6 +239,7 @@ func (p *Parsed) readHeader() {
 		// go-message leaves a display name in an unknown charset encoded.
 		m.From = store.Person{Name: text8(p, decodeText(p, "from", from[0].Name)), Email: text8(p, from[0].Address)}
 	}
+	p.ReplyOK, p.ReplyProblem = replyCheck(h, fromField, m.From.Email)
 	m.To = p.addrList(h, "To")
 	m.Cc = p.addrList(h, "Cc")
 
@@ -275,6 +291,44 @@ func (p *Parsed) addrList(h mail.Header, key string) []string {
 		out = append(out, text8(p, a))
 	}
 	return out
+}
+
+// trustParser is net/mail's address grammar, with any charset accepted
+// in encoded words: whether an address is well-formed does not depend on
+// whether we can convert its display name.
+var trustParser = &netmail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
+		if cr, err := message.CharsetReader(charset, r); err == nil {
+			return cr, nil
+		}
+		return r, nil
+	},
+}}
+
+// replyCheck decides Parsed.ReplyOK for the address addr read from field.
+func replyCheck(h mail.Header, field, addr string) (bool, string) {
+	if addr == "" {
+		return false, "no sender address"
+	}
+	if n := len(h.Values(field)); n > 1 {
+		return false, fmt.Sprintf("the mail has %d %s headers", n, field)
+	}
+	raw := rawField(h, field)
+	// Undeclared 8-bit bytes are read as windows-1252 first, as for the
+	// ticket: letters in a name, they change nothing of the grammar.
+	a, err := trustParser.Parse(text8(nil, unfold(raw)))
+	if err != nil {
+		return false, fmt.Sprintf("the %s header %q is not one well-formed address (%v)", field, headerSafe(clip(raw), 80), err)
+	}
+	if !strings.EqualFold(a.Address, addr) {
+		return false, fmt.Sprintf("the %s header %q is not one well-formed address (it reads as %q, not %q)", field, headerSafe(clip(raw), 80), headerSafe(a.Address, 320), headerSafe(addr, 320))
+	}
+	if rt := rawField(h, "Reply-To"); h.Has("Reply-To") {
+		if _, err := trustParser.ParseList(text8(nil, unfold(rt))); err != nil || strings.TrimSpace(rt) == "" {
+			return false, fmt.Sprintf("the Reply-To header %q is not one well-formed address list (%v)", headerSafe(clip(rt), 80), err)
+		}
+	}
+	return true, ""
 }
 
 type idList []string
@@ -350,6 +404,10 @@ type walker struct {
 	text  int
 	slow  bool // no fast base64 path (tests)
 	size  int  // of the whole mail: no part is larger
+
+	dsn      [][]byte // message/delivery-status parts, for bounce
+	orig     []byte   // the first attached mail or mail header (a bounce's original)
+	origSeen bool
 }
 
 // entity returns the plain and HTML text of e; attachments go to the message.
@@ -467,6 +525,10 @@ func isAttachmentHeader(h message.Header) bool {
 	}
 	mt, params, _ := h.ContentType()
 	if params["name"] != "" {
+		return true
+	}
+	if mt == "text/rfc822-headers" {
+		// A bounce's copy of the original header: reference, not text.
 		return true
 	}
 	return mt != "" && !strings.HasPrefix(mt, "text/") && !strings.HasPrefix(mt, "multipart/")
@@ -594,10 +656,14 @@ func (w *walker) keep(h message.Header, b []byte, readErr error, rest io.Reader)
 	}
 	if name == "" {
 		name = fmt.Sprintf("part-%d", len(m.Attachments)+1)
-		if mt == "message/rfc822" {
+		switch mt {
+		case "message/rfc822", "message/global":
 			name += ".eml"
+		case "message/delivery-status", "message/global-delivery-status", "text/rfc822-headers", "message/global-headers":
+			name += ".txt"
 		}
 	}
+	w.notice(mt, b)
 	a := store.Attachment{Name: name, ContentType: text8(nil, mt), Size: int64(len(b))}
 	if readErr != nil {
 		// A body that breaks off (bad base64, a cut quoted-printable) is

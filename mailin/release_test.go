@@ -104,7 +104,9 @@ func TestReleaseTicket(t *testing.T) {
 		t.Fatalf("the unreadable date is not among the problems: %q", m.Problems)
 	}
 	pdf, _ := base64.StdEncoding.DecodeString("JVBERi0xLjQKJcOkw7zDtsOfCg==")
-	if len(m.Attachments) != 1 || m.Attachments[0].Name != "jam.pdf" || !reflect.DeepEqual(blobs[m.Attachments[0].Blob], pdf) {
+	// A mail with problems also keeps its raw copy as original.eml.
+	if len(m.Attachments) != 2 || m.Attachments[0].Name != "jam.pdf" || !reflect.DeepEqual(blobs[m.Attachments[0].Blob], pdf) ||
+		m.Attachments[1].Name != "original.eml" {
 		t.Fatalf("attachment %+v, blobs %d", m.Attachments, len(blobs))
 	}
 

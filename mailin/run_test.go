@@ -121,7 +121,7 @@ func TestComposeCannotInjectHeaders(t *testing.T) {
 		References: []string{"a@b>\nX-Evil: 2"},
 		Body:       "Hello\r\n.\r\nline after a lone dot\n\x1b[31mred",
 		Auto:       true}
-	rcpt, raw, err := compose(m, "support@desk.test", "Desk\r\nX-Evil: 3", time.Now())
+	rcpt, raw, err := compose(m, "support@desk.test", "Desk\r\nX-Evil: 3", time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestComposeCannotInjectHeaders(t *testing.T) {
 	if !strings.Contains(p.Msg.Body, "line after a lone dot") {
 		t.Fatalf("body %q", p.Msg.Body)
 	}
-	if _, _, err := compose(store.OutMail{ID: 2, To: []string{"not an address\r\nBcc: x@y"}}, "support@desk.test", "", time.Now()); err == nil {
+	if _, _, err := compose(store.OutMail{ID: 2, To: []string{"not an address\r\nBcc: x@y"}}, "support@desk.test", "", time.Now(), nil); err == nil {
 		t.Fatal("a mail without a usable recipient was composed")
 	}
 }

@@ -67,7 +67,7 @@ func New(cfg Config, st *store.Store, o Options) (*Service, error) {
 		now:  o.Now,
 		im:   im,
 		sm:   sm,
-		me:   newSelf(cfg.Address, o.MailDomain),
+		me:   newSelf(cfg.Address, o.MailDomain, o.SelfKey),
 		th:   newThreader(cfg.TagPrefix, o.Organisations, cfg.ClosedReply, cfg.DefaultQueue),
 		tlsc: o.TLSConfig,
 		box:  im.User + "@" + im.Host + "/" + im.Mailbox,

@@ -66,7 +66,7 @@ func TestAckSubjectFromUndecodableWord(t *testing.T) {
 // it as the text it is and cannot be made to decode it.
 func TestComposeNeverSendsEncodedWordSyntax(t *testing.T) {
 	_, raw, err := compose(store.OutMail{ID: 1, To: []string{"a@x.example"}, Subject: "Re: =?x-unknown?Q?evil?= and =?utf-8?B?ZXZpbA==?=", Body: "x"},
-		"support@desk.test", "Desk", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+		"support@desk.test", "Desk", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

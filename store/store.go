@@ -710,3 +710,6 @@ func (s *Store) logf(f string, a ...any) {
 		s.opt.Log.Printf("store: "+f, a...)
 	}
 }
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }

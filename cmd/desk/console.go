@@ -134,7 +134,12 @@ func newMailService(cfg *Config, mc mailin.Config, st *store.Store, logger *log.
 	if orgs == nil {
 		orgs = cfg.Organisations
 	}
-	svc, err := mailin.New(mc, st, mailin.Options{Organisations: orgs, Log: logger, MailDomain: cfg.mailDomain()})
+	// The key that tells our own mail from a forgery lives beside the store.
+	key, err := mailin.LoadSelfKey(st.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	svc, err := mailin.New(mc, st, mailin.Options{Organisations: orgs, Log: logger, MailDomain: cfg.mailDomain(), SelfKey: key})
 	if err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
 	}
