@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -84,9 +85,12 @@ func (r *intakeRun) handle(uid uint32, raw []byte, p *Parsed) error {
 	reason := s.me.autoReasonFor(p)
 	m.Auto = reason != ""
 
-	pl, err := r.decide(m)
+	pl, err := r.decide(p)
 	if err != nil {
 		return fmt.Errorf("thread mail %s: %w", p.Key, err)
+	}
+	if pl.Hold != "" {
+		return r.hold(uid, raw, p, next, pl.Hold, "bounce", "", 0, "")
 	}
 	if pl.Reject != 0 {
 		return r.hold(uid, raw, p, next, fmt.Sprintf("reply to closed ticket %s (closed_reply = reject)", pl.Reject), reason, "reject", pl.Reject,
@@ -131,10 +135,22 @@ func (r *intakeRun) handle(uid uint32, raw []byte, p *Parsed) error {
 // depend on a mail of the group (m refers to its Message-ID, or to a ticket
 // it changes or may have created), the group is written first and m
 // threaded again.
-func (r *intakeRun) decide(m *store.Message) (plan, error) {
+func (r *intakeRun) decide(p *Parsed) (plan, error) {
+	th := func(look lookup) (plan, error) {
+		if p.Bounce != nil {
+			m := *p.Msg // decideBounce adds a problem: once, whatever reruns
+			m.Problems = slices.Clone(m.Problems)
+			pl, err := r.s.th.decideBounce(&m, p.Bounce, look)
+			for i := range pl.Events {
+				pl.Events[i].Message = &m
+			}
+			return pl, err
+		}
+		return r.s.th.decide(p.Msg, look)
+	}
 	if len(r.group) > 0 {
 		l := &groupLookup{r: r}
-		pl, err := r.s.th.decide(m, l)
+		pl, err := th(l)
 		if err != nil || !l.stale {
 			return pl, err
 		}
@@ -142,7 +158,7 @@ func (r *intakeRun) decide(m *store.Message) (plan, error) {
 			return plan{}, err
 		}
 	}
-	return r.s.th.decide(m, r.s.st)
+	return th(r.s.st)
 }
 
 // groupLookup is the store as threading reads it, noting every answer the

@@ -21,6 +21,7 @@ type plan struct {
 	New    *store.NewTicket // create this one
 	Events []store.Event    // events to append (after the created event for New)
 	Reject store.TicketID   // closed ticket and closed_reply = "reject"
+	Hold   string           // quarantine the mail, for this reason
 	How    string           // why, for the log: "tag SD-3", "references", "new"
 	Known  bool             // sender belongs to a configured organisation or the ticket
 	Target store.TicketID   // the ticket the mail referred to, if any
@@ -206,6 +207,46 @@ func (th *threader) decide(m *store.Message, look lookup) (plan, error) {
 		p.Events = []store.Event{in}
 	}
 	return p, nil
+}
+
+// decideBounce puts a bounce of our mail on the ticket whose mail bounced,
+// as a delivery failure the operator sees: automatic, so it is not
+// acknowledged and changes no status or clock. A bounce of mail this desk
+// does not know is held in quarantine rather than opened as a ticket with
+// a running clock.
+func (th *threader) decideBounce(m *store.Message, b *Bounce, look lookup) (plan, error) {
+	m.Auto = true
+	failure := "delivery failed"
+	if !b.Permanent() {
+		failure = "delivery delayed"
+	}
+	if len(b.Recipients) > 0 {
+		failure += " to " + strings.Join(b.Recipients, ", ")
+	}
+	if b.Status != "" {
+		failure += " (" + b.Status + ")"
+	}
+	if b.Diagnostic != "" {
+		failure += ": " + b.Diagnostic
+	}
+	m.Problems = append([]string{failure}, m.Problems...)
+	for _, ref := range b.OriginalIDs {
+		id, ok, err := look.MessageTicket(ref)
+		if err != nil {
+			return plan{}, err
+		}
+		if !ok {
+			continue
+		}
+		if _, err := look.Get(id); errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return plan{}, err
+		}
+		return plan{Ticket: id, Target: id, Events: []store.Event{{Kind: store.EvMessageIn, Message: m}},
+			How: "bounce of our mail on " + id.String() + ": " + failure}, nil
+	}
+	return plan{Hold: "a bounce of mail this desk does not know (" + failure + ")", How: "unknown bounce"}, nil
 }
 
 func (th *threader) newTicket(m *store.Message, org *Organisation, links ...store.Link) *store.NewTicket {
