@@ -325,3 +325,10 @@ func (e *ConfigError) Error() string { return e.Msg }
 func keyErr(key, format string, args ...any) error {
 	return &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)}
 }
+
+// WithPassword gives c a password that is in no file, variable or command
+// (the demo's in-process mailbox).
+func (c Config) WithPassword(p string) Config {
+	c.password = p
+	return c
+}

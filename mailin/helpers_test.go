@@ -36,8 +36,8 @@ func (c *clock) Add(d time.Duration) {
 type rig struct {
 	t    testing.TB
 	st   *store.Store
-	im   *memIMAP
-	sink *smtpSink
+	im   *LocalIMAP
+	sink *LocalSink
 	cfg  Config
 	opt  Options
 	clk  *clock
@@ -71,12 +71,12 @@ func openStoreTagged(t testing.TB, dir string, clk *clock, prefix string) *store
 func newRig(t testing.TB, tune func(*Config, *Options)) *rig {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	im, err := startMemIMAP("support", "secret", true)
+	im, err := StartLocalIMAP("support", "secret", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { im.Close() })
-	sink, err := startSink("")
+	sink, err := StartLocalSink("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,7 +239,7 @@ func TestOutboxRetriesUntilSMTPComesBack(t *testing.T) {
 	if sent, failed, _ := r.svc.flush(context.Background()); sent+failed != 0 {
 		t.Fatalf("flush before the retry time tried %d", sent+failed)
 	}
-	sink, err := startSink(addr)
+	sink, err := StartLocalSink(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func newKillRig(t *testing.T, total int, smtpAddr string, o killOpts) *killRig {
 		}
 	} else {
 		t.Log("dovecot not available: killing against the in-process IMAP server")
-		im, err := startMemIMAP("support", "secret", true)
+		im, err := StartLocalIMAP("support", "secret", true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func (k *killRig) checkOnce() {
 // registered exactly once.
 func TestSIGKILLDuringIntake(t *testing.T) {
 	const total = 1000
-	sink, err := startSink("")
+	sink, err := StartLocalSink("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestSIGKILLDuringSending(t *testing.T) {
 // here, none did), and in the end every mail is on exactly one ticket.
 func TestSIGKILLSlowMailbox(t *testing.T) {
 	const total = 120 // ~1 MB: over 3 s at 300 KB/s
-	sink, err := startSink("")
+	sink, err := StartLocalSink("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,7 +178,7 @@ func TestOutboxRoundIsOneSync(t *testing.T) {
 	if n := r.st.Syncs() - syncs; n != 1 {
 		t.Errorf("a failed connection for 30 mails cost %d disk syncs, want 1", n)
 	}
-	sink, err := startSink(down)
+	sink, err := StartLocalSink(down)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ type Options struct {
 	// ReleaseMail turns quarantined mail into a ticket (lead only): the
 	// caller parses the held copy; nil hides :release.
 	ReleaseMail func(id uint64, actor string) (store.Ticket, error)
-	Now    func() time.Time
+	Now         func() time.Time
 	// Drafts, when set, outlive the session (desk serve keeps one per
 	// operator); nil gives the session its own.
 	Drafts *Drafts

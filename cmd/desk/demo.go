@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/deskhq/desk/demomail"
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 )
@@ -55,7 +56,7 @@ func (e *env) demo(every time.Duration, noMail bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if !noMail {
-		d, err := mailin.StartDemo(ctx, mailin.DemoOptions{Every: every})
+		d, err := demomail.Start(ctx, demomail.Options{Every: every})
 		if err != nil {
 			return fmt.Errorf("starting the demo mailbox: %w (try desk demo --no-mail)", err)
 		}

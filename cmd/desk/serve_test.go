@@ -26,7 +26,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/deskhq/desk/mailin"
+	"github.com/deskhq/desk/demomail"
 	"github.com/deskhq/desk/store"
 )
 
@@ -656,7 +656,7 @@ func maxOpen(s string) int {
 func TestServeFiftySessionsWithIntake(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	demo, err := mailin.StartDemo(ctx, mailin.DemoOptions{Every: 100 * time.Millisecond})
+	demo, err := demomail.Start(ctx, demomail.Options{Every: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("starting the demo mail servers: %v", err)
 	}

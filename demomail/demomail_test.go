@@ -1,4 +1,4 @@
-package mailin
+package demomail
 
 import (
 	"context"
@@ -6,20 +6,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskhq/desk/mailin"
+	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 func TestDemoShowsTheWholeLoop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := StartDemo(ctx, DemoOptions{Every: 40 * time.Millisecond})
+	d, err := Start(ctx, Options{Every: 40 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	clk := &clock{t: time.Now()}
-	st := openStore(t, t.TempDir(), clk)
-	svc, err := New(d.Config(), st, Options{Organisations: d.Organisations(), Log: testLogger(t)})
+	st, err := store.Open(t.TempDir(), store.Options{Policy: slaengine.DefaultPolicy(slaengine.AlwaysOpen()),
+		MailDomain: "desk.test", SupportAddress: "support@desk.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := mailin.New(d.Config(), st, mailin.Options{Organisations: d.Organisations(), MailDomain: "desk.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

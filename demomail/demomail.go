@@ -1,8 +1,13 @@
-package mailin
+// Package demomail is the built-in demo mailbox: an in-process IMAP server
+// fed with realistic mail (Danish in Latin-1, HTML only, attachments,
+// replies to acknowledgements, out-of-office answers) and an SMTP sink.
+// It is for desk demo and tests, never for a real desk.
+package demomail
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"mime"
 	"strconv"
@@ -12,13 +17,15 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/deskhq/desk/mailin"
 )
 
 // Demo is the built-in demo mailbox: an in-process IMAP server fed with
 // realistic mail over time and an in-process SMTP sink.
 type Demo struct {
-	imap   *memIMAP
-	sink   *smtpSink
+	imap   *mailin.LocalIMAP
+	sink   *mailin.LocalSink
 	user   string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -30,25 +37,25 @@ type Demo struct {
 	replied map[string]bool // acks already answered (by Message-ID)
 }
 
-// DemoOptions tune the demo feed.
-type DemoOptions struct {
+// Options tune the demo feed.
+type Options struct {
 	Every time.Duration // pause between mails, default a few seconds
 	Log   *log.Logger
 }
 
 const demoPass = "demo"
 
-// StartDemo starts the servers and the feed; Config points a Service at them.
-func StartDemo(ctx context.Context, o DemoOptions) (*Demo, error) {
+// Start starts the servers and the feed; mailin.Config points a Service at them.
+func Start(ctx context.Context, o Options) (*Demo, error) {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	// A user name per run gives each run its own checkpoint in a kept
 	// data directory (the in-memory mailbox restarts at UIDVALIDITY 1).
 	user := "demo-" + run
-	im, err := startMemIMAP(user, demoPass, true)
+	im, err := mailin.StartLocalIMAP(user, demoPass, true)
 	if err != nil {
 		return nil, err
 	}
-	sink, err := startSink("")
+	sink, err := mailin.StartLocalSink("")
 	if err != nil {
 		im.Close()
 		return nil, err
@@ -60,30 +67,29 @@ func StartDemo(ctx context.Context, o DemoOptions) (*Demo, error) {
 		d.every = 4 * time.Second
 	}
 	if d.log == nil {
-		d.log = quiet
+		d.log = log.New(io.Discard, "", 0)
 	}
 	go d.feed(ctx)
 	return d, nil
 }
 
 // Config returns a mail config for the demo servers.
-func (d *Demo) Config() Config {
-	return Config{
+func (d *Demo) Config() mailin.Config {
+	return mailin.Config{
 		IMAP:         "imap://" + d.user + "@" + d.imap.Addr + "/INBOX",
 		SMTP:         "smtp://" + d.sink.Addr,
 		Address:      "support@desk.example",
 		Name:         "Desk Demo Service Desk",
 		StartFrom:    "all",
-		PollInterval: Duration{2 * time.Second},
-		password:     demoPass,
-	}
+		PollInterval: mailin.Duration{Duration: 2 * time.Second},
+	}.WithPassword(demoPass)
 }
 
 // Organisations the demo's requesters belong to, for Options.
-func (d *Demo) Organisations() []Organisation { return demoOrgs }
+func (d *Demo) Organisations() []mailin.Organisation { return demoOrgs }
 
 // Sent returns every mail the desk sent to the demo's SMTP sink, oldest first.
-func (d *Demo) Sent() []SentMail { return d.sink.Sent() }
+func (d *Demo) Sent() []mailin.SentMail { return d.sink.Sent() }
 
 // Close stops the feed and the servers.
 func (d *Demo) Close() error {
@@ -120,7 +126,7 @@ func (d *Demo) feed(ctx context.Context) {
 	}
 }
 
-var demoOrgs = []Organisation{
+var demoOrgs = []mailin.Organisation{
 	{Name: "Region Syddanmark", Domains: []string{"rsyd.dk"}, Contact: "it-kontakt@rsyd.dk"},
 	{Name: "Aarhus Kommune", Domains: []string{"aarhus.dk"}, Contact: "digitalisering@aarhus.dk"},
 	{Name: "Gemeente Gent", Domains: []string{"stad.gent"}, Contact: "ict@stad.gent"},
@@ -209,7 +215,7 @@ func (d *Demo) next(i int) []byte {
 			if dm.kind == "reply" {
 				return nil
 			}
-			ack = SentMail{To: []string{dm.addr}, Subject: "your mail"}
+			ack = mailin.SentMail{To: []string{dm.addr}, Subject: "your mail"}
 		}
 		to := ""
 		if len(ack.To) > 0 {
@@ -280,7 +286,7 @@ func (d *Demo) next(i int) []byte {
 
 // pickAck finds an acknowledgement the sink received that no demo mail
 // has answered yet.
-func (d *Demo) pickAck() (SentMail, bool) {
+func (d *Demo) pickAck() (mailin.SentMail, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, m := range d.sink.Sent() {
@@ -290,7 +296,7 @@ func (d *Demo) pickAck() (SentMail, bool) {
 		d.replied[m.MessageID] = true
 		return m, true
 	}
-	return SentMail{}, false
+	return mailin.SentMail{}, false
 }
 
 // qp is a minimal quoted-printable encoder for 8-bit text with CRLF lines.

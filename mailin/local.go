@@ -18,8 +18,9 @@ import (
 
 var quiet = log.New(io.Discard, "", 0)
 
-// memIMAP is an in-process IMAP server with one user and an INBOX.
-type memIMAP struct {
+// LocalIMAP is an in-process IMAP server with one user and an INBOX, on
+// loopback: the demo mailbox (package demomail) and the tests use it.
+type LocalIMAP struct {
 	User *imapmemserver.User
 	Addr string
 	mem  *imapmemserver.Server
@@ -27,7 +28,8 @@ type memIMAP struct {
 	ln   net.Listener
 }
 
-func startMemIMAP(user, pass string, idle bool) (*memIMAP, error) {
+// StartLocalIMAP listens on a loopback port; idle offers IMAP4rev2 (IDLE).
+func StartLocalIMAP(user, pass string, idle bool) (*LocalIMAP, error) {
 	mem := imapmemserver.New()
 	u := imapmemserver.NewUser(user, pass)
 	if err := u.Create("INBOX", nil); err != nil {
@@ -51,22 +53,22 @@ func startMemIMAP(user, pass string, idle bool) (*memIMAP, error) {
 		return nil, fmt.Errorf("demo IMAP server: listen on loopback: %w", err)
 	}
 	go srv.Serve(ln)
-	return &memIMAP{User: u, Addr: ln.Addr().String(), mem: mem, srv: srv, ln: ln}, nil
+	return &LocalIMAP{User: u, Addr: ln.Addr().String(), mem: mem, srv: srv, ln: ln}, nil
 }
 
 // Append delivers a raw mail into mailbox.
-func (m *memIMAP) Append(mailbox string, raw []byte) error {
+func (m *LocalIMAP) Append(mailbox string, raw []byte) error {
 	_, err := m.User.Append(mailbox, literal{bytes.NewReader(raw)}, &imap.AppendOptions{Time: time.Now()})
 	return err
 }
 
-func (m *memIMAP) Close() error { return m.srv.Close() }
+func (m *LocalIMAP) Close() error { return m.srv.Close() }
 
 type literal struct{ *bytes.Reader }
 
 func (l literal) Size() int64 { return l.Reader.Size() }
 
-// SentMail is one mail the demo's SMTP sink received.
+// SentMail is one mail a LocalSink received.
 type SentMail struct {
 	At        time.Time
 	From      string   // envelope sender
@@ -79,8 +81,9 @@ type SentMail struct {
 	Raw       []byte
 }
 
-// smtpSink is an in-process SMTP server that keeps what it receives.
-type smtpSink struct {
+// LocalSink is an in-process SMTP server on loopback that keeps what it
+// receives (the demo's outgoing mail, and the tests').
+type LocalSink struct {
 	Addr string
 	srv  *smtp.Server
 	mu   sync.Mutex
@@ -88,11 +91,12 @@ type smtpSink struct {
 	note chan struct{}
 }
 
-func startSink(addr string) (*smtpSink, error) {
+// StartLocalSink listens on addr ("" is any loopback port).
+func StartLocalSink(addr string) (*LocalSink, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	k := &smtpSink{note: make(chan struct{}, 1)}
+	k := &LocalSink{note: make(chan struct{}, 1)}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{k: k}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
@@ -107,17 +111,17 @@ func startSink(addr string) (*smtpSink, error) {
 	return k, nil
 }
 
-func (k *smtpSink) Close() error { return k.srv.Close() }
+func (k *LocalSink) Close() error { return k.srv.Close() }
 
 // Sent returns a copy of every mail received so far, oldest first.
-func (k *smtpSink) Sent() []SentMail {
+func (k *LocalSink) Sent() []SentMail {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return append([]SentMail(nil), k.got...)
 }
 
 type sinkSession struct {
-	k    *smtpSink
+	k    *LocalSink
 	from string
 	to   []string
 }
@@ -155,4 +159,4 @@ func (s *sinkSession) Data(r io.Reader) error {
 }
 
 // sessionFor serves the same in-memory user again (a restarted server).
-func sessionFor(m *memIMAP) imapserver.Session { return m.mem.NewSession() }
+func sessionFor(m *LocalIMAP) imapserver.Session { return m.mem.NewSession() }
