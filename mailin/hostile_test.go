@@ -144,3 +144,20 @@ func TestAutoReasonForBounces(t *testing.T) {
 		t.Fatalf("bounce %+v, reason %q", p.Bounce, me.autoReasonFor(p))
 	}
 }
+
+// TestBouncesAreNeverAnswered: bounces are registered (the lead threads
+// them onto the ticket whose mail bounced), automatic, unanswered.
+func TestBouncesAreNeverAnswered(t *testing.T) {
+	r := newRig(t, nil)
+	for _, f := range []string{"bounce-postfix.eml", "bounce-exchange.eml", "bounce-exim.eml"} {
+		r.deliver(string(readMail(t, f)))
+	}
+	if st := r.once(); st.Registered != 3 || st.Sent != 0 {
+		t.Fatalf("stats %+v, want three registered, nothing sent", st)
+	}
+	for _, tk := range r.tickets() {
+		if m := r.firstMessage(tk.ID); !m.Auto {
+			t.Errorf("ticket %s %q: the bounce is not automatic", tk.ID, tk.Subject)
+		}
+	}
+}
