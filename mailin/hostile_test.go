@@ -120,6 +120,9 @@ func TestReplyOK(t *testing.T) {
 		"From: =?utf-8?Q?a=40x.example_=3Cvictim=40y.example=3E?=": false,
 	} {
 		p := Parse([]byte(hdr+"\r\nSubject: s\r\n\r\nbody\r\n"), 0)
+		if strings.Contains(hdr, "Sender: s@x.example") && p.Msg.From.Email != "s@x.example" {
+			t.Errorf("%q: the Sender is not kept as the sender: %+v", hdr, p.Msg.From)
+		}
 		if p.ReplyOK != ok || (ok == (p.ReplyProblem != "")) {
 			t.Errorf("%q: ReplyOK %v (%q), want %v; from %+v", hdr, p.ReplyOK, p.ReplyProblem, ok, p.Msg.From)
 		}

@@ -231,10 +231,14 @@ func (p *Parsed) readHeader() {
 		if v := rawField(h, "From"); v != "" {
 			m.From = salvagePerson(text8(p, decodeText(p, "from", v)))
 		}
-		if m.From.Email == "" && rawField(h, "From") == "" {
+		if m.From.Email == "" {
 			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
 				m.From = store.Person{Name: text8(p, decodeText(p, "sender", s[0].Name)), Email: text8(p, s[0].Address)}
-				fromField = "Sender"
+				if rawField(h, "From") == "" {
+					// Only a missing From is replaced by the Sender for
+					// answers; a broken one makes the mail unanswerable.
+					fromField = "Sender"
+				}
 			}
 		}
 		if m.From.Email == "" {
