@@ -120,6 +120,9 @@ func TestReplyOK(t *testing.T) {
 		"From: =?utf-8?Q?a=40x.example_=3Cvictim=40y.example=3E?=": false,
 	} {
 		p := Parse([]byte(hdr+"\r\nSubject: s\r\n\r\nbody\r\n"), 0)
+		if strings.Contains(hdr, "Sender: s@x.example") && p.Msg.From.Email != "s@x.example" {
+			t.Errorf("%q: the Sender is not kept as the sender: %+v", hdr, p.Msg.From)
+		}
 		if p.ReplyOK != ok || (ok == (p.ReplyProblem != "")) {
 			t.Errorf("%q: ReplyOK %v (%q), want %v; from %+v", hdr, p.ReplyOK, p.ReplyProblem, ok, p.Msg.From)
 		}
@@ -142,5 +145,22 @@ func TestAutoReasonForBounces(t *testing.T) {
 	p = Parse([]byte(raw), 0)
 	if p.Bounce == nil || me.autoReasonFor(p) != "a bounce (delivery failure report)" {
 		t.Fatalf("bounce %+v, reason %q", p.Bounce, me.autoReasonFor(p))
+	}
+}
+
+// TestBouncesAreNeverAnswered: bounces are registered (the lead threads
+// them onto the ticket whose mail bounced), automatic, unanswered.
+func TestBouncesAreNeverAnswered(t *testing.T) {
+	r := newRig(t, nil)
+	for _, f := range []string{"bounce-postfix.eml", "bounce-exchange.eml", "bounce-exim.eml"} {
+		r.deliver(string(readMail(t, f)))
+	}
+	if st := r.once(); st.Registered != 3 || st.Sent != 0 {
+		t.Fatalf("stats %+v, want three registered, nothing sent", st)
+	}
+	for _, tk := range r.tickets() {
+		if m := r.firstMessage(tk.ID); !m.Auto {
+			t.Errorf("ticket %s %q: the bounce is not automatic", tk.ID, tk.Subject)
+		}
 	}
 }

@@ -86,10 +86,15 @@ func salvageParse(raw []byte, problem string, maxAttachment int64) *Parsed {
 		hdr, _, _ := salvageHeader(raw)
 		p.Header = hdr
 		if a, err := mail.ParseAddress(hdr.Get("From")); err == nil {
-			p.Msg.From = store.Person{Name: a.Name, Email: a.Address}
+			p.Msg.From = store.Person{Name: text8(p, a.Name), Email: text8(p, a.Address)}
 		}
-		p.Msg.Subject = strings.ToValidUTF8(hdr.Get("Subject"), "\uFFFD")
+		h := mail.Header{Header: message.Header{Header: hdr}}
+		p.ReplyOK, p.ReplyProblem = replyCheck(h, "From", p.Msg.From.Email)
+		p.Msg.Subject = strings.TrimSpace(unfold(text8(p, decodeText(p, "subject", rawField(h, "Subject")))))
 	}()
+	if !p.ReplyOK && p.ReplyProblem == "" {
+		p.ReplyProblem = "the header could not be read"
+	}
 	p.Key = mailKey("", raw)
 	return p
 }
@@ -226,10 +231,14 @@ func (p *Parsed) readHeader() {
 		if v := rawField(h, "From"); v != "" {
 			m.From = salvagePerson(text8(p, decodeText(p, "from", v)))
 		}
-		if m.From.Email == "" && rawField(h, "From") == "" {
+		if m.From.Email == "" {
 			if s, err := h.AddressList("Sender"); err == nil && len(s) > 0 {
 				m.From = store.Person{Name: text8(p, decodeText(p, "sender", s[0].Name)), Email: text8(p, s[0].Address)}
-				fromField = "Sender"
+				if rawField(h, "From") == "" {
+					// Only a missing From is replaced by the Sender for
+					// answers; a broken one makes the mail unanswerable.
+					fromField = "Sender"
+				}
 			}
 		}
 		if m.From.Email == "" {

@@ -125,6 +125,19 @@ func checkParsed(t testing.TB, p *Parsed, max int64) {
 			t.Fatalf("invalid UTF-8 kept: %q", s)
 		}
 	}
+	if p.ReplyOK && (m.From.Email == "" || p.ReplyProblem != "") {
+		t.Fatalf("reply ok to %q (%q)", m.From.Email, p.ReplyProblem)
+	}
+	if b := p.Bounce; b != nil {
+		if !m.Auto {
+			t.Fatalf("a bounce not marked Auto")
+		}
+		for _, s := range append(append([]string{b.Status, b.Diagnostic, b.Action}, b.Recipients...), b.OriginalIDs...) {
+			if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) {
+				t.Fatalf("bounce field %q: control characters or invalid UTF-8", s)
+			}
+		}
+	}
 	for _, a := range m.Attachments {
 		if !utf8.ValidString(a.Name) {
 			t.Fatalf("attachment name %q is not UTF-8", a.Name)
@@ -238,7 +251,17 @@ func TestFastBase64MatchesGoMessage(t *testing.T) {
 }
 
 func TestParsePanicIsContained(t *testing.T) {
-	p := salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: boom\r\n\r\nbody"), "the mail could not be parsed (test)", 0)
+	// The salvage decodes the subject (it may reach an acknowledgement)
+	// and judges the sender like the parser does.
+	p := salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: =?x-unknown?Q?boom?= =?utf-8?Q?=C3=A6?=\r\n\r\nbody"), "test", 0)
+	if p.Msg.Subject != "boomæ" || !p.ReplyOK {
+		t.Fatalf("salvage subject %q, reply ok %v (%s)", p.Msg.Subject, p.ReplyOK, p.ReplyProblem)
+	}
+	if p = salvageParse([]byte("From: Eve <eve@x.example\r\n\r\nbody"), "test", 0); p.ReplyOK || p.ReplyProblem == "" {
+		t.Fatalf("salvage of a broken From: reply ok %v (%s)", p.ReplyOK, p.ReplyProblem)
+	}
+
+	p = salvageParse([]byte("From: Eve <eve@x.example>\r\nSubject: boom\r\n\r\nbody"), "the mail could not be parsed (test)", 0)
 	if p.Key == "" || p.Msg.From.Email != "eve@x.example" || p.Msg.Subject != "boom" || len(p.Msg.Problems) != 2 ||
 		!strings.Contains(p.Msg.Body, "Subject: boom") || len(p.Msg.Attachments) != 1 {
 		t.Fatalf("salvage = %+v / %+v", p, p.Msg)

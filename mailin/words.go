@@ -95,7 +95,7 @@ func readable(b []byte) string {
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
 		b = b[n:]
-		if (r == utf8.RuneError && n <= 1) || (!unicode.IsPrint(r) && r != ' ') {
+		if (r == utf8.RuneError && n <= 1) || !unicode.IsGraphic(r) {
 			if !bad {
 				out.WriteRune('\uFFFD')
 			}
