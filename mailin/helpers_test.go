@@ -52,14 +52,20 @@ func testLogger(t testing.TB) *log.Logger {
 }
 
 func openStore(t testing.TB, dir string, clk *clock) *store.Store {
-	return openStoreTagged(t, dir, clk, "")
+	return openStoreTagged(t, dir, clk, "", nil)
 }
 
-func openStoreTagged(t testing.TB, dir string, clk *clock, prefix string) *store.Store {
+// openStoreTagged opens a store with a subject tag prefix and, with a mail
+// key, Message-IDs tagged as cmd/desk tags them.
+func openStoreTagged(t testing.TB, dir string, clk *clock, prefix string, key []byte) *store.Store {
 	t.Helper()
+	var idTag func(string) string
+	if key != nil {
+		idTag = func(local string) string { return MessageIDTag(key, local) }
+	}
 	st, err := store.Open(dir, store.Options{
 		Policy: slaengine.DefaultPolicy(slaengine.AlwaysOpen()), Holder: "mailin test",
-		MailDomain: "desk.test", SupportAddress: "support@desk.test", Now: clk.Now, TagPrefix: prefix,
+		MailDomain: "desk.test", SupportAddress: "support@desk.test", Now: clk.Now, TagPrefix: prefix, MessageIDTag: idTag,
 	})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -93,7 +99,7 @@ func newRig(t testing.TB, tune func(*Config, *Options)) *rig {
 	if tune != nil {
 		tune(&r.cfg, &r.opt)
 	}
-	r.st = openStoreTagged(t, t.TempDir(), clk, r.cfg.TagPrefix)
+	r.st = openStoreTagged(t, t.TempDir(), clk, r.cfg.TagPrefix, r.opt.SelfKey)
 	r.svc, err = New(r.cfg, r.st, r.opt)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -29,3 +29,32 @@ func TestTagPrefixThreads(t *testing.T) {
 		t.Fatalf("%d tickets, %d messages on ticket 1: the reply did not thread by its tag", n, r.messagesIn(1))
 	}
 }
+
+// The whole loop with the install's key: the store tags the Message-ID of
+// the acknowledgement, compose signs it, and a copy of it coming back into
+// the mailbox (a Bcc to the support address, a forwarding loop) is
+// recognised as our own and not imported; the same mail altered by a
+// stranger is registered.
+func TestOwnAcknowledgementComingBackIsSkipped(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	r := newRig(t, func(_ *Config, o *Options) { o.SelfKey = key })
+	r.deliver(mk("Søren <soren@aarhus.dk>", "login", "MitID error"))
+	r.once()
+	acks := r.sink.Sent()
+	if len(acks) != 1 || !ValidMessageID(key, strings.Trim(acks[0].MessageID, "<>"), "desk.test") {
+		t.Fatalf("ack %+v: want one with a tagged Message-ID", acks)
+	}
+	r.deliver(string(acks[0].Raw))
+	if st := r.once(); st.Registered != 0 || len(r.tickets()) != 1 {
+		t.Fatalf("our own ack came back and was registered: %+v", st)
+	}
+	// A stranger's mail in our Message-ID form, with our loop header.
+	forged := strings.Replace(string(acks[0].Raw), strings.Trim(acks[0].MessageID, "<>"), "sd-1.99.abcdef123456@desk.test", 1)
+	r.deliver(forged)
+	if st := r.once(); st.Registered != 1 {
+		t.Fatalf("a mail that only looks like ours was not registered: %+v", st)
+	}
+}

@@ -41,7 +41,7 @@ type OutMail struct {
 // well (the outbox has one recipient list).
 func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *Message, resolving bool) error {
 	if m.MessageID == "" {
-		m.MessageID = fmt.Sprintf("sd-%d.%d.%s@%s", uint64(id), seq, randHex(6), s.opt.MailDomain)
+		m.MessageID = s.messageID(fmt.Sprintf("sd-%d.%d.%s", uint64(id), seq, randHex(6)))
 	}
 	if m.From.Email == "" {
 		m.From.Email = s.opt.SupportAddress
@@ -89,7 +89,7 @@ func (s *Store) putOutMail(txn *badger.Txn, w *writeSet, m *OutMail) error {
 		m.Body = strings.ReplaceAll(m.Body, TicketPlaceholder, s.TicketTag(m.Ticket))
 	}
 	if m.MessageID == "" {
-		m.MessageID = fmt.Sprintf("sd-%d.out%d.%s@%s", uint64(m.Ticket), n, randHex(6), s.opt.MailDomain)
+		m.MessageID = s.messageID(fmt.Sprintf("sd-%d.out%d.%s", uint64(m.Ticket), n, randHex(6)))
 	}
 	m.MessageID = normKey(m.MessageID)
 	if m.Ticket != 0 {

@@ -65,6 +65,10 @@ type Options struct {
 	TagPrefix string
 	// Roles: see SetRoles.
 	Roles map[string]Role
+	// MessageIDTag, when set, tags the local part of every Message-ID the
+	// store makes with a keyed hash (mailin.MessageIDTag with the install's
+	// key): only mail carrying it is recognised as our own.
+	MessageIDTag func(local string) string
 	// DiskMargin is the free space (bytes) the data directory's filesystem
 	// must keep: below it writes are refused with ErrDiskFull, and Open
 	// opens the database read-only. 0 means DefaultDiskMargin (256 MiB).

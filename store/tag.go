@@ -54,3 +54,13 @@ func ReplySubject(subject string) string {
 
 // TagPrefix is the prefix of the ticket tag in mail subjects.
 func (s *Store) TagPrefix() string { return s.opt.TagPrefix }
+
+// messageID makes the Message-ID of an outbound mail from its local part,
+// tagged (Options.MessageIDTag) so the intake can tell a copy of our own
+// mail from a stranger's mail that only looks like it.
+func (s *Store) messageID(local string) string {
+	if s.opt.MessageIDTag != nil {
+		local += "." + s.opt.MessageIDTag(local)
+	}
+	return local + "@" + s.opt.MailDomain
+}

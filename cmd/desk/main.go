@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 )
 
@@ -151,8 +152,18 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 	if cfg.Mail != nil {
 		addr = cfg.Mail.Address
 	}
+	// The install's mail key tags our Message-IDs. Without it (a full
+	// disk, a read-only directory) reading still works; the mail intake
+	// loads it again and refuses to run without it.
+	var idTag func(string) string
+	if key, err := mailin.LoadSelfKey(e.dataDir); err == nil {
+		idTag = func(local string) string { return mailin.MessageIDTag(key, local) }
+	} else if logger != nil {
+		logger.Printf("mail key in %s: %v (outbound Message-IDs are not tagged)", e.dataDir, err)
+	}
 	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: cfg.mailDomain(), SupportAddress: addr, Now: e.now,
-		TagPrefix: cfg.tagPrefix(), Roles: cfg.storeRoles(operatorName(cfg))})
+		TagPrefix: cfg.tagPrefix(), Roles: cfg.storeRoles(operatorName(cfg)),
+		MessageIDTag: idTag})
 	if err != nil {
 		var le *store.LockedError
 		if errors.As(err, &le) {
