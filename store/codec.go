@@ -298,8 +298,7 @@ func decodeTicket(b []byte, t *Ticket) error {
 	r.clock(&t.SLA.Resolution)
 	t.Deadline = r.time()
 	if b[0] == ticketCodecV1 {
-		t.Peak = t.Priority
-		return r.err
+		return r.err // Peak 0: the store reads it from the history (peakFromHistory)
 	}
 	t.Resolution = r.str()
 	t.Peak = Priority(r.varint())

@@ -187,3 +187,14 @@ func sortedIDs(ids []TicketID) []TicketID {
 }
 
 type badgerTxn = badger.Txn
+
+// mustResolve resolves id through the operation (the table wants the
+// resolution mailed to a requester with an address).
+func mustResolve(t testing.TB, s *Store, id TicketID) Ticket {
+	t.Helper()
+	tk, _, err := s.Resolve(id, "bob", "fixed")
+	if err != nil {
+		t.Fatalf("resolve %s: %v", id, err)
+	}
+	return tk
+}

@@ -33,16 +33,17 @@ func TestIndexesFollowChanges(t *testing.T) {
 	mustUpdate(t, s, ids[0], setStatus(StatusOpen), setField("queue", "3rd"))
 	mustUpdate(t, s, ids[1], setField("priority", "P1"))
 	mustUpdate(t, s, ids[2], setStatus(StatusWaiting))
-	mustUpdate(t, s, ids[3], setStatus(StatusResolved))
-	mustUpdate(t, s, ids[4], setStatus(StatusResolved))
+	mustResolve(t, s, ids[3])
+	mustResolve(t, s, ids[4])
 	clk.Add(time.Hour)
 	mustUpdate(t, s, ids[4], setStatus(StatusOpen))
-	mustUpdate(t, s, ids[5], setField("priority", "P3"), setStatus(StatusResolved))
+	mustUpdate(t, s, ids[5], setField("priority", "P3"))
+	mustResolve(t, s, ids[5])
 	s.SetRoles(map[string]Role{"lead": RoleLead})
 	if _, err := s.ReportIncident(ids[5], "bob", IncidentReport{Summary: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApproveReport(ids[5], "lead"); err != nil {
+	if _, err := s.ApproveReport(ids[5], "lead", 0); err != nil {
 		t.Fatal(err)
 	}
 	mustUpdate(t, s, ids[5], setStatus(StatusClosed))
@@ -117,7 +118,7 @@ func TestSetPolicyRecomputes(t *testing.T) {
 	for i := range 5 {
 		mustCreate(t, s, NewTicket{Priority: Priority(i%4 + 1)})
 	}
-	mustUpdate(t, s, 5, setStatus(StatusResolved))
+	mustResolve(t, s, 5)
 	n := 0
 	s.ByDeadline(func(TicketID, time.Time) bool { n++; return true })
 	if n != 0 {

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // The ticket lifecycle is enforced here, on every event any writer appends
@@ -162,6 +165,47 @@ func (s *Store) allow(cur *Ticket, e *Event, role Role) error {
 		if !cur.Report.Approved.IsZero() {
 			return refuse(id, fmt.Sprintf("the incident report of %s is approved already (by %s)", id, cur.Report.Approver), "")
 		}
+	}
+	return nil
+}
+
+// allowInWrite holds the rules that depend on the write as a whole: a
+// resolution reaches a requester who has an address in the same write,
+// and master/child links are written by Link, both sides together, after
+// its loop check.
+func allowInWrite(cur *Ticket, e *Event, w *writeSet, mailed bool) error {
+	id := cur.ID
+	switch e.Kind {
+	case EvStatus:
+		if Status(e.To) == StatusResolved && cur.Requester.Email != "" && !mailed {
+			return refuse(id, "the resolution must be mailed to the requester in the same write", "resolve with Resolve (s → resolved, desk resolve)")
+		}
+	case EvLinked:
+		if e.Link != nil && (e.Link.Kind == LinkMaster || e.Link.Kind == LinkChild) && !w.linking {
+			return refuse(id, "master links are made with Link, which checks for loops and writes both tickets", "use m in the console or desk link")
+		}
+	}
+	return nil
+}
+
+// peakFromHistory sets t.Peak from its history, for records written
+// before the projection kept it.
+func peakFromHistory(txn *badger.Txn, t *Ticket) error {
+	var r Ticket
+	err := prefixScan(txn, eventPrefix(t.ID), false, func(item *badger.Item) (bool, error) {
+		var e Event
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+			return false, fmt.Errorf("store: read history of %s: %w", t.ID, err)
+		}
+		Apply(&r, e)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	t.Peak = r.Peak
+	if t.Peak == 0 {
+		t.Peak = t.Priority
 	}
 	return nil
 }

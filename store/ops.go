@@ -126,6 +126,10 @@ func (s *Store) SetField(id TicketID, actor string, field Field, seen, to string
 			return nil, refuse(id, "resolving needs a resolution text (it is mailed to the requester)", "use resolve with the text")
 		case st == StatusEscalated && cur.Team == "":
 			return nil, refuse(id, "escalating needs a 3rd-level team", "use escalate with the team")
+		case cur.Status == StatusEscalated && (st == StatusOpen || st == StatusNew):
+			// Waiting on the requester or a release, the team keeps it.
+			return nil, refuse(id, fmt.Sprintf("%s is with %s: it comes back to 2nd line with the team's findings", id, cur.Team),
+				"hand it back (H in the console, desk update --status open --note FINDINGS)")
 		}
 		return []Event{{Kind: EvStatus, From: now, To: to}}, nil
 	})
@@ -238,10 +242,17 @@ func (o *op) resolve(cur Ticket, text string, cascaded *[]TicketID) error {
 	if _, err := o.add(id, evs...); err != nil {
 		return err
 	}
-	for _, l := range cur.Links {
-		if l.Kind != LinkChild {
+	return o.cascade(cur, text, map[TicketID]bool{id: true}, cascaded)
+}
+
+// cascade resolves the active tickets linked under t, and theirs in turn,
+// with t's resolution, each requester mailed it.
+func (o *op) cascade(t Ticket, text string, seen map[TicketID]bool, cascaded *[]TicketID) error {
+	for _, l := range t.Links {
+		if l.Kind != LinkChild || seen[l.To] {
 			continue
 		}
+		seen[l.To] = true
 		c, err := o.get(l.To)
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -249,17 +260,22 @@ func (o *op) resolve(cur Ticket, text string, cascaded *[]TicketID) error {
 		if err != nil {
 			return err
 		}
-		if c.Master != id || !c.Status.Active() {
-			continue // relinked elsewhere, or done already
+		if c.Master != t.ID {
+			continue // relinked elsewhere
 		}
-		evs, err := o.resolveEvents(c, text, "Resolved with master "+id.String())
-		if err != nil {
+		if c.Status.Active() {
+			evs, err := o.resolveEvents(c, text, "Resolved with master "+t.ID.String())
+			if err != nil {
+				return err
+			}
+			if _, err := o.add(c.ID, evs...); err != nil {
+				return fmt.Errorf("resolving linked %s: %w", c.ID, err)
+			}
+			*cascaded = append(*cascaded, c.ID)
+		}
+		if err := o.cascade(c, text, seen, cascaded); err != nil {
 			return err
 		}
-		if _, err := o.add(c.ID, evs...); err != nil {
-			return fmt.Errorf("resolving linked %s: %w", c.ID, err)
-		}
-		*cascaded = append(*cascaded, c.ID)
 	}
 	return nil
 }
@@ -348,6 +364,7 @@ func (s *Store) Link(child, master TicketID, actor string) (Ticket, error) {
 			}
 			cur = mt.Master
 		}
+		o.w.linking = true
 		if _, err := o.add(child, Event{Kind: EvLinked, Link: &Link{Kind: LinkMaster, To: master}}); err != nil {
 			return err
 		}
@@ -478,8 +495,16 @@ func (s *Store) ReportIncident(id TicketID, actor string, r IncidentReport) (Tic
 
 // ApproveReport approves the current incident report (leads only); the
 // approver and time are recorded.
-func (s *Store) ApproveReport(id TicketID, actor string) (Ticket, error) {
+//
+// seen is the version the lead read (0: whatever is current, for a script
+// that shows the report and approves in one go); a newer version is a
+// *ConflictError, so nobody approves a rewrite unread.
+func (s *Store) ApproveReport(id TicketID, actor string, seen int) (Ticket, error) {
 	return s.run1(id, actor, func(o *op, cur Ticket) ([]Event, error) {
+		if seen != 0 && cur.Report != nil && cur.Report.Version != seen {
+			return nil, &ConflictError{Ticket: id, Field: "report", Seen: fmt.Sprint(seen),
+				Now: fmt.Sprintf("version %d", cur.Report.Version), By: cur.Report.Author, At: cur.Report.Written}
+		}
 		return []Event{{Kind: EvApproved, Text: reportVersion(cur.Report)}}, nil
 	})
 }

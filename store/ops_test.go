@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/dgraph-io/badger/v4"
 	"slices"
 	"strings"
 	"sync"
@@ -109,11 +111,11 @@ func TestTransitionTableRefuses(t *testing.T) {
 			}
 			return tk
 		}, func(id TicketID) error {
-			_, err := s.ApproveReport(id, "bob")
+			_, err := s.ApproveReport(id, "bob", 0)
 			return err
 		}, "not a lead"},
 		{"approve without a report", func() Ticket { return mk(1) }, func(id TicketID) error {
-			_, err := s.ApproveReport(id, "lead")
+			_, err := s.ApproveReport(id, "lead", 0)
 			return err
 		}, "no incident report"},
 		{"report without summary", func() Ticket { return mk(1) }, func(id TicketID) error {
@@ -343,7 +345,7 @@ func TestIncidentReportApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Add(time.Hour)
-	got, err := s.ApproveReport(tk.ID, "lead")
+	got, err := s.ApproveReport(tk.ID, "lead", 0)
 	if err != nil || got.Report.Approver != "lead" || !got.Report.Approved.Equal(clk.Now()) || got.Report.Author != "bob" || got.Report.Version != 1 {
 		t.Fatalf("approve: %+v %v", got.Report, err)
 	}
@@ -355,7 +357,7 @@ func TestIncidentReportApproval(t *testing.T) {
 	if _, err := s.CloseTicket(tk.ID, "bob", "cert renewed"); !errors.Is(err, ErrRefused) {
 		t.Fatalf("closed with an unapproved rewrite: %v", err)
 	}
-	if _, err := s.ApproveReport(tk.ID, "lead"); err != nil {
+	if _, err := s.ApproveReport(tk.ID, "lead", 0); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = s.CloseTicket(tk.ID, "bob", "cert renewed"); err != nil || got.Status != StatusClosed {
@@ -562,5 +564,106 @@ func TestQuarantineReleaseAndDrop(t *testing.T) {
 	q, _ = s.QuarantinedMail(1)
 	if !q.Released || q.Ticket != tk.ID || q.DecidedBy != "lead" {
 		t.Errorf("released entry %+v", q)
+	}
+}
+
+// Found by a reader of the code: each of these got around the table.
+func TestNoWayAroundTheTable(t *testing.T) {
+	s, _ := newTestStore(t)
+	withLead(s)
+	req := Person{Email: "a@x.org"}
+	p1 := mustCreate(t, s, NewTicket{Priority: 1, Subject: "x", Requester: req})
+	if _, err := s.ReportIncident(p1.ID, "bob", IncidentReport{Summary: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	// A viewer naming a lead in the event.
+	if _, err := s.Update(p1.ID, "vic", events(Event{Kind: EvApproved, Actor: "lead"})); !errors.Is(err, ErrRefused) {
+		t.Errorf("a viewer approved as a lead: %v", err)
+	}
+	// Resolved by a raw event without mailing the requester.
+	if _, err := s.Update(p1.ID, "bob", events(Event{Kind: EvStatus, To: "resolved", Text: "done"})); !errors.Is(err, ErrRefused) {
+		t.Errorf("resolved without mailing the requester: %v", err)
+	}
+	// A master link by a raw event, skipping the loop check and the other side.
+	a := mustCreate(t, s, NewTicket{Subject: "a"})
+	b := mustCreate(t, s, NewTicket{Subject: "b"})
+	if _, err := s.Link(b.ID, a.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(a.ID, "bob", events(Event{Kind: EvLinked, Link: &Link{Kind: LinkMaster, To: b.ID}})); !errors.Is(err, ErrRefused) {
+		t.Errorf("a raw master link made a loop: %v", err)
+	}
+	if _, err := s.Create("bob", NewTicket{Subject: "c", Links: []Link{{Kind: LinkMaster, To: a.ID}}}); !errors.Is(err, ErrRefused) {
+		t.Errorf("a one-sided master link at create: %v", err)
+	}
+	// Escalated → open without the team's findings.
+	if _, err := s.Escalate(a.ID, "bob", "network", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetField(a.ID, "bob", FieldStatus, "escalated", "open"); !errors.Is(err, ErrRefused) {
+		t.Errorf("left escalated without a hand-back: %v", err)
+	}
+	// Approving a version the lead did not read.
+	if _, err := s.ReportIncident(p1.ID, "bob", IncidentReport{Summary: "rewritten"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveReport(p1.ID, "lead", 1); !errors.Is(err, ErrStale) {
+		t.Errorf("approved version 2 having read version 1: %v", err)
+	}
+	if _, err := s.ApproveReport(p1.ID, "lead", 2); err != nil {
+		t.Errorf("approve what was read: %v", err)
+	}
+}
+
+func TestCascadeReachesEveryLevel(t *testing.T) {
+	s, _ := newTestStore(t)
+	a := mustCreate(t, s, NewTicket{Subject: "a"})
+	b := mustCreate(t, s, NewTicket{Subject: "b"})
+	c := mustCreate(t, s, NewTicket{Subject: "c", Requester: Person{Email: "c@x.org"}})
+	if _, err := s.Link(b.ID, a.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Link(c.ID, b.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	_, cascaded, err := s.Resolve(a.ID, "bob", "fixed upstream")
+	if err != nil || !slices.Equal(cascaded, []TicketID{b.ID, c.ID}) {
+		t.Fatalf("cascade %v, %v", cascaded, err)
+	}
+	if got := mustGet(t, s, c.ID); got.Status != StatusResolved {
+		t.Errorf("grandchild %s", got.Status)
+	}
+}
+
+// A projection written before Peak existed: the store reads the peak from
+// the history, so a P1 lowered before the upgrade still needs its report.
+func TestLegacyProjectionPeakFromHistory(t *testing.T) {
+	s, _ := newTestStore(t)
+	tk := mustCreate(t, s, NewTicket{Priority: 1, Subject: "x"})
+	mustUpdate(t, s, tk.ID, setField("priority", "P3"))
+	// Rewrite the projection as the old codec would have: no Peak.
+	cur := mustGet(t, s, tk.ID)
+	cur.Peak = 0
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		b, err := encodeTicket(&cur)
+		if err != nil {
+			return err
+		}
+		// V1 is V2 without the tail: an empty resolution, peak 0 and no
+		// report are one byte each.
+		b[0] = ticketCodecV1
+		return txn.Set(ticketKey(tk.ID), b[:len(b)-3])
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, tk.ID); got.Peak != 0 {
+		t.Fatalf("legacy record decoded with peak %s", got.Peak)
+	}
+	mustResolve(t, s, tk.ID)
+	if _, err := s.CloseTicket(tk.ID, "bob", ""); !errors.Is(err, ErrRefused) {
+		t.Fatalf("a legacy P1 lowered to P3 closed without a report: %v", err)
+	}
+	if got := mustGet(t, s, tk.ID); got.Peak != 1 {
+		t.Errorf("peak %s after the first write, want P1 from the history", got.Peak)
 	}
 }

@@ -418,6 +418,7 @@ type writeSet struct {
 	changes []Change
 	sync    bool // make the commit durable before returning
 	nosync  bool // the caller syncs later (Intake.NoSync); wins over sync
+	linking bool // Link writes master/child links (see allowInWrite)
 }
 
 const maxAttempts = 100

@@ -80,6 +80,9 @@ func (s *Store) createIn(txn *badger.Txn, w *writeSet, actor string, nt NewTicke
 		if l.To == 0 || l.Kind == "" {
 			return Ticket{}, fmt.Errorf("create ticket: link %+v needs a kind and a target ticket", l)
 		}
+		if l.Kind == LinkMaster || l.Kind == LinkChild {
+			return Ticket{}, refuse(0, "a new ticket is linked under a master with Link, which writes both sides", "create it, then link it")
+		}
 		if ok, err := exists(txn, ticketKey(l.To)); err != nil {
 			return Ticket{}, err
 		} else if !ok {
@@ -175,11 +178,26 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 			resolving = true
 		}
 	}
+	if !isNew && cur.Peak == 0 {
+		// A record written before the store kept the peak priority: the
+		// history knows it (a P1 lowered before the upgrade still needs
+		// its report).
+		if err := peakFromHistory(txn, &cur); err != nil {
+			return Ticket{}, err
+		}
+	}
+	mailed := false // the write mails the requester (a resolution must be)
+	for _, e := range evs {
+		if e.Kind == EvMessageOut && e.Message != nil && cur.Requester.Email != "" &&
+			slices.ContainsFunc(e.Message.To, func(a string) bool { return strings.EqualFold(a, cur.Requester.Email) }) {
+			mailed = true
+		}
+	}
 	for i, e := range evs {
 		e.Ticket, e.Seq, e.At = id, cur.Events, now
-		if e.Actor == "" {
-			e.Actor = actor
-		}
+		// Events are the writer's: a writer cannot act under another
+		// name (and so another role).
+		e.Actor = actor
 		role := s.RoleOf(e.Actor)
 		if isNew && i == 0 {
 			if e.Kind != EvCreated || e.Created == nil {
@@ -193,6 +211,8 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 		} else if err := checkEvent(&cur, &e); err != nil {
 			return Ticket{}, err
 		} else if err := s.allow(&cur, &e, role); err != nil {
+			return Ticket{}, err
+		} else if err := allowInWrite(&cur, &e, w, mailed); err != nil {
 			return Ticket{}, err
 		}
 		if e.Kind == EvLinked {

@@ -156,8 +156,12 @@ func (m *Model) ticketKey(km tea.KeyMsg) (tea.Cmd, bool) {
 			m.setFlash("incident reports are approved by a lead", true)
 			return nil, true
 		}
+		seen := 0 // the version on the operator's screen
+		if t.Report != nil {
+			seen = t.Report.Version
+		}
 		return m.do(t.ID, "incident report approved", func(st *store.Store, actor string) (store.Ticket, error) {
-			return st.ApproveReport(t.ID, actor)
+			return st.ApproveReport(t.ID, actor, seen)
 		}), true
 	}
 	return nil, false
@@ -200,6 +204,10 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 			})
 		case store.StatusEscalated:
 			return m.ticketKeyPress(t, "e")
+		}
+		if v := store.Status(msg.value); t.Status == store.StatusEscalated && (v == store.StatusOpen || v == store.StatusNew) {
+			// Back from the 3rd-level team: with their findings.
+			return m.compose.Open(composeHandBack, t.ID, t.Team, m.width, m.bodyHeight())
 		}
 		return m.setField(t, store.FieldStatus, msg.value)
 	case pickTeam:

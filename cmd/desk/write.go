@@ -645,12 +645,13 @@ func (c *call) reportFile(path string) (string, error) {
 
 func cmdApprove(fs *flag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "print the ticket as show --json does")
+	version := fs.Int("version", 0, "the report version you read (desk show); refused if it was rewritten since")
 	return func(c *call) int {
 		id, err := ticketArg(c.args[0])
 		if err != nil {
 			return c.fail(err)
 		}
-		_, err = c.st.ApproveReport(id, c.who)
+		_, err = c.st.ApproveReport(id, c.who, *version)
 		return c.wrote(id, *asJSON, err)
 	}
 }
