@@ -53,13 +53,13 @@ func Compute(p Policy, tl Timeline, now time.Time) Clocks {
 	prio := currentPriority(tl, now)
 	c, stops := compute(p, tl, now, prio)
 	if stops[0].stopped {
-		if sp := currentPriority(tl, stops[0].at); sp != prio {
+		if sp := stops[0].prio; sp != prio {
 			r, _ := compute(p, tl, now, sp)
 			c.Response = r.Response
 		}
 	}
 	if stops[1].stopped {
-		if sp := currentPriority(tl, stops[1].at); sp != prio {
+		if sp := stops[1].prio; sp != prio {
 			r, _ := compute(p, tl, now, sp)
 			c.Resolution = r.Resolution
 		}
@@ -67,10 +67,13 @@ func Compute(p Policy, tl Timeline, now time.Time) Clocks {
 	return c
 }
 
-// stopAt is where a clock stopped; the instant does not depend on targets.
+// stopAt is where a clock stopped and the priority in force at the point
+// that stopped it (counted by point, not by time: points written later at
+// the same instant must not re-judge it). Neither depends on targets.
 type stopAt struct {
 	stopped bool
 	at      time.Time
+	prio    Priority
 }
 
 // compute is Compute with the targets of prio for both clocks.
@@ -86,9 +89,16 @@ func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]st
 	if status == "" {
 		status = "new"
 	}
+	cur := tl.Priority // the priority after the points walked so far
+	stopPrio := [2]Priority{}
 	stop := func(r *clockRun, at time.Time) {
 		if !r.stopped {
 			r.stopped, r.stopAt = true, at
+			if r == &resp {
+				stopPrio[0] = cur
+			} else {
+				stopPrio[1] = cur
+			}
 		}
 	}
 	if stopsResolution(status) {
@@ -121,6 +131,9 @@ func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]st
 		}
 		advance(t, at)
 		t = at
+		if pt.Priority != 0 {
+			cur = pt.Priority
+		}
 		if pt.Status != "" {
 			status = pt.Status
 		}
@@ -140,7 +153,7 @@ func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]st
 	return Clocks{
 		Response:   resp.clock(cal, now, paused, w),
 		Resolution: res.clock(cal, now, paused, w),
-	}, [2]stopAt{{resp.stopped, resp.stopAt}, {res.stopped, res.stopAt}}
+	}, [2]stopAt{{resp.stopped, resp.stopAt, stopPrio[0]}, {res.stopped, res.stopAt, stopPrio[1]}}
 }
 
 func (r *clockRun) clock(cal *Calendar, now time.Time, paused bool, warn float64) Clock {

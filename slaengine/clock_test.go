@@ -587,6 +587,16 @@ func TestStoppedClockKeepsVerdict(t *testing.T) {
 			t.Errorf("report row P4 %+v: the breach must still count", r)
 		}
 	}
+	// A change written at the very instant the clock stopped (the store
+	// keeps a history in time order when the system clock steps back) is
+	// still after the stop: the breach stands.
+	same := Timeline{Created: created, Priority: 1, Status: "new", Points: []Point{
+		{At: created.Add(time.Hour), Status: "open", Responded: true},
+		{At: created.Add(time.Hour), Priority: 4},
+	}}
+	if c := Compute(pol, same, now); c.Response.State != StateBreached {
+		t.Errorf("lowered at the instant of the breached response: %s", c.Response.State)
+	}
 	// And the other way: a P4 response met within an hour stays met after
 	// raising it to P1 once it has stopped.
 	tl2 := Timeline{Created: created, Priority: 4, Status: "new", Points: []Point{

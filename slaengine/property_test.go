@@ -334,20 +334,21 @@ func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created in
 	}
 	prio := prioAt(now)
 	c, dueOK, stops := bruteClocksFor(pol, w, always, tl, created, pts, now, prio)
-	if stops[0] >= 0 && prioAt(stops[0]) != prio {
-		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, prioAt(stops[0]))
+	if stops[0] != 0 && stops[0] != prio {
+		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, stops[0])
 		c.Response = r.Response
 	}
-	if stops[1] >= 0 && prioAt(stops[1]) != prio {
-		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, prioAt(stops[1]))
+	if stops[1] != 0 && stops[1] != prio {
+		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, stops[1])
 		c.Resolution = r.Resolution
 	}
 	return c, dueOK
 }
 
 // bruteClocksFor walks both clocks with the targets of prio; stops holds
-// the minute each clock stopped, -1 for a clock still running.
-func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int, prio Priority) (Clocks, bool, [2]int) {
+// the priority in force at the point that stopped each clock (the points
+// walked until then), 0 for a clock still running.
+func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int, prio Priority) (Clocks, bool, [2]Priority) {
 	tg := pol.Targets[prio]
 	open := func(m int) bool { return w.open[m] }
 	if tg.Calendar == always {
@@ -368,24 +369,32 @@ func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created
 		status = "new"
 	}
 	terminal := func(s string) bool { return s == "resolved" || s == "closed" }
+	cur := tl.Priority
+	var stopPrio [2]Priority
 	if terminal(status) {
 		resp.stopped, resp.stopAt = true, created
 		res.stopped, res.stopAt = true, created
+		stopPrio = [2]Priority{cur, cur}
 	}
 	pi := 0
 	for m := created; m <= now; m++ {
 		for pi < len(pts) && pts[pi].min == m {
 			p := pts[pi].pt
 			pi++
+			if p.Priority != 0 {
+				cur = p.Priority
+			}
 			if p.Status != "" {
 				status = p.Status
 			}
 			if (p.Responded || terminal(status)) && !resp.stopped {
 				resp.stopped, resp.stopAt = true, m
+				stopPrio[0] = cur
 			}
 			if terminal(status) {
 				if !res.stopped {
 					res.stopped, res.stopAt = true, m
+					stopPrio[1] = cur
 				}
 			} else {
 				res.stopped = false
@@ -455,12 +464,12 @@ func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created
 		}
 		return c
 	}
-	stops := [2]int{-1, -1}
+	var stops [2]Priority
 	if resp.stopped {
-		stops[0] = resp.stopAt
+		stops[0] = stopPrio[0]
 	}
 	if res.stopped {
-		stops[1] = res.stopAt
+		stops[1] = stopPrio[1]
 	}
 	return Clocks{Response: mk(resp), Resolution: mk(res)}, dueOK, stops
 }
