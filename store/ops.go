@@ -158,7 +158,7 @@ func (o *op) toRequester(t Ticket, text string) (Event, error) {
 	}
 	irt, refs := threading(h)
 	return Event{Kind: EvMessageOut, Message: &Message{
-		To: []string{t.Requester.Email}, Subject: ReplySubject(o.s.tagSubject(t.Subject, t.ID)), Body: text,
+		To: []string{t.Requester.Email}, Subject: ReplySubject(o.s.tagSubject(stripReply(t.Subject), t.ID)), Body: text,
 		InReplyTo: irt, References: refs,
 	}}, nil
 }
@@ -306,6 +306,9 @@ func (s *Store) CloseTicket(id TicketID, actor, resolution string) (Ticket, erro
 		}
 		if cur.Status == StatusClosed {
 			return refuse(id, id.String()+" is closed already", "")
+		}
+		if cur.Status == StatusResolved && strings.TrimSpace(resolution) != "" {
+			return refuse(id, id.String()+" is resolved already, with its resolution mailed", "close it without a resolution, or reopen it to resolve it again")
 		}
 		if cur.Status.Active() && strings.TrimSpace(resolution) != "" {
 			var cascaded []TicketID

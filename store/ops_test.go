@@ -667,3 +667,15 @@ func TestLegacyProjectionPeakFromHistory(t *testing.T) {
 		t.Errorf("peak %s after the first write, want P1 from the history", got.Peak)
 	}
 }
+
+func TestReplySubjectIsTaggedOnce(t *testing.T) {
+	s, _ := newTestStore(t)
+	tk := mustCreate(t, s, NewTicket{Subject: "Re: Sv: printer", Requester: Person{Email: "a@x.org"}})
+	if _, err := s.Reply(tk.ID, "bob", "on it"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := s.OutboxAll(1)
+	if len(out) != 1 || out[0].Subject != "Re: [SD-1] printer" {
+		t.Fatalf("subject %q", out[0].Subject)
+	}
+}

@@ -39,6 +39,20 @@ func (s *Store) tagSubject(subj string, id TicketID) string {
 	return "[" + tag + "] " + subj
 }
 
+// stripReply removes the reply prefixes a subject starts with ("Re: Sv: x"
+// is "x").
+func stripReply(subject string) string {
+	s := strings.TrimSpace(subject)
+	for {
+		r := ReplySubject(s)
+		if r != s { // no prefix left
+			return s
+		}
+		_, rest, _ := strings.Cut(s, ":")
+		s = strings.TrimSpace(rest)
+	}
+}
+
 // ReplySubject is subject as a reply: "Re: " once, whatever case or
 // localised prefix ("Sv:", "Aw:", "Antw:") the other side used.
 func ReplySubject(subject string) string {
