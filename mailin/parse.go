@@ -601,6 +601,16 @@ func (w *walker) fastAttachment(h message.Header, tp io.Reader) (read []byte, do
 // go-message's decoder ignores; ok is false for anything else it would
 // have to judge.
 func decodeBase64(raw []byte) ([]byte, bool) {
+	if bytes.IndexByte(raw, ' ') < 0 && bytes.IndexByte(raw, '\t') < 0 {
+		// The usual body: only line breaks, which Decode skips itself
+		// (anywhere, padding included), so no stripped copy is needed.
+		b := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+		n, err := base64.StdEncoding.Decode(b, raw)
+		if err != nil {
+			return nil, false
+		}
+		return b[:n], true
+	}
 	src := make([]byte, 0, len(raw))
 	for len(raw) > 0 {
 		line := raw
