@@ -84,6 +84,9 @@ func compose(m store.OutMail, from, fromName string, date time.Time, key []byte)
 	h.Set("Content-Transfer-Encoding", "quoted-printable")
 
 	var buf bytes.Buffer
+	// Room for the header and the quoted-printable body (a third more
+	// for non-ASCII text), so the buffer is not regrown on the way.
+	buf.Grow(2048 + len(body) + len(body)/3)
 	w, err := message.CreateWriter(&buf, h.Header)
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox mail %d: write header: %w", m.ID, err)

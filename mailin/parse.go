@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
@@ -585,7 +586,11 @@ func (w *walker) fastAttachment(h message.Header, tp io.Reader) (read []byte, do
 	// The encoded size of a body at the cap, with a line break every 76
 	// characters and some slack for other whitespace.
 	limit := w.max/3*4 + w.max/19 + 4096
-	raw, err := readUpTo(tp, limit+1, w.size)
+	var buf []byte
+	if p, _ := encodedBufs.Get().(*[]byte); p != nil {
+		buf = (*p)[:0]
+	}
+	raw, err := readUpTo(tp, limit+1, w.size, buf)
 	if err != nil || int64(len(raw)) > limit {
 		return raw, false
 	}
@@ -593,9 +598,15 @@ func (w *walker) fastAttachment(h message.Header, tp io.Reader) (read []byte, do
 	if !ok {
 		return raw, false
 	}
+	// Decoded into b of its own: the encoded text is done with.
+	encodedBufs.Put(&raw)
 	w.keep(h, b, nil, strings.NewReader(""))
 	return nil, true
 }
+
+// encodedBufs holds buffers fastAttachment read encoded bodies into, once
+// decoded: a new one per attachment was a good part of intake's garbage.
+var encodedBufs sync.Pool
 
 // decodeBase64 decodes a whole base64 body, ignoring the whitespace
 // go-message's decoder ignores; ok is false for anything else it would
@@ -640,9 +651,13 @@ func decodeBase64(raw []byte) ([]byte, bool) {
 
 // readUpTo reads r to its end or to n bytes, into one buffer of at most
 // hint bytes to start with (io.ReadAll's doubling from 512 bytes showed in
-// the profile for attachments of a few hundred KB).
-func readUpTo(r io.Reader, n int64, hint int) ([]byte, error) {
-	b := make([]byte, 0, max(512, min(int64(hint), n)))
+// the profile for attachments of a few hundred KB), or into buf when that
+// is large enough.
+func readUpTo(r io.Reader, n int64, hint int, buf []byte) ([]byte, error) {
+	b := buf[:0]
+	if want := max(512, min(int64(hint), n)); int64(cap(b)) < want {
+		b = make([]byte, 0, want)
+	}
 	for int64(len(b)) < n {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
