@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
@@ -278,12 +279,32 @@ func (p *Parsed) readHeader() {
 		m.References = m.References[len(m.References)-100:]
 	}
 	if p.Header.Has("Date") {
-		if d, err := h.Date(); err != nil {
+		if d, ok := quickDate(h.Get("Date")); ok {
+			m.Date = d
+		} else if d, err := h.Date(); err != nil {
 			p.problem("date: %v", err)
 		} else {
 			m.Date = d
 		}
 	}
+}
+
+// rfc5322Date is how nearly every mail writes its Date.
+const rfc5322Date = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// quickDate reads a Date written exactly as rfc5322Date writes it (the
+// weekday right too), as net/mail.ParseDate would read it: that tries
+// some 40 layouts in turn, and the ~27 that fail before this one made
+// a good part of parsing's garbage. Anything else is left to it.
+func quickDate(v string) (time.Time, bool) {
+	if len(v) != len(rfc5322Date) {
+		return time.Time{}, false
+	}
+	d, err := time.Parse(rfc5322Date, v)
+	if err != nil || d.Format(rfc5322Date) != v {
+		return time.Time{}, false
+	}
+	return d, true
 }
 
 func (p *Parsed) addrList(h mail.Header, key string) []string {
