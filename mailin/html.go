@@ -15,6 +15,7 @@ import (
 // degrades to "some text", never to an error or lost text.
 func htmlText(s string) string {
 	var out strings.Builder
+	out.Grow(len(s) / 2)
 	var skip string // inside <script>, <style>, <head>...: skip until its end tag
 	pre := 0
 	var href string
@@ -75,13 +76,19 @@ func htmlText(s string) string {
 		name := string(nameB)
 		closing := tt == html.EndTagToken
 		selfClosing := tt == html.SelfClosingTagToken
-		var attrs map[string]string
+		// The first href of a link and alt of an image are all that is
+		// read of the attributes (a map of them all was a good part of
+		// this function's garbage).
+		var hrefAttr, altAttr string
 		if hasAttr && !closing && (name == "a" || name == "img") {
-			attrs = map[string]string{}
+			var hrefSeen, altSeen bool
 			for {
 				k, v, more := z.TagAttr()
-				if _, seen := attrs[string(k)]; !seen {
-					attrs[string(k)] = string(v)
+				switch {
+				case string(k) == "href" && !hrefSeen:
+					hrefAttr, hrefSeen = string(v), true
+				case string(k) == "alt" && !altSeen:
+					altAttr, altSeen = string(v), true
 				}
 				if !more {
 					break
@@ -142,7 +149,7 @@ func htmlText(s string) string {
 			}
 		case "a":
 			if !closing {
-				href = attrs["href"]
+				href = hrefAttr
 				linkStart = out.Len()
 			} else if href != "" {
 				text := out.String()[min(linkStart, out.Len()):]
@@ -153,7 +160,7 @@ func htmlText(s string) string {
 				}
 			}
 		case "img":
-			if alt := attrs["alt"]; alt != "" {
+			if alt := altAttr; alt != "" {
 				writeText("[" + alt + "]")
 			}
 		}
