@@ -3,6 +3,7 @@ package mailin
 import (
 	"bytes"
 	"encoding/base64"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -359,4 +360,23 @@ func TestProblemMailKeepsTheRawText(t *testing.T) {
 		t.Errorf("with a 1000 byte cap: %+v", a)
 	}
 	checkParsed(t, p, 1000)
+}
+
+// quickDate is only a fast path: whatever it accepts, net/mail reads the
+// same; whatever it refuses goes to net/mail.
+func TestQuickDateAgreesWithNetMail(t *testing.T) {
+	for _, v := range []string{
+		"Mon, 02 Mar 2026 08:14:05 +0000", "Tue, 02 Mar 2026 08:14:05 +0000", // wrong weekday
+		"Mon, 2 Mar 2026 08:14:05 +0100", "Mon, 02 Mar 2026 08:14:61 +0000", "Mon, 02 Mar 2026 08:14:05 CET",
+		"02 Mar 2026 08:14:05 -0500", "garbage", "",
+	} {
+		got, ok := quickDate(v)
+		want, err := netmail.ParseDate(v)
+		if ok && (err != nil || !got.Equal(want)) {
+			t.Errorf("%q: quickDate %v, net/mail %v %v", v, got, want, err)
+		}
+	}
+	if _, ok := quickDate("Mon, 02 Mar 2026 08:14:05 +0000"); !ok {
+		t.Errorf("the usual form does not take the fast path")
+	}
 }
