@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
 
@@ -404,45 +403,30 @@ func (s *Service) ack(p *Parsed, nt *store.NewTicket) *store.OutMail {
 	if name == "" {
 		name = "customer"
 	}
-	data := struct {
-		Name, Ticket, Subject, Priority, Due, Desk string
-	}{name, store.TicketPlaceholder, headerSafe(nt.Subject, 200), prioNames[nt.Priority], s.expected(nt.Type, nt.Priority), s.cfg.Name}
-	var b strings.Builder
-	if err := ackTemplate.Execute(&b, data); err != nil {
-		b.WriteString("Your mail is registered as ticket " + store.TicketPlaceholder + ".\n")
-	}
+	body := ackBody(name, nt.Subject, nt.Priority, expectedBy(s.st.Policy(), nt.Type, nt.Priority, s.now()), s.cfg.Name)
 	return &store.OutMail{
 		Kind:       "ack",
 		To:         []string{strings.ToLower(m.From.Email)},
 		Subject:    replySubject(nt.Subject),
-		Body:       b.String(),
+		Body:       body,
 		InReplyTo:  m.MessageID,
 		References: appendRef(m.References, m.MessageID),
 		Auto:       true,
 	}
 }
 
-// expected is when the first response is due for a ticket created now, from
-// the SLA policy in force, in the policy calendar's time zone.
-func (s *Service) expected(typ store.Type, prio store.Priority) (due string) {
-	defer func() {
-		// A policy the engine cannot evaluate must not stop intake; the
-		// acknowledgement then simply has no promise in it.
-		if recover() != nil {
-			due = ""
-		}
-	}()
-	pol := s.st.Policy()
-	now := s.now()
-	c := slaengine.Compute(pol, slaengine.Timeline{Created: now, Priority: slaengine.Priority(prio), Status: string(store.StatusNew), Type: string(typ)}, now)
-	if c.Response.Due.IsZero() {
-		return ""
+// ackBody is the acknowledgement's text from its template; ticket is the
+// placeholder the store fills in.
+func ackBody(name, subject string, prio store.Priority, due, desk string) string {
+	data := struct {
+		Name, Ticket, Subject, Priority, Due, Desk string
+	}{name, store.TicketPlaceholder, headerSafe(subject, 200), prioNames[prio], due, desk}
+	var b strings.Builder
+	if err := ackTemplate.Execute(&b, data); err != nil {
+		b.Reset()
+		b.WriteString("Your mail is registered as ticket " + store.TicketPlaceholder + ".\n")
 	}
-	d := c.Response.Due
-	if t := pol.Target(string(typ), slaengine.Priority(prio)); t.Calendar != nil && t.Calendar.Location != nil {
-		d = d.In(t.Calendar.Location)
-	}
-	return d.Format("Mon 2 Jan 2006 15:04 MST")
+	return b.String()
 }
 
 // maxQuarantineCopy bounds the copy a quarantine entry keeps. The mail

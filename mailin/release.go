@@ -40,15 +40,7 @@ func Acknowledgement(cfg Config, policy slaengine.Policy, nt *store.NewTicket, n
 	if name == "" {
 		name = "customer"
 	}
-	data := struct {
-		Name, Ticket, Subject, Priority, Due, Desk string
-	}{name, store.TicketPlaceholder, headerSafe(nt.Subject, 200), prioNames[prio], expectedBy(policy, typ, prio, now), cfg.Name}
-	var b strings.Builder
-	if err := ackTemplate.Execute(&b, data); err != nil {
-		b.Reset()
-		b.WriteString("Your request is registered as ticket " + store.TicketPlaceholder + ".\n")
-	}
-	out := &store.OutMail{Kind: "ack", To: []string{addr}, Body: b.String(), Auto: true}
+	out := &store.OutMail{Kind: "ack", To: []string{addr}, Body: ackBody(name, nt.Subject, prio, expectedBy(policy, typ, prio, now), cfg.Name), Auto: true}
 	if m := nt.Message; m != nil && nt.Inbound {
 		out.Subject = replySubject(nt.Subject)
 		out.InReplyTo = m.MessageID
@@ -59,8 +51,9 @@ func Acknowledgement(cfg Config, policy slaengine.Policy, nt *store.NewTicket, n
 	return out
 }
 
-// expectedBy is (*Service).expected without a Service: when the first
-// response is due for a ticket created now, in the calendar's zone.
+// expectedBy is when the first response is due for a ticket created now,
+// from the SLA policy, in the policy calendar's time zone (the promise in
+// every acknowledgement).
 func expectedBy(pol slaengine.Policy, typ store.Type, prio store.Priority, now time.Time) (due string) {
 	defer func() {
 		// A policy the engine cannot evaluate must not stop a registration;
