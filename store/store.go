@@ -29,7 +29,7 @@ import (
 var (
 	// ErrNotFound: no such ticket (or record).
 	ErrNotFound = errors.New("not found")
-	// ErrStale: the ticket changed since the caller read it (see Expect).
+	// ErrStale: the ticket changed since the caller read it (a *ConflictError matches it).
 	ErrStale = errors.New("ticket changed since you read it")
 )
 

@@ -152,17 +152,6 @@ func (s *Store) appendIn(txn *badger.Txn, w *writeSet, cur Ticket, evs []Event, 
 	return s.putEvents(txn, w, cur, &tl, cur.ID, evs, actor, false)
 }
 
-// Expect wraps fn so that it fails with ErrStale when the ticket has more
-// than seen events, for "the second editor gets a clear message".
-func Expect(seen int, fn func(t Ticket) ([]Event, error)) func(t Ticket) ([]Event, error) {
-	return func(t Ticket) ([]Event, error) {
-		if t.Events != seen {
-			return nil, ErrStale
-		}
-		return fn(t)
-	}
-}
-
 // putEvents folds evs onto old (a zero Ticket for a new one) and writes the
 // events, the projection, the SLA timeline, the indexes and any outbox
 // entries into txn. Only a new ticket may start with a created event.

@@ -130,19 +130,6 @@ func TestRejectedEventsWriteNothing(t *testing.T) {
 	}
 }
 
-func TestExpectStale(t *testing.T) {
-	s, _ := newTestStore(t)
-	a := mustCreate(t, s, NewTicket{})
-	mustUpdate(t, s, a.ID, Event{Kind: EvNote, Text: "other editor"})
-	_, err := s.Update(a.ID, "x", Expect(a.Events, events(Event{Kind: EvNote, Text: "mine"})))
-	if !errors.Is(err, ErrStale) {
-		t.Fatalf("err = %v, want ErrStale", err)
-	}
-	if _, err := s.Update(a.ID, "x", Expect(a.Events+1, events(Event{Kind: EvNote, Text: "mine"}))); err != nil {
-		t.Fatalf("up-to-date Expect: %v", err)
-	}
-}
-
 func TestApply(t *testing.T) {
 	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	base := func() Ticket {
