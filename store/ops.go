@@ -89,6 +89,16 @@ func (s *Store) run1(id TicketID, actor string, fn func(o *op, cur Ticket) ([]Ev
 // writes nothing. Status changes that need more than a value are refused
 // with the operation to use: resolved (Resolve), escalated (Escalate).
 func (s *Store) SetField(id TicketID, actor string, field Field, seen, to string) (Ticket, error) {
+	return s.setField(id, actor, field, seen, to, "")
+}
+
+// UndoField is SetField taking back the caller's own change just made: the
+// same rules, and the history names it an undo (nothing is ever erased).
+func (s *Store) UndoField(id TicketID, actor string, field Field, seen, to string) (Ticket, error) {
+	return s.setField(id, actor, field, seen, to, "undo")
+}
+
+func (s *Store) setField(id TicketID, actor string, field Field, seen, to, text string) (Ticket, error) {
 	return s.run1(id, actor, func(o *op, cur Ticket) ([]Event, error) {
 		if !slices.Contains(Fields, field) {
 			return nil, refuse(id, fmt.Sprintf("field %q cannot be changed", field), "use one of type, priority, queue, assignee, team, category, subject or status")
@@ -117,7 +127,7 @@ func (s *Store) SetField(id TicketID, actor string, field Field, seen, to string
 			return nil, nil
 		}
 		if field != FieldStatus {
-			return []Event{{Kind: EvField, Field: field, From: now, To: to}}, nil
+			return []Event{{Kind: EvField, Field: field, From: now, To: to, Text: text}}, nil
 		}
 		switch st := Status(to); {
 		case !st.Valid():
@@ -131,7 +141,7 @@ func (s *Store) SetField(id TicketID, actor string, field Field, seen, to string
 			return nil, refuse(id, fmt.Sprintf("%s is with %s: it comes back to 2nd line with the team's findings", id, cur.Team),
 				"hand it back (H in the console, desk update --status open --note FINDINGS)")
 		}
-		return []Event{{Kind: EvStatus, From: now, To: to}}, nil
+		return []Event{{Kind: EvStatus, From: now, To: to, Text: text}}, nil
 	})
 }
 

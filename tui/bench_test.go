@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
-	"github.com/muesli/termenv"
 )
 
 // syntheticTickets makes n tickets with real SLA clocks, without a store:
@@ -40,12 +38,12 @@ func benchView(b *testing.B, n int) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	p := slaengine.DefaultPolicy(slaengine.DefaultBusinessCalendar())
 	board := staticBoard(syntheticTickets(n, p, now), p, now)
-	m := New(Options{Board: board, Renderer: lipgloss.NewRenderer(nil, termenv.WithProfile(termenv.ANSI256)),
-		Operator: "mette", Now: func() time.Time { return now }})
+	m := New(Options{Board: board, Operator: "mette", Now: func() time.Time { return now }})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.View()
 	// Move the cursor into the middle, where a real operator would be.
 	for range 30 {
-		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")})
+		m.Update(tea.KeyPressMsg{Code: 'j', Text: "j"})
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

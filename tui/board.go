@@ -79,7 +79,12 @@ type Snapshot struct {
 	Active       int
 	Unassigned   int // active and assigned to no one
 	Breached     int // among Hot, those already breached
+	assigned     map[string]int // active tickets per assignee
 }
+
+// Mine is how many active tickets are assigned to op: counted once per
+// snapshot for every operator, not by each session.
+func (s *Snapshot) Mine(op string) int { return s.assigned[op] }
 
 // Board is the one in-memory index of all tickets that every console session
 // shares: loaded once from the store, kept current from the store's change
@@ -254,7 +259,7 @@ func (b *Board) publish() {
 	b.ver++
 	now := b.now()
 	policy := b.policy()
-	s := &Snapshot{Version: b.ver, RowsVersion: b.rowsVer, Rows: b.sorted, Now: now, Hot: map[store.TicketID]slaengine.State{}, ByStatus: map[store.Status]int{}}
+	s := &Snapshot{Version: b.ver, RowsVersion: b.rowsVer, Rows: b.sorted, Now: now, Hot: map[store.TicketID]slaengine.State{}, ByStatus: map[store.Status]int{}, assigned: map[string]int{}}
 	first := true
 	for _, r := range b.sorted {
 		s.ByStatus[r.T.Status]++
@@ -264,6 +269,8 @@ func (b *Board) publish() {
 		s.Active++
 		if r.T.Assignee == "" {
 			s.Unassigned++
+		} else {
+			s.assigned[r.T.Assignee]++
 		}
 		if r.group != 0 {
 			continue
@@ -284,4 +291,14 @@ func (b *Board) publish() {
 	}
 	b.snap.Store(s)
 	b.notify()
+}
+
+// Find is the row of ticket id, or nil.
+func (s *Snapshot) Find(id store.TicketID) *Row {
+	for _, r := range s.Rows {
+		if r.T.ID == id {
+			return r
+		}
+	}
+	return nil
 }

@@ -4,8 +4,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/charmbracelet/bubbles/textarea"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/deskhq/desk/store"
 )
 
@@ -83,13 +84,33 @@ type composedMsg struct {
 	text   string
 }
 
-func newComposeModel(s *Styles) composeModel {
+func newComposeModel(s *Styles, drafts *Drafts) *composeModel {
 	ta := s.textArea()
 	ta.ShowLineNumbers = false
 	ta.CharLimit = 64 << 10
 	ta.Prompt = "│ "
-	return composeModel{styles: s, area: ta, drafts: NewDrafts()}
+	if drafts == nil {
+		drafts = NewDrafts()
+	}
+	return &composeModel{styles: s, area: ta, drafts: drafts}
 }
+
+func (c *composeModel) Active() bool { return c.active }
+
+// sends is true for what leaves the desk as mail: its key says send.
+func (c *composeModel) sends() bool {
+	return c.to != "" && (c.kind == composeReply || c.kind == composeResolve || c.kind == composeClose)
+}
+
+func (c *composeModel) ShortHelp() []key.Binding {
+	save := key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save"))
+	if c.sends() {
+		save = key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "send to "+SafeLine(c.to)))
+	}
+	return []key.Binding{save, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close, keep draft"))}
+}
+
+func (c *composeModel) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }
 
 func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h int) tea.Cmd {
 	return c.OpenWith(kind, t, to, "", w, h)
@@ -121,8 +142,8 @@ func (c *composeModel) SetSize(w, h int) {
 	c.area.SetHeight(max(h-6, 3))
 }
 
-func (c composeModel) Update(msg tea.Msg) (composeModel, tea.Cmd) {
-	if km, ok := msg.(tea.KeyMsg); ok {
+func (c *composeModel) Update(msg tea.Msg) tea.Cmd {
+	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch km.String() {
 		case "ctrl+s":
 			text := strings.TrimSpace(c.area.Value())
@@ -131,27 +152,27 @@ func (c composeModel) Update(msg tea.Msg) (composeModel, tea.Cmd) {
 				if c.kind == composeResolve || c.kind == composeClose {
 					c.err = "write the resolution first: it is mailed to the requester (esc cancels)"
 				}
-				return c, nil
+				return nil
 			}
 			c.err = ""
 			c.active = false
 			c.area.Blur()
 			c.drafts.set(draftKey{c.kind, c.ticket}, "")
 			k, t := c.kind, c.ticket
-			return c, func() tea.Msg { return composedMsg{kind: k, ticket: t, text: text} }
+			return func() tea.Msg { return composedMsg{kind: k, ticket: t, text: text} }
 		case "esc":
 			c.active = false
 			c.area.Blur()
 			c.drafts.set(draftKey{c.kind, c.ticket}, c.area.Value())
-			return c, nil
+			return nil
 		}
 	}
 	var cmd tea.Cmd
 	c.area, cmd = c.area.Update(msg)
-	return c, cmd
+	return cmd
 }
 
-func (c composeModel) View() string {
+func (c *composeModel) View() string {
 	title := "Internal note on " + c.ticket.String() + " (not sent to the requester)"
 	switch c.kind {
 	case composeReply:
@@ -169,6 +190,9 @@ func (c composeModel) View() string {
 		title = "Resolve " + c.ticket.String() + ": no requester address, the resolution is kept as a note"
 	}
 	foot := c.styles.Dim.Render("ctrl+s save · esc keep draft and close")
+	if c.sends() {
+		foot = c.styles.Dim.Render("ctrl+s send to " + SafeLine(c.to) + " · esc keep draft and close")
+	}
 	if c.err != "" {
 		foot = c.styles.FlashErr.Render(c.err)
 	}

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
@@ -42,8 +42,8 @@ type detailLoadedMsg struct {
 	err     error
 }
 
-func newDetailModel(s *Styles, k *KeyMap) detailModel {
-	vp := viewport.New(0, 0)
+func newDetailModel(s *Styles, k *KeyMap, loc *time.Location) *detailModel {
+	vp := viewport.New()
 	vp.KeyMap = viewport.KeyMap{
 		Up:           k.Up,
 		Down:         k.Down,
@@ -54,8 +54,15 @@ func newDetailModel(s *Styles, k *KeyMap) detailModel {
 		Left:         key.NewBinding(key.WithDisabled()),
 		Right:        key.NewBinding(key.WithDisabled()),
 	}
-	return detailModel{styles: s, keys: k, vp: vp}
+	return &detailModel{styles: s, keys: k, vp: vp, loc: loc}
 }
+
+func (d *detailModel) ShortHelp() []key.Binding {
+	k := d.keys
+	return []key.Binding{k.Back, k.Reply, k.Note, k.Status, k.Assign, k.Down, k.Command}
+}
+
+func (d *detailModel) FullHelp() [][]key.Binding { return d.keys.FullHelp() }
 
 func loadDetail(st *store.Store, id store.TicketID, req uint64) tea.Cmd {
 	return func() tea.Msg {
@@ -70,14 +77,15 @@ func loadDetail(st *store.Store, id store.TicketID, req uint64) tea.Cmd {
 
 func (d *detailModel) SetSize(w, h int) {
 	d.width, d.height = w, h
-	d.vp.Width, d.vp.Height = w, max(h-clockLines, 1)
+	d.vp.SetWidth(w)
+	d.vp.SetHeight(max(h-clockLines, 1))
 	d.layout()
 }
 
 func (d *detailModel) SetTicket(t store.Ticket, h []store.Event) {
 	keepOffset := d.loaded && d.id == t.ID
 	d.id, d.ticket, d.history, d.loaded, d.err = t.ID, t, h, true, nil
-	off := d.vp.YOffset
+	off := d.vp.YOffset()
 	d.layout()
 	if keepOffset {
 		d.vp.SetYOffset(off)
@@ -86,20 +94,20 @@ func (d *detailModel) SetTicket(t store.Ticket, h []store.Event) {
 	}
 }
 
-func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
+func (d *detailModel) Update(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
-	if km, ok := msg.(tea.KeyMsg); ok {
+	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(km, d.keys.Top):
 			d.vp.GotoTop()
-			return d, nil
+			return nil
 		case key.Matches(km, d.keys.Bottom):
 			d.vp.GotoBottom()
-			return d, nil
+			return nil
 		}
 	}
 	d.vp, cmd = d.vp.Update(msg)
-	return d, cmd
+	return cmd
 }
 
 // maxShownBody caps what one event shows in the pane.
@@ -109,7 +117,7 @@ const maxShownBody = 32 << 10
 // stay in view however far the history is scrolled.
 const clockLines = 6
 
-func (d detailModel) View() string {
+func (d *detailModel) View() string {
 	if d.err != nil {
 		return d.styles.FlashErr.Render(pad(d.err.Error(), d.width))
 	}
@@ -121,7 +129,7 @@ func (d detailModel) View() string {
 
 // clocks renders the title and both SLA clocks, projected to now; this is
 // the only part that changes with time.
-func (d detailModel) clocks() string {
+func (d *detailModel) clocks() string {
 	t := &d.ticket
 	title := d.styles.Title.Render(pad(t.ID.String()+"  "+SafeLine(t.Subject), d.width))
 	c := d.policy.ProjectFor(string(t.Type), slaengine.Priority(t.Priority), t.SLA, d.now)
@@ -146,7 +154,7 @@ func (d detailModel) clocks() string {
 
 // fieldLines are the fields triage changes: they stay in view however far
 // the history is scrolled, so the effect of a key is always visible.
-func (d detailModel) fieldLines() string {
+func (d *detailModel) fieldLines() string {
 	t := &d.ticket
 	field := func(label, value string) string {
 		return d.styles.Label.Render(label+" ") + d.styles.Value.Render(SafeLine(value))
@@ -272,9 +280,16 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 		head, body = "note", e.Text
 	case store.EvField:
 		head = fmt.Sprintf("%s: %s → %s", e.Field, orDash(e.From), orDash(e.To))
+		if e.Text != "" {
+			head += " (" + e.Text + ")" // an undo says so
+		}
 	case store.EvStatus:
 		head = fmt.Sprintf("status: %s → %s", orDash(e.From), e.To)
-		body = e.Text
+		if e.Text == "undo" {
+			head += " (undo)"
+		} else {
+			body = e.Text
+		}
 	case store.EvLinked:
 		if e.Link != nil {
 			head = "linked: " + string(e.Link.Kind) + " " + e.Link.To.String()
@@ -301,7 +316,7 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 		body = body[:maxShownBody] + fmt.Sprintf("\n[… %s more: desk show %s prints it all]", humanBytes(int64(len(body)-maxShownBody)), e.Ticket)
 	}
 	if body = strings.TrimSpace(SafeText(body)); body != "" {
-		wrapped := d.styles.Renderer().NewStyle().Width(max(w-2, 10)).Render(body)
+		wrapped := lipgloss.NewStyle().Width(max(w-2, 10)).Render(body)
 		for _, ln := range strings.Split(wrapped, "\n") {
 			b.WriteString("  " + strings.TrimRight(ln, " ") + "\n")
 		}

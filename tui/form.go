@@ -5,9 +5,10 @@ import (
 	"net/mail"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/textarea"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/deskhq/desk/store"
 )
 
@@ -40,8 +41,8 @@ const (
 
 type formDoneMsg struct{ nt store.NewTicket }
 
-func newFormModel(s *Styles) formModel {
-	f := formModel{styles: s}
+func newFormModel(s *Styles) *formModel {
+	f := &formModel{styles: s}
 	for _, ph := range []string{"e.g. Jens Hansen", "e.g. jens@aarhus.dk (empty if none)", "e.g. Aarhus Kommune", "e.g. MitID login fails for all citizens"} {
 		ti := s.textInput()
 		ti.Placeholder = ph
@@ -59,7 +60,7 @@ func newFormModel(s *Styles) formModel {
 // Open shows the form; what was typed before an esc is still there.
 func (f *formModel) Open(queues []string, w, h int) tea.Cmd {
 	if !f.hasDraft() {
-		*f = newFormModel(f.styles)
+		*f = *newFormModel(f.styles)
 		f.prio = 3
 	}
 	f.active, f.queues, f.err = true, queues, ""
@@ -68,9 +69,21 @@ func (f *formModel) Open(queues []string, w, h int) tea.Cmd {
 }
 
 // Reset clears the form after a ticket was registered.
-func (f *formModel) Reset() { *f = newFormModel(f.styles) }
+func (f *formModel) Reset() { *f = *newFormModel(f.styles) }
 
-func (f formModel) hasDraft() bool {
+func (f *formModel) Active() bool { return f.active }
+
+func (f *formModel) ShortHelp() []key.Binding {
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
+		key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "register")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close (kept)")),
+	}
+}
+
+func (f *formModel) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
+
+func (f *formModel) hasDraft() bool {
 	for _, in := range f.inputs {
 		if strings.TrimSpace(in.Value()) != "" {
 			return true
@@ -81,7 +94,7 @@ func (f formModel) hasDraft() bool {
 
 func (f *formModel) SetSize(w, h int) {
 	for i := range f.inputs {
-		f.inputs[i].Width = max(w-18, 10)
+		f.inputs[i].SetWidth(max(w-18, 10))
 	}
 	f.body.SetWidth(max(w-4, 20))
 	f.body.SetHeight(max(h-14, 3))
@@ -110,34 +123,34 @@ func (f *formModel) setFocus(i int) tea.Cmd {
 	return nil
 }
 
-func (f formModel) Update(msg tea.Msg) (formModel, tea.Cmd) {
-	km, isKey := msg.(tea.KeyMsg)
+func (f *formModel) Update(msg tea.Msg) tea.Cmd {
+	km, isKey := msg.(tea.KeyPressMsg)
 	if isKey {
 		switch km.String() {
 		case "esc":
 			f.active = false
-			return f, nil
+			return nil
 		case "ctrl+s":
 			nt, err := f.ticket()
 			if err != nil {
 				f.err = err.Error()
-				return f, nil
+				return nil
 			}
 			f.active = false
-			return f, func() tea.Msg { return formDoneMsg{nt} }
+			return func() tea.Msg { return formDoneMsg{nt} }
 		case "tab", "down":
 			if f.focus != fBody || km.String() == "tab" {
-				return f, f.setFocus(f.focus + 1)
+				return f.setFocus(f.focus + 1)
 			}
 		case "shift+tab", "up":
 			if f.focus != fBody || km.String() == "shift+tab" {
-				return f, f.setFocus(f.focus - 1)
+				return f.setFocus(f.focus - 1)
 			}
 		case "enter":
 			if f.focus < fBody {
-				return f, f.setFocus(f.focus + 1)
+				return f.setFocus(f.focus + 1)
 			}
-		case "left", "right", " ", "h", "l":
+		case "left", "right", "space", "h", "l":
 			d := 1
 			if s := km.String(); s == "left" || s == "h" {
 				d = -1
@@ -145,20 +158,20 @@ func (f formModel) Update(msg tea.Msg) (formModel, tea.Cmd) {
 			switch f.focus {
 			case fType:
 				f.typ = (f.typ + d + len(store.Types)) % len(store.Types)
-				return f, nil
+				return nil
 			case fPrio:
 				f.prio = store.Priority((int(f.prio)-1+d+4)%4 + 1)
-				return f, nil
+				return nil
 			case fQueue:
 				if len(f.queues) > 0 {
 					f.queue = (f.queue + d + len(f.queues)) % len(f.queues)
 				}
-				return f, nil
+				return nil
 			}
 		case "1", "2", "3", "4":
 			if f.focus == fPrio {
 				f.prio = store.Priority(km.String()[0] - '0')
-				return f, nil
+				return nil
 			}
 		}
 	}
@@ -169,10 +182,10 @@ func (f formModel) Update(msg tea.Msg) (formModel, tea.Cmd) {
 	case f.focus == fBody:
 		f.body, cmd = f.body.Update(msg)
 	}
-	return f, cmd
+	return cmd
 }
 
-func (f formModel) ticket() (store.NewTicket, error) {
+func (f *formModel) ticket() (store.NewTicket, error) {
 	name := strings.TrimSpace(f.inputs[fName].Value())
 	email := strings.TrimSpace(f.inputs[fEmail].Value())
 	subject := strings.TrimSpace(f.inputs[fSubject].Value())
@@ -208,7 +221,7 @@ func (f formModel) ticket() (store.NewTicket, error) {
 	return nt, nil
 }
 
-func (f formModel) View() string {
+func (f *formModel) View() string {
 	label := func(i int, s string) string {
 		l := fmt.Sprintf("%-13s", s)
 		if f.focus == i {

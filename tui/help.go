@@ -3,12 +3,12 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/key"
 )
 
 // helpView lists every key (from the KeyMap itself), the commands and what
 // the SLA markers mean.
-func helpView(s *Styles, k *KeyMap, width int) string {
+func helpView(s *Styles, k *KeyMap) string {
 	var b strings.Builder
 	b.WriteString(s.Title.Render("desk — every key") + "\n\n")
 	groups := k.FullHelp()
@@ -27,8 +27,8 @@ func helpView(s *Styles, k *KeyMap, width int) string {
 		b.WriteString("\n")
 	}
 	b.WriteString(s.Header.Render("Commands (:)") + "\n")
-	for _, c := range commandHelp {
-		b.WriteString("  " + s.HelpKey.Render(pad(c[0], 24)) + " " + s.HelpDesc.Render(c[1]) + "\n")
+	for _, c := range commands {
+		b.WriteString("  " + s.HelpKey.Render(pad(c.usage, 24)) + " " + s.HelpDesc.Render(c.help) + "\n")
 	}
 	b.WriteString("\n" + s.Header.Render("SLA column") + "\n")
 	for _, l := range []string{
@@ -40,7 +40,9 @@ func helpView(s *Styles, k *KeyMap, width int) string {
 		"  met    first response met and the resolution clock stopped",
 		"",
 		"Status line: 1! 2* = one breached, two in warning.",
-		"Composer: ctrl+s saves, esc closes and keeps the draft.",
+		"Composer: ctrl+s sends a reply or resolution (saves a note),",
+		"esc closes and keeps the draft. u undoes a field change",
+		"while its message is shown.",
 		"A ticket that was P1/P2 while open closes only with an",
 		"incident report (I) approved by a lead (A).",
 	} {
@@ -55,16 +57,3 @@ func helpLine(s *Styles, kb key.Binding, col int) string {
 	return "  " + s.HelpKey.Render(h.Key+strings.Repeat(" ", col-len([]rune(h.Key)))) + "  " + s.HelpDesc.Render(h.Desc)
 }
 
-var commandHelp = [][2]string{
-	{":SD-12 (or :open SD-12)", "open a ticket by number"},
-	{":queue NAME, :queue all", "one queue only, or all"},
-	{":move NAME", "move the ticket to another queue"},
-	{":ref SYSTEM:ID", "reference in another tracker (jira:NSP-123)"},
-	{":reopen [why]", "reopen a resolved or closed ticket"},
-	{":outbox", "outgoing mail: queued, sent, failed"},
-	{":quarantine", "mail that was held back, with the reason"},
-	{":release ID, :drop ID WHY", "held mail into a ticket, or dropped (lead)"},
-	{":report [YYYY-MM]", "SLA compliance per priority (lead)"},
-	{":reload", "reload the config (lead)"},
-	{":q  :quit", "leave the console"},
-}

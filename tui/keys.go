@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key of the console, as data: the help screen and the footer
 // are rendered from it, so they cannot drift from what the keys do. One per
@@ -13,7 +13,7 @@ type KeyMap struct {
 	P1, P2, P3, P4                          key.Binding
 	Type, Assign, Status, Escalate, Master  key.Binding
 	Note, Reply, New, Responded             key.Binding
-	Report, Approve, HandBack               key.Binding
+	Report, Approve, HandBack, Undo         key.Binding
 	Filter, Command, Help                   key.Binding
 }
 
@@ -50,15 +50,17 @@ func newKeyMap() KeyMap {
 		Report:    b([]string{"I"}, "I", "incident report"),
 		Approve:   b([]string{"A"}, "A", "approve report (lead)"),
 		HandBack:  b([]string{"H"}, "H", "hand back to 2nd line"),
+		Undo:      b([]string{"u"}, "u", "undo the change just made"),
 		Filter:    b([]string{"/"}, "/", "filter"),
 		Command:   b([]string{":"}, ":", "command"),
 		Help:      b([]string{"?"}, "?", "help"),
 	}
 }
 
-// ShortHelp is the footer: the keys an operator needs most.
+// ShortHelp is the footer: the keys an operator needs most (the footer
+// adds help and quit in front, so they are never the ones cut off).
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Assign, k.Status, k.Note, k.Reply, k.Filter, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Assign, k.Status, k.Note, k.Reply, k.Filter, k.Command}
 }
 
 // FullHelp is the ? screen: every key, in groups.
@@ -66,7 +68,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.PrevTab, k.NextTab},
 		{k.Open, k.Focus, k.Back, k.Quit, k.Filter, k.Command, k.Help},
-		{k.P1, k.P2, k.P3, k.P4, k.Type, k.Assign, k.Status},
+		{k.P1, k.P2, k.P3, k.P4, k.Type, k.Assign, k.Status, k.Undo},
 		{k.Escalate, k.HandBack, k.Master, k.Note, k.Reply, k.Responded, k.New},
 		{k.Report, k.Approve},
 	}

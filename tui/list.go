@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
@@ -33,8 +33,31 @@ type listModel struct {
 	cache    map[*Row]rowCache // styled rows, shared by the model's copies (see renderRow)
 }
 
-func newListModel(s *Styles, k *KeyMap) listModel {
-	return listModel{styles: s, keys: k, focused: true, cache: map[*Row]rowCache{}}
+func newListModel(s *Styles, k *KeyMap) *listModel {
+	return &listModel{styles: s, keys: k, focused: true, cache: map[*Row]rowCache{}}
+}
+
+func (l *listModel) ShortHelp() []key.Binding {
+	k := l.keys
+	return []key.Binding{k.Open, k.Assign, k.Status, k.Note, k.Reply, k.Filter, k.Command, k.NextTab}
+}
+
+func (l *listModel) FullHelp() [][]key.Binding { return l.keys.FullHelp() }
+
+// selectID puts the cursor on ticket id when it is in the list.
+func (l *listModel) selectID(id store.TicketID) {
+	if i := l.find(id); i >= 0 {
+		l.cursor = i
+		l.clamp()
+	}
+}
+
+// byID is the listed row of ticket id, or nil.
+func (l *listModel) byID(id store.TicketID) *Row {
+	if i := l.find(id); i >= 0 {
+		return l.rows[i]
+	}
+	return nil
 }
 
 func (l *listModel) SetSize(w, h int) {
@@ -98,17 +121,17 @@ func (l *listModel) clamp() {
 }
 
 // Selected returns the row under the cursor, or nil.
-func (l listModel) Selected() *Row {
+func (l *listModel) Selected() *Row {
 	if l.cursor < 0 || l.cursor >= len(l.rows) {
 		return nil
 	}
 	return l.rows[l.cursor]
 }
 
-func (l listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+func (l *listModel) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return l, nil
+		return nil
 	}
 	switch {
 	case key.Matches(km, l.keys.Up):
@@ -124,10 +147,10 @@ func (l listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
 	case key.Matches(km, l.keys.Bottom):
 		l.cursor = len(l.rows) - 1
 	default:
-		return l, nil
+		return nil
 	}
 	l.clamp()
-	return l, nil
+	return nil
 }
 
 // columns decides the layout once per width: narrow terminals get the
@@ -137,7 +160,7 @@ type columns struct {
 	wide                       bool
 }
 
-func (l listModel) columns() columns {
+func (l *listModel) columns() columns {
 	// marker 1, id 7, prio 2, type 3, status 9, sla 7, separators
 	fixed := 1 + 7 + 1 + 2 + 1 + 3 + 1 + 9 + 1 + 7 + 1
 	c := columns{}
@@ -152,7 +175,7 @@ func (l listModel) columns() columns {
 	return c
 }
 
-func (l listModel) View() string {
+func (l *listModel) View() string {
 	var b strings.Builder
 	c := l.columns()
 	hdr := fmt.Sprintf(" %-7s %-2s %-3s %-9s %7s %s", "ID", "P", "TYP", "STATUS", "SLA", pad("REQUESTER", c.req))
@@ -185,7 +208,7 @@ func (l listModel) View() string {
 	return b.String()
 }
 
-func (l listModel) renderRow(r *Row, selected bool, c columns) string {
+func (l *listModel) renderRow(r *Row, selected bool, c columns) string {
 	clock, state := l.countdown(r)
 	// A row's text changes when its ticket does (a new *Row), its countdown
 	// text, the selection or the layout: most rows change once a minute,
@@ -232,7 +255,7 @@ func (l *listModel) trimCache() {
 	l.cache = keep
 }
 
-func (l listModel) buildRow(r *Row, clock string, state slaengine.State, selected bool, c columns) string {
+func (l *listModel) buildRow(r *Row, clock string, state slaengine.State, selected bool, c columns) string {
 	t := &r.T
 	slaText := slaMarker(state) + clock
 	cells := []string{
@@ -260,7 +283,7 @@ func (l listModel) buildRow(r *Row, clock string, state slaengine.State, selecte
 }
 
 // countdown is the SLA cell: the clock an operator must watch, projected to now.
-func (l listModel) countdown(r *Row) (string, slaengine.State) {
+func (l *listModel) countdown(r *Row) (string, slaengine.State) {
 	if !r.T.Status.Active() {
 		return "-", slaengine.StateMet
 	}
@@ -335,3 +358,21 @@ func padLeft(s string, w int) string {
 }
 
 func ansiTruncate(s string, w int) string { return ansi.Truncate(s, w, "…") }
+
+// fitHeight pads or cuts s to exactly h lines of at most w cells, so the
+// footer stays put and the renderer has a stable grid to diff.
+func fitHeight(s string, h, w int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansiTruncate(l, w)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

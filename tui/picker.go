@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // pickerModel asks the operator to choose one of a few values (status,
@@ -36,6 +37,19 @@ type pickedMsg struct {
 	ok      bool
 }
 
+func (p *pickerModel) Active() bool    { return p.active }
+func (p *pickerModel) SetSize(_, _ int) {}
+
+func (p *pickerModel) ShortHelp() []key.Binding {
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+		key.NewBinding(key.WithKeys("j", "k", "g", "G"), key.WithHelp("j/k g/G", "move")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+func (p *pickerModel) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+
 func (p *pickerModel) Open(purpose pickPurpose, title string, options, hints []string, current string) {
 	p.purpose, p.title, p.options, p.hints, p.active = purpose, title, options, hints, true
 	p.cursor = 0
@@ -46,10 +60,10 @@ func (p *pickerModel) Open(purpose pickPurpose, title string, options, hints []s
 	}
 }
 
-func (p pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+func (p *pickerModel) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return p, nil
+		return nil
 	}
 	switch km.String() {
 	// No wrapping: a key held too long stops at the end instead of going
@@ -58,13 +72,19 @@ func (p pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 		p.cursor = min(p.cursor+1, len(p.options)-1)
 	case "k", "up", "shift+tab":
 		p.cursor = max(p.cursor-1, 0)
+	case "g", "home":
+		p.cursor = 0
+	case "G", "end":
+		p.cursor = len(p.options) - 1
 	case "enter":
 		p.active = false
 		v := p.options[p.cursor]
-		return p, func() tea.Msg { return pickedMsg{purpose: p.purpose, value: v, ok: true} }
+		purpose := p.purpose
+		return func() tea.Msg { return pickedMsg{purpose: purpose, value: v, ok: true} }
 	case "esc", "q", "ctrl+c":
 		p.active = false
-		return p, func() tea.Msg { return pickedMsg{purpose: p.purpose} }
+		purpose := p.purpose
+		return func() tea.Msg { return pickedMsg{purpose: purpose} }
 	default:
 		s := km.String()
 		if len(s) == 1 {
@@ -77,10 +97,10 @@ func (p pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 			}
 		}
 	}
-	return p, nil
+	return nil
 }
 
-func (p pickerModel) View() string {
+func (p *pickerModel) View() string {
 	var b strings.Builder
 	b.WriteString(p.styles.Title.Render(p.title))
 	for i, o := range p.options {
@@ -96,6 +116,6 @@ func (p pickerModel) View() string {
 		}
 		b.WriteString("\n" + line)
 	}
-	b.WriteString("\n" + p.styles.Dim.Render("enter choose · esc cancel"))
+	b.WriteString("\n" + p.styles.Dim.Render("enter choose · j/k g/G move · esc cancel"))
 	return p.styles.Overlay.Render(b.String())
 }

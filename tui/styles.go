@@ -1,19 +1,22 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/textarea"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/lipgloss"
+	"image/color"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
 	"github.com/deskhq/desk/slaengine"
-	"github.com/muesli/termenv"
 )
 
-// Styles are built from one renderer per session: on `desk serve` every
-// operator has their own terminal, colour profile and background, so no
-// style may be package-level.
+// Styles are one session's: built for its background (dark or light), and
+// downsampled to its terminal's colour profile by its own program when
+// written, so no style is package-level and no session's terminal decides
+// another's colours.
 type Styles struct {
-	r *lipgloss.Renderer
+	Dark bool
 
 	Status, StatusKey, StatusWarn, StatusErr lipgloss.Style
 	Tab, TabActive                           lipgloss.Style
@@ -25,38 +28,35 @@ type Styles struct {
 	HelpKey, HelpDesc                        lipgloss.Style
 }
 
-// NewStyles derives every style from r. With NO_COLOR (or a profile without
-// colour) r renders plain text and states stay readable through their words
-// and markers, never through colour alone.
-func NewStyles(r *lipgloss.Renderer, colour bool) *Styles {
-	s := &Styles{r: r}
-	ns := r.NewStyle
-	// c drops colours when the session has none: attributes stay, so the
-	// selection, warnings and the status line remain visible.
-	c := func(col lipgloss.AdaptiveColor) lipgloss.TerminalColor {
-		if !colour {
-			return lipgloss.NoColor{}
-		}
-		return col
-	}
+// NewStyles derives every style for a dark or light background. Colour is
+// never the only signal: states keep their words and markers, the selection
+// its reverse video and marker, so NO_COLOR (the program's Ascii profile
+// strips the colours and keeps the attributes) stays readable.
+func NewStyles(dark bool) *Styles {
+	s := &Styles{Dark: dark}
+	ld := lipgloss.LightDark(dark)
+	c := func(light, darkHex string) color.Color { return ld(lipgloss.Color(light), lipgloss.Color(darkHex)) }
+	ns := lipgloss.NewStyle
+	red := c("#B00020", "#FF5F5F")
+	amber := c("#9A5B00", "#FFAF5F")
 	s.Status = ns().Reverse(true)
 	s.StatusKey = ns().Bold(true).Reverse(true)
-	s.StatusWarn = ns().Reverse(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FFB454"}))
-	s.StatusErr = ns().Bold(true).Reverse(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF6B6B"}))
+	s.StatusWarn = ns().Reverse(true).Foreground(c("#9A5B00", "#FFB454"))
+	s.StatusErr = ns().Bold(true).Reverse(true).Foreground(c("#B00020", "#FF6B6B"))
 	s.Tab = ns()
-	s.TabActive = ns().Bold(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#005F87", Dark: "#5FD7FF"}))
+	s.TabActive = ns().Bold(true).Foreground(c("#005F87", "#5FD7FF"))
 	s.Header = ns().Bold(true).Faint(true)
 	s.Row = ns()
 	s.RowSelected = ns().Reverse(true)
 	s.Dim = ns().Faint(true)
-	s.Prio[1] = ns().Bold(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF5F5F"}))
-	s.Prio[2] = ns().Foreground(c(lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FFAF5F"}))
+	s.Prio[1] = ns().Bold(true).Foreground(red)
+	s.Prio[2] = ns().Foreground(amber)
 	s.Prio[3] = ns()
 	s.Prio[4] = ns().Faint(true)
 	s.SLA = map[slaengine.State]lipgloss.Style{
-		slaengine.StateOK:       ns().Foreground(c(lipgloss.AdaptiveColor{Light: "#1B7F3B", Dark: "#87D787"})),
-		slaengine.StateWarning:  ns().Bold(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#9A5B00", Dark: "#FFD75F"})),
-		slaengine.StateBreached: ns().Bold(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF5F5F"})),
+		slaengine.StateOK:       ns().Foreground(c("#1B7F3B", "#87D787")),
+		slaengine.StateWarning:  ns().Bold(true).Foreground(c("#9A5B00", "#FFD75F")),
+		slaengine.StateBreached: ns().Bold(true).Foreground(red),
 		slaengine.StatePaused:   ns().Faint(true),
 		slaengine.StateMet:      ns().Faint(true),
 	}
@@ -65,57 +65,58 @@ func NewStyles(r *lipgloss.Renderer, colour bool) *Styles {
 	s.Value = ns()
 	s.Event = ns()
 	s.EventMeta = ns().Faint(true)
-	s.Border = ns().Border(lipgloss.NormalBorder()).BorderForeground(c(lipgloss.AdaptiveColor{Light: "#888888", Dark: "#666666"}))
+	s.Border = ns().Border(lipgloss.NormalBorder()).BorderForeground(c("#888888", "#666666"))
 	s.Overlay = ns().Border(lipgloss.RoundedBorder()).Padding(0, 1)
 	s.Flash = ns().Bold(true)
-	s.FlashErr = ns().Bold(true).Foreground(c(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF5F5F"}))
+	s.FlashErr = ns().Bold(true).Foreground(red)
 	s.HelpKey = ns().Bold(true)
 	s.HelpDesc = ns().Faint(true)
 	return s
 }
 
-// Renderer is the session's renderer.
-func (s *Styles) Renderer() *lipgloss.Renderer { return s.r }
-
-// PrepareRenderer sets a session's renderer up and says whether to use
-// colour. NO_COLOR and terminals without colour (vt100) get no colour but
-// keep bold, reverse and underline: without them nobody could see which row
-// is selected. Only TERM=dumb gets plain text.
-func PrepareRenderer(r *lipgloss.Renderer, term string, noColor bool) (colour bool) {
-	if term == "dumb" {
-		r.SetColorProfile(termenv.Ascii)
+// DarkFromColorFGBG reads the background from COLORFGBG ("15;0" is light
+// text on black); without it a terminal is taken to be dark, until it
+// answers the background query the console sends at start.
+func DarkFromColorFGBG(v string) bool {
+	if v == "" {
+		return true
+	}
+	parts := strings.Split(v, ";")
+	switch parts[len(parts)-1] {
+	case "7", "15":
 		return false
 	}
-	colour = !noColor && r.ColorProfile() != termenv.Ascii
-	if r.ColorProfile() == termenv.Ascii {
-		r.SetColorProfile(termenv.ANSI)
-	}
-	return colour
+	return true
 }
 
-// textInput is a bubbles text input whose styles come from this session's
-// renderer: the bubbles defaults use the process-wide renderer, which on
-// `desk serve` follows the server's terminal, not the operator's.
+// help is the footer and help-screen renderer in this session's styles.
+func (s *Styles) help() help.Model {
+	h := help.New()
+	h.Styles = help.Styles{
+		ShortKey: s.HelpKey, ShortDesc: s.HelpDesc, ShortSeparator: s.Dim, Ellipsis: s.Dim,
+		FullKey: s.HelpKey, FullDesc: s.HelpDesc, FullSeparator: s.Dim,
+	}
+	h.ShortSeparator = "  "
+	return h
+}
+
+// textInput is a bubbles text input in this session's styles, with a
+// steady cursor: a blinking one repaints twice a second, on every
+// operator's SSH link, for as long as they type.
 func (s *Styles) textInput() textinput.Model {
 	ti := textinput.New()
-	ns := s.r.NewStyle
-	ti.PromptStyle, ti.TextStyle = ns(), ns()
-	ti.PlaceholderStyle, ti.CompletionStyle = ns().Faint(true), ns().Faint(true)
-	ti.Cursor.Style, ti.Cursor.TextStyle = ns(), ns()
-	// A steady cursor: a blinking one repaints twice a second, on every
-	// operator's SSH link, for as long as they type.
-	ti.Cursor.SetMode(cursor.CursorStatic)
+	ns := lipgloss.NewStyle
+	st := textinput.StyleState{Text: ns(), Placeholder: ns().Faint(true), Suggestion: ns().Faint(true), Prompt: ns()}
+	ti.SetStyles(textinput.Styles{Focused: st, Blurred: st, Cursor: textinput.CursorStyle{Blink: false}})
 	return ti
 }
 
 // textArea is textInput's multi-line sibling.
 func (s *Styles) textArea() textarea.Model {
 	ta := textarea.New()
-	ns := s.r.NewStyle
-	st := textarea.Style{Base: ns(), CursorLine: ns(), CursorLineNumber: ns(), EndOfBuffer: ns().Faint(true),
+	ns := lipgloss.NewStyle
+	st := textarea.StyleState{Base: ns(), CursorLine: ns(), CursorLineNumber: ns(), EndOfBuffer: ns().Faint(true),
 		LineNumber: ns().Faint(true), Placeholder: ns().Faint(true), Prompt: ns(), Text: ns()}
-	ta.FocusedStyle, ta.BlurredStyle = st, st
-	ta.Cursor.Style, ta.Cursor.TextStyle = ns(), ns()
-	ta.Cursor.SetMode(cursor.CursorStatic)
+	ta.SetStyles(textarea.Styles{Focused: st, Blurred: st, Cursor: textarea.CursorStyle{Blink: false}})
 	return ta
 }

@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
@@ -99,8 +98,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		ops = demoOperators
 	}
 	m := tui.New(tui.Options{
-		Store: st, Board: board, Renderer: lipgloss.NewRenderer(os.Stdout),
-		Term: os.Getenv("TERM"), NoColor: os.Getenv("NO_COLOR") != "", Location: cfg.displayZone(),
+		Store: st, Board: board, Dark: tui.DarkFromColorFGBG(os.Getenv("COLORFGBG")), Location: cfg.displayZone(),
 		Operator: me, Role: role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
 		StoreName: e.dataDir, MailStatus: mailStatus(svc),
 		ReleaseMail: func(id uint64, actor string) (store.Ticket, error) { return releaseQuarantined(st, cfg, id, actor) },
@@ -113,7 +111,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		},
 	})
 	defer m.Close()
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithEnvironment(colourEnv(os.Environ())))
 	start := time.Now()
 	_, err = p.Run()
 	logger.Printf("console closed after %s", time.Since(start).Round(time.Second))

@@ -6,7 +6,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/charmbracelet/ssh"
+	"charm.land/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/deskhq/desk/tui"

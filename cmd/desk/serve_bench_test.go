@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2"
 	"github.com/charmbracelet/keygen"
-	"github.com/charmbracelet/ssh"
-	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/deskhq/desk/store"
@@ -267,7 +267,7 @@ func (m emptyModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		switch msg.String() {
 		case "j":
 			m.cursor = (m.cursor + 1) % 22
@@ -278,7 +278,7 @@ func (m emptyModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m emptyModel) View() string {
+func (m emptyModel) View() tea.View {
 	var b strings.Builder
 	b.WriteString("Unassigned 0\n")
 	for i := range 22 {
@@ -288,7 +288,9 @@ func (m emptyModel) View() string {
 		}
 		b.WriteString(line + "\n")
 	}
-	return b.String()
+	v := tea.NewView(b.String())
+	v.AltScreen = true
+	return v
 }
 
 // runEmptyApp serves emptyModel (child of BenchmarkServeKeyToScreenEmptyApp).
@@ -305,7 +307,7 @@ func runEmptyApp() int {
 		func(s *ssh.Server) error {
 			s.Handler = func(sess ssh.Session) {
 				_, winch, _ := sess.Pty()
-				p := tea.NewProgram(emptyModel{}, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(), tea.WithoutSignalHandler())
+				p := tea.NewProgram(emptyModel{}, tea.WithInput(sess), tea.WithOutput(sess), tea.WithoutSignalHandler())
 				go func() {
 					for w := range winch {
 						p.Send(clampSize(w))

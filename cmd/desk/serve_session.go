@@ -9,10 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/ssh"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
@@ -124,48 +123,40 @@ func (s *server) handle(sess ssh.Session) {
 	}
 }
 
-// sessionEnv is the client's environment as termenv reads it: only what
-// the client sent (LANG, NO_COLOR, COLORTERM when allowed by its SendEnv)
-// and the PTY's TERM, never the server's own.
-type sessionEnv map[string]string
-
-func newSessionEnv(sess ssh.Session, term string) sessionEnv {
-	env := sessionEnv{}
-	for _, kv := range sess.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	env["TERM"] = term
-	return env
+// sessionEnv is the client's environment: only what the client sent
+// (LANG, NO_COLOR, COLORTERM, COLORFGBG when its SendEnv allows) and the
+// PTY's TERM, never the server's own. The session's program detects its
+// colour profile from this alone, so each operator gets colours for their
+// own terminal and no session changes another's.
+func sessionEnv(sess ssh.Session, term string) []string {
+	env := colourEnv(sess.Environ())
+	return append(env, "TERM="+term)
 }
 
-func (e sessionEnv) Getenv(k string) string { return e[k] }
-func (e sessionEnv) Environ() []string {
-	out := make([]string, 0, len(e))
-	for k, v := range e {
-		out = append(out, k+"="+v)
+// colourEnv makes NO_COLOR mean what no-color.org says: set to anything
+// but empty, colour is off (the profile detection reads it as a boolean,
+// so NO_COLOR=yes would otherwise be ignored).
+func colourEnv(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == "NO_COLOR" {
+			if v != "" {
+				out = append(out, "NO_COLOR=1")
+			}
+			continue
+		}
+		out = append(out, kv)
 	}
 	return out
 }
 
-// newSessionRenderer builds the session's own renderer: colour profile from
-// its TERM/COLORTERM/NO_COLOR, background from COLORFGBG (dark when the
-// client does not say; the terminal is not queried, as the answer would
-// arrive mixed into the operator's keys).
-func newSessionRenderer(sess ssh.Session, term string) *lipgloss.Renderer {
-	env := newSessionEnv(sess, term)
-	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe())
-	dark := true
-	if fgbg := env["COLORFGBG"]; fgbg != "" {
-		parts := strings.Split(fgbg, ";")
-		switch parts[len(parts)-1] {
-		case "7", "15":
-			dark = false
+func getenv(env []string, k string) string {
+	for _, kv := range env {
+		if key, v, ok := strings.Cut(kv, "="); ok && key == k {
+			return v
 		}
 	}
-	r.SetHasDarkBackground(dark)
-	return r
+	return ""
 }
 
 // idleReader notes when the operator last typed: the console writes every
@@ -201,10 +192,9 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 	pty, winch, _ := sess.Pty()
 	cfg := s.cfg.Load()
 	ops := cfg.OperatorNames()
-	env := newSessionEnv(sess, pty.Term)
+	env := sessionEnv(sess, pty.Term)
 	o := tui.Options{
-		Store: s.st, Board: s.board, Renderer: newSessionRenderer(sess, pty.Term),
-		Term: pty.Term, NoColor: env["NO_COLOR"] != "", Location: cfg.displayZone(),
+		Store: s.st, Board: s.board, Dark: tui.DarkFromColorFGBG(getenv(env, "COLORFGBG")), Location: cfg.displayZone(),
 		Operator: who.name, Role: who.role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
 		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc), Drafts: s.draftsOf(who.name),
 	}
@@ -220,9 +210,18 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 
 	in := &idleReader{r: sess}
 	in.last.Store(time.Now().UnixNano())
-	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(sess), tea.WithAltScreen(),
+	size := clampSize(pty.Window)
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(sess),
+		tea.WithEnvironment(env), tea.WithColorProfile(colorprofile.Env(env)),
+		tea.WithWindowSize(size.Width, size.Height),
 		// Signals belong to the server (SIGTERM closes every session in order).
-		tea.WithoutSignalHandler())
+		tea.WithoutSignalHandler(),
+		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+			if _, ok := msg.(tea.SuspendMsg); ok {
+				return tea.ResumeMsg{} // ctrl+z over SSH would stop the server's program
+			}
+			return msg
+		}))
 	ls.mu.Lock()
 	ls.p = p
 	stopped := ls.reason != ""

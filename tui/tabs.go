@@ -1,0 +1,163 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/deskhq/desk/store"
+)
+
+// queueTabs is the row of queues under the status line and what decides
+// which rows the list shows: the tab, a queue and the / filter.
+type queueTabs struct {
+	snap        *Snapshot
+	rowsVersion uint64
+	tab         int
+	queue       string // "" = all queues
+	filter      string
+	counts      [len(tabs)]int // per tab, after queue and filter
+}
+
+type tabDef struct {
+	name  string
+	match func(r *Row, me string) bool
+}
+
+func active(r *Row) bool { return r.group != 2 }
+
+var tabs = [...]tabDef{
+	{"Unassigned", func(r *Row, _ string) bool { return active(r) && r.T.Assignee == "" }},
+	{"Mine", func(r *Row, me string) bool { return active(r) && r.T.Assignee == me }},
+	{"All open", func(r *Row, _ string) bool { return active(r) }},
+	{"Waiting", func(r *Row, _ string) bool { return r.T.Status == store.StatusWaiting }},
+	// Breached and warning: the clocks to act on now. The status line
+	// counts the two apart.
+	{"At risk", nil},
+	{"Resolved", func(r *Row, _ string) bool { return !active(r) }},
+}
+
+const (
+	tabUnassigned = iota
+	tabMine
+	tabAll
+	tabWaiting
+	tabAtRisk
+	tabResolved
+)
+
+func (q *queueTabs) narrowed() bool { return q.filter != "" || q.queue != "" }
+
+// refresh rebuilds the visible queue from the latest snapshot. Filtering is
+// linear in the number of tickets and runs only when tickets, the tab or
+// the filter changed: never on a clock tick or a key that moves.
+func (m *Model) refresh(rowsChanged bool) {
+	q := &m.queues
+	s := q.snap
+	m.now = s.Now
+	m.list.now, m.list.hot, m.detail.now = s.Now, s.Hot, s.Now
+	p := m.o.Board.Policy()
+	m.list.policy, m.detail.policy = p, p
+	if !rowsChanged && q.tab != tabAtRisk {
+		return
+	}
+	q.rowsVersion = s.RowsVersion
+	me := m.o.Operator
+	if !q.narrowed() {
+		// The default order puts active tickets first, so "All open" and
+		// "Resolved" are slices of the snapshot: shared, nothing copied.
+		q.counts = [len(tabs)]int{s.Unassigned, s.Mine(me), s.Active, s.ByStatus[store.StatusWaiting], len(s.HotRows),
+			s.ByStatus[store.StatusResolved] + s.ByStatus[store.StatusClosed]}
+		switch q.tab {
+		case tabAtRisk:
+			m.list.SetRows(s.HotRows)
+		case tabAll:
+			m.list.SetRows(s.Rows[:s.Active])
+		case tabResolved:
+			m.list.SetRows(s.Rows[s.Active:])
+		default:
+			m.list.SetRows(filterRows(s.Rows, func(r *Row) bool { return tabs[q.tab].match(r, me) }))
+		}
+	} else {
+		// One pass counts every tab under the filter and keeps the rows of
+		// the current one, so the counts say what the filter leaves.
+		f := strings.ToLower(q.filter)
+		keep := func(r *Row) bool {
+			return (q.queue == "" || r.T.Queue == q.queue) && (f == "" || strings.Contains(r.search, f))
+		}
+		q.counts = [len(tabs)]int{}
+		var out []*Row
+		for _, r := range s.Rows {
+			if !keep(r) {
+				continue
+			}
+			for i, t := range tabs {
+				if t.match != nil && t.match(r, me) {
+					q.counts[i]++
+					if i == q.tab {
+						out = append(out, r)
+					}
+				}
+			}
+		}
+		if q.tab == tabAtRisk {
+			out = filterRows(s.HotRows, keep)
+		}
+		q.counts[tabAtRisk] = len(filterRows(s.HotRows, keep))
+		m.list.SetRows(out)
+	}
+	switch {
+	case q.filter != "":
+		m.list.empty = "no ticket matches \"" + q.filter + "\" in this queue — esc clears the filter"
+	case q.tab == tabMine:
+		m.list.empty = "nothing assigned to you — press a on a ticket to take it"
+	default:
+		m.list.empty = "no tickets here"
+	}
+}
+
+func filterRows(rows []*Row, keep func(*Row) bool) []*Row {
+	out := make([]*Row, 0, 64)
+	for _, r := range rows {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (m *Model) setFilter(f string) {
+	m.queues.filter = strings.TrimSpace(f)
+	m.refresh(true)
+}
+
+func (m *Model) switchTab(d int) {
+	m.queues.tab = (m.queues.tab + d + len(tabs)) % len(tabs)
+	m.refresh(true)
+}
+
+// tabsLine names every queue with its count; what narrows them (a queue, a
+// filter) follows on the same line, and the names are never cut for it.
+func (m *Model) tabsLine() string {
+	q := &m.queues
+	var parts []string
+	for i, t := range tabs {
+		label := fmt.Sprintf("%s %d", t.name, q.counts[i])
+		if i == q.tab {
+			parts = append(parts, m.styles.TabActive.Render("["+label+"]"))
+		} else {
+			parts = append(parts, m.styles.Tab.Render(" "+label+" "))
+		}
+	}
+	line := strings.Join(parts, "")
+	var extra []string
+	if q.queue != "" {
+		extra = append(extra, "queue:"+q.queue)
+	}
+	if q.filter != "" {
+		extra = append(extra, "/"+SafeLine(q.filter))
+	}
+	if len(extra) > 0 {
+		line += " " + m.styles.Dim.Render(strings.Join(extra, " "))
+	}
+	return fitHeight(line, 1, m.width)
+}
