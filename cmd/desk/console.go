@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
@@ -111,7 +112,9 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		},
 	})
 	defer m.Close()
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithEnvironment(colourEnv(os.Environ())))
+	env := colourEnv(os.Environ())
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithEnvironment(env),
+		tea.WithColorProfile(colourProfile(colorprofile.Detect(os.Stdout, env), os.Getenv("TERM"))))
 	start := time.Now()
 	_, err = p.Run()
 	logger.Printf("console closed after %s", time.Since(start).Round(time.Second))

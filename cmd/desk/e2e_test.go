@@ -115,7 +115,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	tm.keys("/")
 	tm.keys("M", "i", "t", "I", "D", "Enter")
-	tm.waitFor("filter:MitID", "MitID")
+	tm.waitFor("/MitID", "MitID")
 	tm.keys("Escape")
 	tm.waitFor("filter cleared")
 

@@ -150,6 +150,16 @@ func colourEnv(env []string) []string {
 	return out
 }
 
+// colourProfile is the detected profile, except that the DEC terminals
+// (vt100, vt220…) get none: they show attributes (bold, reverse) but no
+// colour, which the detection, knowing only xterm and friends, assumes.
+func colourProfile(p colorprofile.Profile, term string) colorprofile.Profile {
+	if strings.HasPrefix(term, "vt") && p > colorprofile.Ascii {
+		return colorprofile.Ascii
+	}
+	return p
+}
+
 func getenv(env []string, k string) string {
 	for _, kv := range env {
 		if key, v, ok := strings.Cut(kv, "="); ok && key == k {
@@ -212,7 +222,7 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 	in.last.Store(time.Now().UnixNano())
 	size := clampSize(pty.Window)
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(sess),
-		tea.WithEnvironment(env), tea.WithColorProfile(colorprofile.Env(env)),
+		tea.WithEnvironment(env), tea.WithColorProfile(colourProfile(colorprofile.Env(env), pty.Term)),
 		tea.WithWindowSize(size.Width, size.Height),
 		// Signals belong to the server (SIGTERM closes every session in order).
 		tea.WithoutSignalHandler(),

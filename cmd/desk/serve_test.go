@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/deskhq/desk/demomail"
@@ -153,16 +154,22 @@ func (ts *testServer) runCmd(op testOp, cmd string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// screen is a console session: the PTY output as it arrives, and the keys.
+// screen is a console session read as an operator's terminal would show
+// it: the PTY output goes through a real terminal emulator (the v2
+// renderer writes only the cells that changed, so the raw stream is not
+// the screen), whose answers to the console's queries go back as a real
+// terminal's would. buf keeps the raw bytes, for what the wire costs.
 type screen struct {
-	t     testing.TB
-	name  string
-	sess  *gossh.Session
-	stdin io.WriteCloser
-	mu    sync.Mutex
-	buf   []byte
-	more  chan struct{}
-	ended chan struct{}
+	t       testing.TB
+	name    string
+	sess    *gossh.Session
+	stdin   io.WriteCloser
+	stdinMu sync.Mutex
+	term    *vt.SafeEmulator
+	mu      sync.Mutex
+	buf     []byte
+	more    chan struct{}
+	ended   chan struct{}
 }
 
 func (ts *testServer) console(op testOp, cols, rows int) *screen {
@@ -199,7 +206,27 @@ func tryScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int)
 	if err := sess.Shell(); err != nil {
 		return nil, err
 	}
-	sc := &screen{t: t, name: name, sess: sess, stdin: stdin, more: make(chan struct{}, 1), ended: make(chan struct{})}
+	sc := &screen{t: t, name: name, sess: sess, stdin: stdin, term: vt.NewSafeEmulator(orDefault(cols, 80), orDefault(rows, 24)),
+		more: make(chan struct{}, 1), ended: make(chan struct{})}
+	go func() {
+		// The terminal's answers (background colour, cursor position) go
+		// back to the console, as a real terminal's do.
+		b := make([]byte, 4096)
+		for {
+			n, err := sc.term.Read(b)
+			if n > 0 {
+				sc.stdinMu.Lock()
+				_, werr := stdin.Write(b[:n])
+				sc.stdinMu.Unlock()
+				if werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	go func() {
 		defer close(sc.ended)
 		b := make([]byte, 32<<10)
@@ -209,6 +236,7 @@ func tryScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int)
 				sc.mu.Lock()
 				sc.buf = append(sc.buf, b[:n]...)
 				sc.mu.Unlock()
+				sc.term.Write(b[:n])
 				select {
 				case sc.more <- struct{}{}:
 				default:
@@ -219,8 +247,17 @@ func tryScreen(t testing.TB, c *gossh.Client, name, term string, cols, rows int)
 			}
 		}
 	}()
-	t.Cleanup(func() { sess.Close() })
+	t.Cleanup(func() { sess.Close(); sc.term.Close() })
 	return sc, nil
+}
+
+// orDefault is n, or def for a terminal that does not say (the server
+// then lays out def too).
+func orDefault(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 func (sc *screen) mark() int {
@@ -229,13 +266,21 @@ func (sc *screen) mark() int {
 	return len(sc.buf)
 }
 
+// text is what the screen shows now, once anything was drawn after from
+// (a mark taken before an action); "" until then.
 func (sc *screen) text(from int) string {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	return ansi.Strip(string(sc.buf[from:]))
+	if sc.mark() <= from && from > 0 {
+		return ""
+	}
+	lines := strings.Split(ansi.Strip(sc.term.Render()), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
-// waitFor waits until the text drawn since from matches re, and returns it.
+// waitFor waits until the screen, redrawn since from, matches re, and
+// returns it.
 func (sc *screen) waitFor(from int, re *regexp.Regexp) string {
 	sc.t.Helper()
 	return sc.waitUntil(from, re.String(), re.MatchString)
@@ -248,12 +293,6 @@ func (sc *screen) waitUntil(from int, what string, ok func(string) bool) string 
 		s := sc.text(from)
 		if ok(s) {
 			return s
-		}
-		// Only the recent output is searched again: a repaint draws whole
-		// lines, and re-stripping everything since the start for 50
-		// screens costs the test more than the server.
-		if len(s) > 16<<10 {
-			from = max(from, sc.mark()-16<<10)
 		}
 		select {
 		case <-sc.more:
@@ -270,6 +309,8 @@ func (sc *screen) waitUntil(from int, what string, ok func(string) bool) string 
 
 func (sc *screen) keys(s string) {
 	sc.t.Helper()
+	sc.stdinMu.Lock()
+	defer sc.stdinMu.Unlock()
 	if _, err := io.WriteString(sc.stdin, s); err != nil {
 		sc.t.Fatalf("%s: typing %q: %v", sc.name, s, err)
 	}
@@ -595,6 +636,7 @@ func TestServeRobust(t *testing.T) {
 	if err := r.sess.WindowChange(30, 130); err != nil {
 		t.Fatal(err)
 	}
+	r.term.Resize(130, 30)
 	r.waitFor(mark, regexp.MustCompile(`QUEUE\s+ASSIGNEE`)) // the wide list's columns
 
 	// Still serving.
