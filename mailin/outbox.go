@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -102,15 +103,14 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 		return 0, len(due), err
 	}
 	defer c.Close()
-	utf8OK, _ := c.Extension("SMTPUTF8")
 	rec := &recorder{s: s}
 	var lastErr error
-	for i, m := range due {
-		if ctx != nil && ctx.Err() != nil {
-			break
-		}
-		o := s.send(c, m, utf8OK, rec.wait)
-		a := store.Attempt{ID: m.ID, Error: o.reason}
+	tried := 0
+	// report records what became of m; false ends the round (the
+	// connection is gone).
+	report := func(m store.OutMail, o outcome) bool {
+		tried++
+		a := store.Attempt{ID: m.ID, Error: o.reason, Entry: &m}
 		switch {
 		case o.sent:
 			a.Sent = s.now()
@@ -132,15 +132,28 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 		if o.broken {
 			// The rest waits for the next round, without an attempt
 			// counted against mail never tried.
-			s.log.Printf("mail: SMTP connection lost after outbox mail %d; %d mails wait for the next round", m.ID, len(due)-i-1)
-			break
+			s.log.Printf("mail: SMTP connection lost after outbox mail %d; %d mails wait for the next round", m.ID, len(due)-tried)
+			return false
 		}
+		return true
+	}
+	if c.pipe {
+		s.sendPipelined(ctx, c, due, rec.wait, func(p *prepared, o outcome) bool { return report(p.m, o) })
+	} else {
+		for _, m := range due {
+			if ctx != nil && ctx.Err() != nil {
+				break
+			}
+			if !report(m, s.send(c.c, m, c.utf8, rec.wait)) {
+				break
+			}
+		}
+		c.c.Quit()
 	}
 	rec.wait()
 	if err := s.st.Sync(); err != nil {
 		s.log.Printf("mail: sync the outbox round: %v", err)
 	}
-	c.Quit()
 	if lastErr != nil {
 		s.setOutboxErr(lastErr.Error())
 	} else {
@@ -292,22 +305,35 @@ func isASCII(s string) bool {
 	return true
 }
 
-func (s *Service) dialSMTP(ctx context.Context) (*smtp.Client, error) {
-	var c *smtp.Client
-	var err error
-	switch {
-	case s.sm.TLS:
-		c, err = smtp.DialTLS(s.sm.Host, s.tlsConfig(s.sm))
-	case s.cfg.StartTLS:
-		c, err = smtp.DialStartTLS(s.sm.Host, s.tlsConfig(s.sm))
-	default:
-		c, err = smtp.Dial(s.sm.Host)
-	}
+func (s *Service) dialSMTP(ctx context.Context) (*smtpConn, error) {
+	d := net.Dialer{Timeout: smtpCommandTimeout}
+	raw, err := d.DialContext(ctxOrBackground(ctx), "tcp", s.sm.Host)
 	if err != nil {
 		return nil, fmt.Errorf("connect to SMTP server %s: %w", s.sm.Host, err)
 	}
-	c.CommandTimeout = 30 * time.Second
-	c.SubmissionTimeout = 2 * time.Minute
+	conn := raw
+	switch {
+	case s.sm.TLS:
+		tc := tls.Client(raw, s.tlsConfig(s.sm))
+		raw.SetDeadline(time.Now().Add(smtpCommandTimeout))
+		err = tc.Handshake()
+		raw.SetDeadline(time.Time{})
+		conn = tc
+	case s.cfg.StartTLS:
+		// STARTTLS is done here rather than by go-smtp so that the
+		// connection under TLS stays at hand for pipelining.
+		conn, err = startTLS(raw, s.tlsConfig(s.sm), heloName(s.me.Domain))
+		if err == nil {
+			conn = &greeted{Conn: conn, pre: []byte("220 " + heloName(s.me.Domain) + "\r\n")}
+		}
+	}
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("connect to SMTP server %s: %w", s.sm.Host, err)
+	}
+	c := smtp.NewClient(conn)
+	c.CommandTimeout = smtpCommandTimeout
+	c.SubmissionTimeout = smtpSubmissionTimeout
 	if err := c.Hello(heloName(s.me.Domain)); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("greet SMTP server %s: %w", s.sm.Host, err)
@@ -325,7 +351,11 @@ func (s *Service) dialSMTP(ctx context.Context) (*smtp.Client, error) {
 			return nil, fmt.Errorf("log in to SMTP server %s as %s: %w", s.sm.Host, s.sm.User, err)
 		}
 	}
-	return c, nil
+	sc := &smtpConn{c: c, conn: conn}
+	sc.pipe, _ = c.Extension("PIPELINING")
+	sc.utf8, _ = c.Extension("SMTPUTF8")
+	sc.eightBit, _ = c.Extension("8BITMIME")
+	return sc, nil
 }
 
 func heloName(domain string) string {

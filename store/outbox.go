@@ -233,6 +233,13 @@ type Attempt struct {
 	Permanent bool
 	At        time.Time // when a permanent failure happened
 	NextTry   time.Time // not sent, not permanent: when to try again
+	// Entry, when set, is the entry as Outbox returned it: the record is
+	// then not read and decoded again when it is still as it was. Only an
+	// attempt changes an entry once queued, and an attempt always moves or
+	// deletes its due key, so the due key of Entry.NextTry still being
+	// there proves that nobody recorded an outcome since Entry was read
+	// (and a concurrent one makes the transaction conflict and run again).
+	Entry *OutMail
 }
 
 // RecordAttempts records the outcomes of send attempts in one transaction.
@@ -254,9 +261,9 @@ func (s *Store) recordAttempts(as []Attempt, sync, strict bool) error {
 	return s.write(func(txn *badger.Txn, w *writeSet) error {
 		w.sync, w.nosync = true, !sync
 		for _, a := range as {
-			var m OutMail
-			if err := getJSON(txn, outboxKey(a.ID), &m); err != nil {
-				return fmt.Errorf("store: outbox entry %d: %w", a.ID, err)
+			m, err := s.attempted(txn, a)
+			if err != nil {
+				return err
 			}
 			if !m.Sent.IsZero() || !m.Failed.IsZero() {
 				if strict {
@@ -290,6 +297,25 @@ func (s *Store) recordAttempts(as []Attempt, sync, strict bool) error {
 		}
 		return nil
 	})
+}
+
+// attempted is the entry an attempt is about: a.Entry while its due key
+// says it is unchanged, else the record as stored.
+func (s *Store) attempted(txn *badger.Txn, a Attempt) (OutMail, error) {
+	if e := a.Entry; e != nil && e.ID == a.ID && e.Sent.IsZero() && e.Failed.IsZero() {
+		ok, err := exists(txn, outDueKey(e.NextTry, a.ID))
+		if err != nil {
+			return OutMail{}, err
+		}
+		if ok {
+			return *e, nil
+		}
+	}
+	var m OutMail
+	if err := getJSON(txn, outboxKey(a.ID), &m); err != nil {
+		return OutMail{}, fmt.Errorf("store: outbox entry %d: %w", a.ID, err)
+	}
+	return m, nil
 }
 
 func (m *OutMail) state() string {
