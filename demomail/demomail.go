@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"mime"
 	"strconv"
 	"strings"
@@ -31,6 +32,8 @@ type Demo struct {
 	done   chan struct{}
 	log    *log.Logger
 	every  time.Duration
+	pace   time.Duration
+	rnd    *rand.Rand
 	run    string // makes Message-IDs unique per demo run
 
 	mu      sync.Mutex
@@ -39,8 +42,11 @@ type Demo struct {
 
 // Options tune the demo feed.
 type Options struct {
-	Every time.Duration // pause between mails, default a few seconds
-	Log   *log.Logger
+	Every time.Duration // pause between mails, default a few seconds (tests)
+	// Pace, when set, overrides Every with a desk's irregular pace (see
+	// Gap): a short burst at first, then one mail every 5–22.5 Paces.
+	Pace time.Duration
+	Log  *log.Logger
 }
 
 const demoPass = "demo"
@@ -62,7 +68,8 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	d := &Demo{imap: im, sink: sink, user: user, cancel: cancel, done: make(chan struct{}), log: o.Log,
-		every: o.Every, run: run, replied: map[string]bool{}}
+		every: o.Every, pace: o.Pace, run: run, replied: map[string]bool{},
+		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))}
 	if d.every <= 0 {
 		d.every = 4 * time.Second
 	}
@@ -108,7 +115,10 @@ func (d *Demo) feed(ctx context.Context) {
 	for i := 0; ; i++ {
 		// The first few arrive at once so a newcomer sees tickets appear.
 		wait := d.every
-		if i < 4 {
+		switch {
+		case d.pace > 0:
+			wait = Gap(i, d.pace, d.rnd)
+		case i < 4:
 			wait = 300 * time.Millisecond
 		}
 		select {
