@@ -77,8 +77,8 @@ type Snapshot struct {
 	NextBreachIn time.Duration
 	ByStatus     map[store.Status]int
 	Active       int
-	Unassigned   int // active and assigned to no one
-	Breached     int // among Hot, those already breached
+	Unassigned   int            // active and assigned to no one
+	Breached     int            // among Hot, those already breached
 	assigned     map[string]int // active tickets per assignee
 }
 

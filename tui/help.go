@@ -56,4 +56,3 @@ func helpLine(s *Styles, kb key.Binding, col int) string {
 	h := kb.Help()
 	return "  " + s.HelpKey.Render(h.Key+strings.Repeat(" ", col-len([]rune(h.Key)))) + "  " + s.HelpDesc.Render(h.Desc)
 }
-

@@ -508,7 +508,6 @@ func TestLiveUpdateFromAnotherWriter(t *testing.T) {
 	d.wantScreen("Mail server rejects", "All open 2")
 }
 
-
 func TestMasterLinksCannotLoop(t *testing.T) {
 	d := newDesk(t, Options{}, ticket("Login down", "Anna Berg", 3), ticket("Login down too", "Jens Hansen", 3))
 	d.keys(":")

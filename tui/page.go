@@ -34,7 +34,9 @@ func newPageModel(s *Styles) *pageModel {
 func (p *pageModel) SetSize(w, h int) { p.vp.SetWidth(w); p.vp.SetHeight(max(h-2, 1)) }
 func (p *pageModel) Active() bool     { return p.active }
 
-func (p *pageModel) ShortHelp() []key.Binding  { return []key.Binding{p.keys.scroll, p.keys.ends, p.keys.close} }
+func (p *pageModel) ShortHelp() []key.Binding {
+	return []key.Binding{p.keys.scroll, p.keys.ends, p.keys.close}
+}
 func (p *pageModel) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
 
 func (p *pageModel) Open(title, content string) {

@@ -37,7 +37,7 @@ type pickedMsg struct {
 	ok      bool
 }
 
-func (p *pickerModel) Active() bool    { return p.active }
+func (p *pickerModel) Active() bool     { return p.active }
 func (p *pickerModel) SetSize(_, _ int) {}
 
 func (p *pickerModel) ShortHelp() []key.Binding {

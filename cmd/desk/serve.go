@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/charmbracelet/keygen"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
+	"github.com/charmbracelet/keygen"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/deskhq/desk/mailin"
