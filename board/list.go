@@ -233,7 +233,7 @@ func (e editor) remove(l List, r *Row) List {
 	if !ok {
 		return l
 	}
-	for root.kids != nil && len(root.kids) == 1 {
+	for len(root.kids) == 1 {
 		root = root.kids[0]
 	}
 	if root.size == 0 {
