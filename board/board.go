@@ -528,3 +528,11 @@ func (b *Board) compact() {
 		b.next.init()
 	}
 }
+
+// Find is the current row of ticket id, or nil: what a console shows
+// while an id is being typed (the master a link would go to).
+func (b *Board) Find(id store.TicketID) *Row {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rows.get(id)
+}

@@ -272,7 +272,7 @@ func (m *Model) describeMaster(v string) string {
 	if id == m.target.ID {
 		return "a ticket cannot be its own master"
 	}
-	if r := m.queues.snap.Find(id); r != nil {
+	if r := m.o.Board.Find(id); r != nil {
 		return "→ " + id.String() + " " + string(r.T.Status) + ": " + SafeLine(r.T.Subject)
 	}
 	return "→ " + id.String() + ": no such ticket"

@@ -20,21 +20,42 @@ type listModel struct {
 	keys   *KeyMap
 	policy slaengine.Policy
 
-	rows     []*Row
+	rows     rowSource
 	cursor   int
 	offset   int
 	selected store.TicketID // kept across refreshes so the cursor follows its ticket
 	width    int
 	height   int // rows of tickets, header excluded
 	now      time.Time
-	hot      map[store.TicketID]slaengine.State
 	focused  bool
 	empty    string
 	cache    map[*Row]rowCache // styled rows, shared by the model's copies (see renderRow)
 }
 
 func newListModel(s *Styles, k *KeyMap) *listModel {
-	return &listModel{styles: s, keys: k, focused: true, cache: map[*Row]rowCache{}}
+	return &listModel{styles: s, keys: k, focused: true, cache: map[*Row]rowCache{}, rows: rowSlice(nil)}
+}
+
+// rowSource is what the list shows: the board's own ordered list when the
+// queue is a slice of it (nothing copied at 10^6 tickets), or the rows a
+// filter kept.
+type rowSource interface {
+	Len() int
+	At(i int) *Row
+	Range(from int, fn func(i int, r *Row) bool)
+}
+
+// rowSlice is a rowSource of rows a filter kept.
+type rowSlice []*Row
+
+func (s rowSlice) Len() int      { return len(s) }
+func (s rowSlice) At(i int) *Row { return s[i] }
+func (s rowSlice) Range(from int, fn func(i int, r *Row) bool) {
+	for i := max(from, 0); i < len(s); i++ {
+		if !fn(i, s[i]) {
+			return
+		}
+	}
 }
 
 func (l *listModel) ShortHelp() []key.Binding {
@@ -55,7 +76,7 @@ func (l *listModel) selectID(id store.TicketID) {
 // byID is the listed row of ticket id, or nil.
 func (l *listModel) byID(id store.TicketID) *Row {
 	if i := l.find(id); i >= 0 {
-		return l.rows[i]
+		return l.rows.At(i)
 	}
 	return nil
 }
@@ -67,7 +88,7 @@ func (l *listModel) SetSize(w, h int) {
 
 // SetRows replaces the rows, keeping the cursor on the same ticket when it
 // is still there.
-func (l *listModel) SetRows(rows []*Row) {
+func (l *listModel) SetRows(rows rowSource) {
 	l.rows = rows
 	defer l.trimCache()
 	if l.selected != 0 {
@@ -81,24 +102,27 @@ func (l *listModel) SetRows(rows []*Row) {
 }
 
 func (l *listModel) find(id store.TicketID) int {
-	lo, hi := max(l.cursor-64, 0), min(l.cursor+64, len(l.rows))
+	lo, hi := max(l.cursor-64, 0), min(l.cursor+64, l.rows.Len())
 	for i := lo; i < hi; i++ {
-		if l.rows[i].T.ID == id {
+		if l.rows.At(i).T.ID == id {
 			return i
 		}
 	}
-	for i, r := range l.rows {
+	found := -1
+	l.rows.Range(0, func(i int, r *Row) bool {
 		if r.T.ID == id {
-			return i
+			found = i
+			return false
 		}
-	}
-	return -1
+		return true
+	})
+	return found
 }
 
 func (l *listModel) clamp() {
 	defer l.trimCache()
-	if l.cursor >= len(l.rows) {
-		l.cursor = len(l.rows) - 1
+	if l.cursor >= l.rows.Len() {
+		l.cursor = l.rows.Len() - 1
 	}
 	if l.cursor < 0 {
 		l.cursor = 0
@@ -109,23 +133,23 @@ func (l *listModel) clamp() {
 	if l.cursor >= l.offset+l.height {
 		l.offset = l.cursor - l.height + 1
 	}
-	if l.offset > max(len(l.rows)-l.height, 0) {
-		l.offset = max(len(l.rows)-l.height, 0)
+	if l.offset > max(l.rows.Len()-l.height, 0) {
+		l.offset = max(l.rows.Len()-l.height, 0)
 	}
 	if l.offset < 0 {
 		l.offset = 0
 	}
-	if len(l.rows) > 0 {
-		l.selected = l.rows[l.cursor].T.ID
+	if l.rows.Len() > 0 {
+		l.selected = l.rows.At(l.cursor).T.ID
 	}
 }
 
 // Selected returns the row under the cursor, or nil.
 func (l *listModel) Selected() *Row {
-	if l.cursor < 0 || l.cursor >= len(l.rows) {
+	if l.cursor < 0 || l.cursor >= l.rows.Len() {
 		return nil
 	}
-	return l.rows[l.cursor]
+	return l.rows.At(l.cursor)
 }
 
 func (l *listModel) Update(msg tea.Msg) tea.Cmd {
@@ -145,7 +169,7 @@ func (l *listModel) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, l.keys.Top):
 		l.cursor = 0
 	case key.Matches(km, l.keys.Bottom):
-		l.cursor = len(l.rows) - 1
+		l.cursor = l.rows.Len() - 1
 	default:
 		return nil
 	}
@@ -183,13 +207,13 @@ func (l *listModel) View() string {
 		hdr += " " + pad("QUEUE", c.queue) + " " + pad("ASSIGNEE", c.assignee)
 	}
 	hdr += " SUBJECT"
-	if len(l.rows) > 0 {
+	if l.rows.Len() > 0 {
 		// Where am I in a long queue: "12/325", at the right of the header.
-		pos := fmt.Sprintf(" %d/%d", l.cursor+1, len(l.rows))
+		pos := fmt.Sprintf(" %d/%d", l.cursor+1, l.rows.Len())
 		hdr = pad(hdr, max(l.width-len(pos), 0)) + pos
 	}
 	b.WriteString(l.styles.Header.Render(pad(hdr, l.width)))
-	if len(l.rows) == 0 {
+	if l.rows.Len() == 0 {
 		b.WriteString("\n")
 		b.WriteString(l.styles.Dim.Render(pad("  "+l.empty, l.width)))
 		for i := 1; i < l.height; i++ {
@@ -197,10 +221,10 @@ func (l *listModel) View() string {
 		}
 		return b.String()
 	}
-	end := min(l.offset+l.height, len(l.rows))
+	end := min(l.offset+l.height, l.rows.Len())
 	for i := l.offset; i < end; i++ {
 		b.WriteString("\n")
-		b.WriteString(l.renderRow(l.rows[i], i == l.cursor, c))
+		b.WriteString(l.renderRow(l.rows.At(i), i == l.cursor, c))
 	}
 	for i := end - l.offset; i < l.height; i++ {
 		b.WriteString("\n")
@@ -246,10 +270,10 @@ func (l *listModel) trimCache() {
 		return
 	}
 	keep := make(map[*Row]rowCache, l.height)
-	end := min(l.offset+l.height, len(l.rows))
+	end := min(l.offset+l.height, l.rows.Len())
 	for i := l.offset; i < end; i++ {
-		if e, ok := l.cache[l.rows[i]]; ok {
-			keep[l.rows[i]] = e
+		if e, ok := l.cache[l.rows.At(i)]; ok {
+			keep[l.rows.At(i)] = e
 		}
 	}
 	l.cache = keep

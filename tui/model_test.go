@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/deskhq/desk/board"
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
@@ -39,7 +40,7 @@ func newDesk(t *testing.T, o Options, tickets ...store.NewTicket) *desk {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	b, err := NewBoard(ctx, st, nil)
+	b, err := board.New(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,9 +187,7 @@ func (d *desk) sync() {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := 0
-		for _, r := range d.board.Snapshot().Rows {
-			got += r.T.Events
-		}
+		d.board.Snapshot().Rows.Range(0, func(_ int, r *Row) bool { got += r.T.Events; return true })
 		if got == want {
 			break
 		}

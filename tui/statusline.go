@@ -19,7 +19,7 @@ func (m *Model) statusLine() string {
 	if m.o.StoreName != "" && m.width >= 160 {
 		parts = append(parts, m.o.StoreName)
 	}
-	warning := len(s.Hot) - s.Breached
+	warning := s.Warning
 	if narrow {
 		// the SLA column's own markers: ! breached, * warning
 		parts = append(parts, fmt.Sprintf("%d open", s.Active), fmt.Sprintf("%d! %d*", s.Breached, warning))
@@ -65,7 +65,7 @@ func (m *Model) statusLine() string {
 	style := st.Status
 	if m.mail.State == "error" || m.disk != "" {
 		style = st.StatusErr
-	} else if len(s.Hot) > 0 {
+	} else if s.Hot.Len() > 0 {
 		style = st.StatusWarn
 	}
 	return style.Render(pad(line, m.width))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/deskhq/desk/board"
+
 	"github.com/deskhq/desk/store"
 )
 
@@ -22,8 +24,6 @@ type tabDef struct {
 	name  string
 	match func(r *Row, me string) bool
 }
-
-func active(r *Row) bool { return r.group != 2 }
 
 var tabs = [...]tabDef{
 	{"Unassigned", func(r *Row, _ string) bool { return active(r) && r.T.Assignee == "" }},
@@ -53,8 +53,9 @@ func (q *queueTabs) narrowed() bool { return q.filter != "" || q.queue != "" }
 func (m *Model) refresh(rowsChanged bool) {
 	q := &m.queues
 	s := q.snap
-	m.now = s.Now
-	m.list.now, m.list.hot, m.detail.now = s.Now, s.Hot, s.Now
+	// The snapshot's Now is when states last changed; countdowns follow
+	// the session's own clock.
+	m.list.now, m.detail.now = m.now, m.now
 	p := m.o.Board.Policy()
 	m.list.policy, m.detail.policy = p, p
 	if !rowsChanged && q.tab != tabAtRisk {
@@ -65,15 +66,15 @@ func (m *Model) refresh(rowsChanged bool) {
 	if !q.narrowed() {
 		// The default order puts active tickets first, so "All open" and
 		// "Resolved" are slices of the snapshot: shared, nothing copied.
-		q.counts = [len(tabs)]int{s.Unassigned, s.Mine(me), s.Active, s.ByStatus[store.StatusWaiting], len(s.HotRows),
+		q.counts = [len(tabs)]int{s.Unassigned, s.Assigned(me), s.Active, s.ByStatus[store.StatusWaiting], s.HotRows.Len(),
 			s.ByStatus[store.StatusResolved] + s.ByStatus[store.StatusClosed]}
 		switch q.tab {
 		case tabAtRisk:
 			m.list.SetRows(s.HotRows)
 		case tabAll:
-			m.list.SetRows(s.Rows[:s.Active])
+			m.list.SetRows(s.Rows.Slice(0, s.Active))
 		case tabResolved:
-			m.list.SetRows(s.Rows[s.Active:])
+			m.list.SetRows(s.Rows.Slice(s.Active, s.Rows.Len()))
 		default:
 			m.list.SetRows(filterRows(s.Rows, func(r *Row) bool { return tabs[q.tab].match(r, me) }))
 		}
@@ -82,13 +83,13 @@ func (m *Model) refresh(rowsChanged bool) {
 		// the current one, so the counts say what the filter leaves.
 		f := strings.ToLower(q.filter)
 		keep := func(r *Row) bool {
-			return (q.queue == "" || r.T.Queue == q.queue) && (f == "" || strings.Contains(r.search, f))
+			return (q.queue == "" || r.T.Queue == q.queue) && (f == "" || strings.Contains(r.Search, f))
 		}
 		q.counts = [len(tabs)]int{}
 		var out []*Row
-		for _, r := range s.Rows {
+		s.Rows.Range(0, func(_ int, r *Row) bool {
 			if !keep(r) {
-				continue
+				return true
 			}
 			for i, t := range tabs {
 				if t.match != nil && t.match(r, me) {
@@ -98,12 +99,13 @@ func (m *Model) refresh(rowsChanged bool) {
 					}
 				}
 			}
-		}
+			return true
+		})
 		if q.tab == tabAtRisk {
 			out = filterRows(s.HotRows, keep)
 		}
 		q.counts[tabAtRisk] = len(filterRows(s.HotRows, keep))
-		m.list.SetRows(out)
+		m.list.SetRows(rowSlice(out))
 	}
 	switch {
 	case q.filter != "":
@@ -115,13 +117,14 @@ func (m *Model) refresh(rowsChanged bool) {
 	}
 }
 
-func filterRows(rows []*Row, keep func(*Row) bool) []*Row {
-	out := make([]*Row, 0, 64)
-	for _, r := range rows {
+func filterRows(rows board.List, keep func(*Row) bool) rowSlice {
+	out := make(rowSlice, 0, 64)
+	rows.Range(0, func(_ int, r *Row) bool {
 		if keep(r) {
 			out = append(out, r)
 		}
-	}
+		return true
+	})
 	return out
 }
 

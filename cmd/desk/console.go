@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/deskhq/desk/board"
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
@@ -71,7 +72,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	board, err := tui.NewBoard(ctx, st, nil)
+	board, err := board.New(ctx, st, nil)
 	if err != nil {
 		return fmt.Errorf("loading tickets: %w", err)
 	}

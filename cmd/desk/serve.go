@@ -22,6 +22,7 @@ import (
 	"github.com/charmbracelet/keygen"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/deskhq/desk/board"
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
@@ -106,7 +107,7 @@ type server struct {
 	e         *env
 	log       *log.Logger
 	st        *store.Store
-	board     *tui.Board
+	board     *board.Board
 	svc       *mailin.Service
 	ssh       *ssh.Server
 	ln        net.Listener
@@ -207,7 +208,7 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	}()
 	var boardCtx context.Context
 	boardCtx, s.boardCancel = context.WithCancel(context.Background())
-	s.board, err = tui.NewBoard(boardCtx, s.st, nil)
+	s.board, err = board.New(boardCtx, s.st, nil)
 	if err != nil {
 		return nil, fmt.Errorf("loading tickets: %w", err)
 	}
