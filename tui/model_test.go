@@ -801,3 +801,29 @@ func TestQuarantineDropAndRelease(t *testing.T) {
 	}
 	d.wantScreen("registered from quarantined mail 2", "held")
 }
+
+// Two priority keys faster than the store answers: the second starts from
+// the first's result, as the operator meant, not from the stale list.
+func TestQuickPriorityKeysActInOrder(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	_, first := d.m.Update(press("2")) // its write is not run yet
+	_, second := d.m.Update(press("1"))
+	if second != nil {
+		t.Fatal("the second key's write started before the first's answer")
+	}
+	d.run(first, 0) // the answer to 2 builds and runs the write for 1
+	if got := d.get(1).Priority; got != 1 {
+		t.Fatalf("priority = %v after 2 then 1, want P1", got)
+	}
+	h, _ := d.st.History(1)
+	var changes []string
+	for _, e := range h {
+		if e.Kind == store.EvField && e.Field == store.FieldPriority {
+			changes = append(changes, e.From+"→"+e.To)
+		}
+	}
+	if strings.Join(changes, " ") != "P3→P2 P2→P1" {
+		t.Fatalf("priority changes = %v, want P3→P2 then P2→P1", changes)
+	}
+	d.wantScreen("SD-1 priority P2 → P1")
+}

@@ -132,6 +132,10 @@ func (m *Model) undoLast() tea.Cmd {
 }
 
 func (m *Model) written(msg writtenMsg) tea.Cmd {
+	if msg.err == nil && msg.ticket.ID != 0 {
+		// Before the next queued write is built: it starts from this one.
+		m.writes.last = msg.ticket
+	}
 	next := m.nextWrite()
 	if msg.err != nil {
 		var ch *store.ConflictError
@@ -160,9 +164,6 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 		m.undo = *msg.change
 	} else {
 		m.setFlash(fmt.Sprintf("%s %s", msg.id, msg.what), false)
-	}
-	if msg.ticket.ID != 0 {
-		m.writes.last = msg.ticket
 	}
 	if msg.created {
 		// The caller is still on the line: show the ticket just registered.
