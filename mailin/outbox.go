@@ -207,33 +207,14 @@ type outcome struct {
 // recipient left the mail has failed for good. beforeDot runs just before
 // the end of the data, the moment the mail leaves for good.
 func (s *Service) send(c *smtp.Client, m store.OutMail, utf8OK bool, beforeDot func()) outcome {
-	rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now(), s.me.key)
-	if err != nil {
-		return outcome{permanent: true, reason: err.Error()}
+	p := s.prepare(m, utf8OK)
+	if p.early != nil {
+		return *p.early
 	}
-	from := s.cfg.Address
+	from, rcpt, raw, refused := s.cfg.Address, p.rcpt, p.raw, p.refused
 	var opts *smtp.MailOptions
-	var refused []string
-	if !isASCII(from) || !all(rcpt, isASCII) {
-		switch {
-		case utf8OK:
-			opts = &smtp.MailOptions{UTF8: true}
-		case !isASCII(from):
-			return outcome{permanent: true, reason: fmt.Sprintf("the support address %s is not ASCII and the SMTP server cannot take that (no SMTPUTF8)", from)}
-		default:
-			var ok []string
-			for _, a := range rcpt {
-				if isASCII(a) {
-					ok = append(ok, a)
-				} else {
-					refused = append(refused, a+": the SMTP server cannot take a non-ASCII address (no SMTPUTF8)")
-				}
-			}
-			rcpt = ok
-		}
-	}
-	if len(rcpt) == 0 {
-		return outcome{permanent: true, reason: "refused: " + strings.Join(refused, "; ")}
+	if p.utf8 {
+		opts = &smtp.MailOptions{UTF8: true}
 	}
 	if err := c.Mail(from, opts); err != nil {
 		return refusal(c, "the sender", err)

@@ -133,8 +133,8 @@ type prepared struct {
 	early   *outcome
 }
 
-// prepare composes m and picks the recipients the server can take, as
-// send does.
+// prepare composes m and picks the recipients the server can take: the
+// one place both send paths (pipelined or not) start from.
 func (s *Service) prepare(m store.OutMail, utf8OK bool) *prepared {
 	p := &prepared{m: m}
 	rcpt, raw, err := compose(m, s.cfg.Address, s.cfg.Name, s.now(), s.me.key)

@@ -20,9 +20,20 @@ type flash struct {
 func (f flash) expired(now time.Time) bool { return !f.until.IsZero() && now.After(f.until) }
 
 func (m *Model) setFlash(s string, isErr bool) {
-	m.flash = flash{text: s, err: isErr, until: m.o.Now().Add(6 * time.Second)}
-	m.undo = undoable{} // only the newest change can be undone, while it is shown
-	m.layout()
+	m.relayoutAfter(func() {
+		m.flash = flash{text: s, err: isErr, until: m.o.Now().Add(6 * time.Second)}
+		m.undo = undoable{} // only the newest change can be undone, while it is shown
+	})
+}
+
+// relayoutAfter runs change and lays the panes out again only when it
+// moved the footer's height: a layout re-renders the open ticket's history.
+func (m *Model) relayoutAfter(change func()) {
+	h := m.footerHeight()
+	change()
+	if m.footerHeight() != h {
+		m.layout()
+	}
 }
 
 // footerHeight is 1, or up to 3 while a long message is shown.
@@ -63,18 +74,19 @@ func (m *Model) footer() string {
 	return m.hints()
 }
 
-// hints puts ? and q first: at 80 columns the help that would name every
-// other key must never be what falls off the end.
+// hints puts ? and q first (outside overlays): at 80 columns the help that
+// would name every other key must never be what falls off the end.
 func (m *Model) hints() string {
 	var keys []key.Binding
-	if m.overlay != nil {
+	switch {
+	case m.overlay != nil:
+		// In a composer or form ? and q are letters: the overlay's own keys.
 		keys = m.overlay.ShortHelp()
-	} else if m.focusDetail {
-		keys = m.detail.ShortHelp()
-	} else {
-		keys = m.list.ShortHelp()
+	case m.focusDetail:
+		keys = append([]key.Binding{m.keys.Help, m.keys.Quit}, m.detail.ShortHelp()...)
+	default:
+		keys = append([]key.Binding{m.keys.Help, m.keys.Quit}, m.list.ShortHelp()...)
 	}
-	keys = append([]key.Binding{m.keys.Help, m.keys.Quit}, keys...)
 	h := m.styles.help()
 	h.SetWidth(m.width)
 	return fitHeight(h.ShortHelpView(keys), 1, m.width)

@@ -84,6 +84,7 @@ func (m *Model) setStyles(s *Styles) {
 		return
 	}
 	m.list.styles, m.detail.styles, m.picker.styles, m.page.styles = s, s, s, s
+	m.prompt.styles, m.compose.styles, m.form.styles = s, s, s
 	m.list.cache = map[*Row]rowCache{}
 	m.detail.layout()
 }

@@ -62,6 +62,10 @@ func (p *promptModel) Open(kind promptKind, label, value string) tea.Cmd {
 		p.describe = nil
 	}
 	p.input.Prompt = label
+	p.input.SetWidth(max(p.width/2, 10))
+	if kind == promptMaster {
+		p.input.SetWidth(8) // a ticket number: the rest of the line says which ticket it is
+	}
 	p.input.SetValue(value)
 	p.input.CursorEnd()
 	return p.input.Focus()

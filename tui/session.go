@@ -39,9 +39,7 @@ func (m *Model) tick(now time.Time) tea.Cmd {
 	}
 	m.disk = m.o.Store.Space().Warning()
 	if m.flash.expired(now) {
-		m.flash = flash{}
-		m.undo = undoable{}
-		m.layout() // a wrapped message gave its lines back
+		m.relayoutAfter(func() { m.flash, m.undo = flash{}, undoable{} })
 	}
 	return tick()
 }
@@ -126,8 +124,5 @@ func (m *Model) current() (store.Ticket, bool) {
 	default:
 		return store.Ticket{}, false
 	}
-	if w := m.writes.last; w.ID == t.ID && w.Events > t.Events {
-		t = w
-	}
-	return t, true
+	return m.latest(t), true
 }

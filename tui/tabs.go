@@ -101,10 +101,11 @@ func (m *Model) refresh(rowsChanged bool) {
 			}
 			return true
 		})
+		hot := filterRows(s.HotRows, keep)
+		q.counts[tabAtRisk] = len(hot)
 		if q.tab == tabAtRisk {
-			out = filterRows(s.HotRows, keep)
+			out = hot
 		}
-		q.counts[tabAtRisk] = len(filterRows(s.HotRows, keep))
 		m.list.SetRows(rowSlice(out))
 	}
 	switch {
