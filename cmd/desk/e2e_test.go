@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -23,6 +25,8 @@ func buildDesk(t *testing.T) string {
 	return bin
 }
 
+var tmuxSessions atomic.Int64
+
 type tmux struct {
 	t       *testing.T
 	session string
@@ -33,7 +37,8 @@ func startTmux(t *testing.T, w, h string, env []string, cmd ...string) *tmux {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install tmux): the end-to-end console test needs it")
 	}
-	s := "desk-e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
+	// One test may run several terminals: each gets a session of its own.
+	s := fmt.Sprintf("desk-e2e-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), tmuxSessions.Add(1))
 	exec.Command("tmux", "kill-session", "-t", s).Run()
 	args := append([]string{"new-session", "-d", "-s", s, "-x", w, "-y", h}, "env")
 	args = append(append(args, env...), cmd...)
