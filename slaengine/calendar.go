@@ -486,28 +486,40 @@ func weekdays(w Window) map[time.Weekday][]Window {
 func hm(h, m int) time.Duration { return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute }
 
 // DefaultBusinessCalendar is the Borger.dk desk: Monday to Friday
-// 08:30-16:30 Europe/Copenhagen, closed on Danish public holidays
-// 2024-2035 (see DanishHolidays).
+// 08:30-16:30 Europe/Copenhagen, closed on the Danish public holidays of
+// the "dk" holiday set (2025-2030).
 func DefaultBusinessCalendar() *Calendar {
-	var hol []Date
-	for y := 2024; y <= 2035; y++ {
-		hol = append(hol, DanishHolidays(y)...)
-	}
-	return mustCalendar("Borger.dk business hours", "Europe/Copenhagen", weekdays(Window{hm(8, 30), hm(16, 30)}), hol)
+	return setCalendar("Borger.dk business hours", "Europe/Copenhagen", weekdays(Window{hm(8, 30), hm(16, 30)}), "dk")
 }
 
-// EUCalendar is the EU service desk: Monday to Friday 08:00-18:00
-// Europe/Brussels. The offering speaks of "working days" without listing
-// them, so no holidays are built in; add them with NewCalendar.
+// EUCalendar is the EU service desk (OOTS): "8am to 6pm, normal EC working
+// days", Monday to Friday Europe/Brussels, closed on the EU institutions'
+// holidays ("eu-institutions", 2025-2030).
 func EUCalendar() *Calendar {
-	return mustCalendar("EU service desk hours", "Europe/Brussels", weekdays(Window{hm(8, 0), hm(18, 0)}), nil)
+	return setCalendar("EU service desk hours", "Europe/Brussels", weekdays(Window{hm(8, 0), hm(18, 0)}), "eu-institutions")
 }
 
-// DanishHolidays lists the days a Danish public office is closed in year:
+// FlandersCalendar is a Flemish government desk (Digitaal Vlaanderen):
+// Monday to Friday 09:00-17:00 Europe/Brussels, closed on the Belgian and
+// Flemish public holidays ("be-flanders", 2025-2030).
+func FlandersCalendar() *Calendar {
+	return setCalendar("Digitaal Vlaanderen business hours", "Europe/Brussels", weekdays(Window{hm(9, 0), hm(17, 0)}), "be-flanders")
+}
+
+// setCalendar is a built-in calendar closed on a built-in holiday set.
+func setCalendar(name, tz string, week map[time.Weekday][]Window, set string) *Calendar {
+	hs := mustHolidaySet(set)
+	c := mustCalendar(name, tz, week, hs.Dates())
+	c.HolidaysThrough = hs.Through()
+	return c
+}
+
+// DanishHolidays computes the days a Danish public office is closed in year:
 // New Year's Day, Maundy Thursday, Good Friday, Easter Sunday and Monday,
 // Ascension Day, Whit Sunday and Monday, Constitution Day (5 June),
 // Christmas Eve, Christmas Day, Boxing Day and New Year's Eve. Great Prayer
-// Day is included up to 2023, when it was abolished.
+// Day is included up to 2023, when it was abolished. Calendars use the "dk"
+// holiday set, which is data; this rule is what the data is checked against.
 func DanishHolidays(year int) []Date {
 	e := easter(year)
 	rel := func(days int) Date {

@@ -40,6 +40,20 @@ func DefaultPolicy(business *Calendar) Policy {
 	}
 }
 
+// calendars are the calendars p's targets run on.
+func (p Policy) calendars() []*Calendar {
+	var out []*Calendar
+	for _, t := range p.Targets {
+		out = append(out, t.Calendar)
+	}
+	for _, m := range p.ByType {
+		for _, t := range m {
+			out = append(out, t.Calendar)
+		}
+	}
+	return out
+}
+
 // DefaultGoals are the seeds' service goals: first response met for 90% of
 // tickets, resolution for 95%, in each priority.
 func DefaultGoals() Goals { return Goals{Response: 0.90, Resolution: 0.95} }

@@ -31,6 +31,11 @@ type Calendar struct {
 	Week [7][]Window
 	// Holidays are whole local days without business time.
 	Holidays []Date
+	// HolidaysThrough is the last day the holiday data is known for (the
+	// end of the holiday sets the calendar was built from); zero when the
+	// calendar claims none. After it every weekday is a working day, so a
+	// desk warns before it comes (Policy.HolidayWarnings).
+	HolidaysThrough Date
 
 	// prep is the compiled form NewCalendar builds; treat a Calendar as
 	// read-only once built, since changes to the fields above do not reach it.

@@ -136,6 +136,7 @@ type calendarJSON struct {
 	Zone     string              `json:"zone"`
 	Week     map[string][]string `json:"week"`
 	Holidays []string            `json:"holidays,omitempty"`
+	Through  string              `json:"holidays_through,omitempty"`
 }
 
 // MarshalJSON writes the calendar by zone name, with windows as
@@ -155,6 +156,9 @@ func (c *Calendar) MarshalJSON() ([]byte, error) {
 		j.Holidays = append(j.Holidays, h.String())
 	}
 	sort.Strings(j.Holidays)
+	if c.HolidaysThrough.Year != 0 {
+		j.Through = c.HolidaysThrough.String()
+	}
 	return json.Marshal(j)
 }
 
@@ -190,6 +194,11 @@ func (c *Calendar) UnmarshalJSON(b []byte) error {
 	nc, err := NewCalendar(j.Name, j.Zone, week, hol)
 	if err != nil {
 		return err
+	}
+	if j.Through != "" {
+		if nc.HolidaysThrough, err = ParseDate(j.Through); err != nil {
+			return fmt.Errorf("calendar %q: holidays_through: %v", j.Name, err)
+		}
 	}
 	*c = *nc
 	return nil
@@ -230,8 +239,11 @@ type CalendarSpec struct {
 	// "fri" = "08:30-12:00, 13:00-15:30" (see ParseWeek).
 	Hours    map[string]string
 	Holidays []string // "2026-12-24"
-	// DanishHolidays adds DanishHolidays for the years around
-	// CompileOptions.Now.
+	// HolidaySets adds built-in holiday lists by name (HolidaySetNames:
+	// "dk", "be-flanders", "eu-institutions"); the calendar's holiday data
+	// then ends where the earliest of them ends.
+	HolidaySets []string
+	// DanishHolidays is HolidaySets = ["dk"] (the older spelling).
 	DanishHolidays bool
 }
 
@@ -247,9 +259,6 @@ type TargetSpec struct {
 // CompileOptions is what Compile needs from outside the spec. The engine
 // reads no clock and knows no ticket statuses of its own.
 type CompileOptions struct {
-	// Now places DanishHolidays: the year before Now to two years after.
-	// Zero: 2024-2035, the years DefaultBusinessCalendar covers.
-	Now time.Time
 	// Statuses are the names Pause may use; nil accepts any.
 	Statuses []string
 	// Types are the ticket types ByType may name; nil accepts any.
@@ -313,6 +322,7 @@ func builtinCalendars() map[string]*Calendar {
 		"24x7":     AlwaysOpen(),
 		"business": DefaultBusinessCalendar(),
 		"eu":       EUCalendar(),
+		"flanders": FlandersCalendar(),
 	}
 }
 
@@ -478,13 +488,19 @@ func (s Spec) calendars(o CompileOptions) (map[string]*Calendar, error) {
 			}
 			hols = append(hols, d)
 		}
-		if cs.DanishHolidays {
-			from, to := 2024, 2035
-			if !o.Now.IsZero() {
-				from, to = o.Now.Year()-1, o.Now.Year()+2
+		sets := cs.HolidaySets
+		if cs.DanishHolidays && !slices.Contains(sets, "dk") {
+			sets = append(slices.Clone(sets), "dk")
+		}
+		var through Date
+		for j, name := range sets {
+			hs, ok := HolidaySetNamed(name)
+			if !ok {
+				return nil, fail(fmt.Sprintf("holiday_sets[%d]", j), name, fmt.Sprintf("calendar %q: no holiday set %q: the built-in ones are %s", cs.Name, name, strings.Join(HolidaySetNames(), ", ")))
 			}
-			for y := from; y <= to; y++ {
-				hols = append(hols, DanishHolidays(y)...)
+			hols = append(hols, hs.Dates()...)
+			if through.Year == 0 || hs.Through().epochDay() < through.epochDay() {
+				through = hs.Through()
 			}
 		}
 		cal, err := NewCalendar(cs.Name, tz, week, hols)
@@ -493,6 +509,7 @@ func (s Spec) calendars(o CompileOptions) (map[string]*Calendar, error) {
 			// (overlapping windows, or none at all).
 			return nil, fail("hours", "", err.Error()+": give each day its windows, e.g. hours = { \"mon-fri\" = \"08:30-16:30\" }")
 		}
+		cal.HolidaysThrough = through
 		cals[cs.Name] = cal
 	}
 	return cals, nil

@@ -118,7 +118,6 @@ func TestParsePriority(t *testing.T) {
 }
 
 var specOpts = CompileOptions{
-	Now:      time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 	Statuses: []string{"new", "open", "waiting", "escalated", "pending-release", "resolved", "closed"},
 	Types:    []string{"incident", "request", "change"},
 }
@@ -233,7 +232,7 @@ func TestSpecErrorsNameTheKey(t *testing.T) {
 			SpecError{Key: "calendars[1].name", Msg: "calendar 2 has no name"}},
 		{"twice", Spec{Calendars: []CalendarSpec{good, good}},
 			SpecError{Key: "calendars[1].name", Calendar: "cph", Value: "cph", Msg: "defined twice"}},
-		{"default calendar", Spec{Calendar: "mars"}, SpecError{Key: "calendar", Value: "mars", Msg: `no calendar named "mars" (have: 24x7, business, eu)`}},
+		{"default calendar", Spec{Calendar: "mars"}, SpecError{Key: "calendar", Value: "mars", Msg: `no calendar named "mars" (have: 24x7, business, eu, flanders)`}},
 		{"warn_at", Spec{WarnAt: 1.5}, SpecError{Key: "warn_at", Value: "1.5", Msg: "between 0 and 1"}},
 		{"pause", Spec{Pause: []string{"waiting", "lunch"}}, SpecError{Key: "pause[1]", Value: "lunch", Msg: `"lunch" is not a status (use new, open`}},
 		{"goal in percent", Spec{Goals: Goals{Response: 90}}, SpecError{Key: "goals.response", Value: "90", Msg: "0.90 for 90%"}},

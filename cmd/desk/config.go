@@ -49,7 +49,10 @@ type CalendarConfig struct {
 	Timezone string            `toml:"timezone"`
 	Hours    map[string]string `toml:"hours"` // mon = "08:30-16:30", tue = ..., or "mon-fri" = ...
 	Holidays []string          `toml:"holidays"`
-	// DanishHolidays adds the Danish public holidays for the years around now.
+	// HolidaySets adds built-in holiday lists: "dk", "be-flanders",
+	// "eu-institutions" (2025-2030; desk warns a year before they end).
+	HolidaySets []string `toml:"holiday_sets"`
+	// DanishHolidays is holiday_sets = ["dk"] (the older spelling).
 	DanishHolidays bool `toml:"danish_holidays"`
 }
 
@@ -398,7 +401,7 @@ func (c *Config) spec() slaengine.Spec {
 		Goals: slaengine.Goals{Response: c.SLA.Goals.Response, Resolution: c.SLA.Goals.Resolution}}
 	for _, cc := range c.Calendars {
 		s.Calendars = append(s.Calendars, slaengine.CalendarSpec{Name: cc.Name, Timezone: cc.Timezone, Hours: cc.Hours,
-			Holidays: cc.Holidays, DanishHolidays: cc.DanishHolidays})
+			Holidays: cc.Holidays, HolidaySets: cc.HolidaySets, DanishHolidays: cc.DanishHolidays})
 	}
 	targets := func(tc map[string]TargetConfig) map[string]slaengine.TargetSpec {
 		if tc == nil {
@@ -430,7 +433,7 @@ func (c *Config) compile() (slaengine.Policy, error) {
 	for _, t := range store.Types {
 		types = append(types, string(t))
 	}
-	p, err := c.spec().Compile(slaengine.CompileOptions{Now: time.Now(), Statuses: statuses, Types: types})
+	p, err := c.spec().Compile(slaengine.CompileOptions{Statuses: statuses, Types: types})
 	var se *slaengine.SpecError
 	if errors.As(err, &se) {
 		path := se.Key

@@ -2,12 +2,14 @@ package main
 
 import (
 	"errors"
+	"log"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -161,12 +163,41 @@ func TestConfigSLAErrorsNameLineAndKey(t *testing.T) {
 		{"type", "[sla.types.problem.P1]\nresponse = \"1h\"\n", 1, "sla.types.problem", "not a ticket type"},
 		{"type target", "[sla.types.request.P3]\nresponse = \"1bd\"\nresolution = \"5 days\"\n", 3, "sla.types.request.P3.resolution", `"5 days"`},
 		{"dotted key", "sla.targets.P2.response = \"quickly\"\n", 1, "sla.targets.P2.response", "such as 15m"},
-		{"target calendar", "[[calendars]]\nname = \"x\"\nhours = { mon = \"08:00-12:00\" }\n[sla.targets.P1]\ncalendar = \"y\"\n", 5, "sla.targets.P1.calendar", `no calendar named "y" (have: 24x7, business, eu, x)`},
+		{"holiday set", "[[calendars]]\nname = \"x\"\nhours = { mon = \"08:00-12:00\" }\nholiday_sets = [\"dk\", \"se\"]\n", 4, "calendars.holiday_sets", `no holiday set "se": the built-in ones are be-flanders, dk, eu-institutions`},
+		{"target calendar", "[[calendars]]\nname = \"x\"\nhours = { mon = \"08:00-12:00\" }\n[sla.targets.P1]\ncalendar = \"y\"\n", 5, "sla.targets.P1.calendar", `no calendar named "y" (have: 24x7, business, eu, flanders, x)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadText(t, tc.toml)
 			wantConfigError(t, err, tc.line, tc.key, tc.msg)
 		})
+	}
+}
+
+// A calendar on the built-in holiday data closes on those days, and a desk
+// that runs into the data's last year says so in its log.
+func TestConfigHolidaySets(t *testing.T) {
+	c, err := loadText(t, "[[calendars]]\nname = \"oots\"\ntimezone = \"Europe/Brussels\"\nhours = { \"mon-fri\" = \"08:00-18:00\" }\nholiday_sets = [\"eu-institutions\"]\n[sla]\ncalendar = \"oots\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := p.Targets[3].Calendar
+	bxl, _ := time.LoadLocation("Europe/Brussels")
+	if cal.Open(time.Date(2026, 5, 15, 10, 0, 0, 0, bxl)) || !cal.Open(time.Date(2026, 5, 18, 10, 0, 0, 0, bxl)) {
+		t.Fatal("the oots calendar does not close on the Friday after Ascension 2026 (or not open the Monday after)")
+	}
+	var logged strings.Builder
+	e := &env{dataDir: filepath.Join(t.TempDir(), "data"), now: func() time.Time { return time.Date(2030, 3, 1, 0, 0, 0, 0, time.UTC) }}
+	st, err := e.openStore(c, "test", log.New(&logged, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if !strings.Contains(logged.String(), `calendar "oots": its holiday data ends 2030-12-31`) {
+		t.Fatalf("no warning about the end of the holiday data in the log:\n%s", logged.String())
 	}
 }
 

@@ -145,6 +145,15 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 	if err != nil {
 		return nil, err
 	}
+	if logger != nil {
+		now := time.Now()
+		if e.now != nil {
+			now = e.now()
+		}
+		for _, w := range policy.HolidayWarnings(now) {
+			logger.Printf("config: %s", w)
+		}
+	}
 	if err := os.MkdirAll(e.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
