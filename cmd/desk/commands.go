@@ -90,6 +90,7 @@ func init() {
 			sshArgs: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file -]", sshNargs: 1,
 			summary: "write the incident report a P1/P2 needs to close", role: tui.RoleOperator, flags: cmdReportIncident},
 		{name: "approve", args: "SD-n", nargs: 1, summary: "approve the incident report", role: tui.RoleLead, flags: cmdApprove},
+		{name: "oncall", args: "[--at TIME] [--json]", summary: "who is on call now (or at TIME) and who is next", role: tui.RoleViewer, noStore: true, flags: cmdOncall},
 		{name: "report", args: "[--month YYYY-MM] [--json]", summary: "SLA compliance per priority", role: tui.RoleLead, flags: cmdReport},
 		// Operators and leads: held mail is what they must not lose
 		// sight of, and it carries the addresses of senders outside the

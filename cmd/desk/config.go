@@ -33,14 +33,36 @@ type Config struct {
 	Organisations []mailin.Organisation `toml:"organisations"`
 	Mail          *mailin.Config        `toml:"mail"`
 	Serve         ServeConfig           `toml:"serve"`
+	// OnCall is the roster, first match wins; OnCallOverrides put someone
+	// else on call for dated stretches (holidays, sickness, swaps).
+	OnCall          []OnCallConfig   `toml:"oncall"`
+	OnCallOverrides []OverrideConfig `toml:"oncall_overrides"`
 
 	path string
 	src  []byte
 	pos  *tomlPositions // where each key is written (nil without a file)
 
 	policy   slaengine.Policy // compiled by check, once per load
+	roster   slaengine.Roster
 	compiled bool
 	zone     *time.Location // displayZone, set by check
+}
+
+// OnCallConfig is one [[oncall]] table.
+type OnCallConfig struct {
+	Name     string            `toml:"name"`
+	Contact  string            `toml:"contact"`
+	Calendar string            `toml:"calendar"` // its zone (and holidays); default: the SLA calendar's
+	Hours    map[string]string `toml:"hours"`    // "mon-thu" = "16:00-18:00", holidays = "00:00-24:00"
+}
+
+// OverrideConfig is one [[oncall_overrides]] table.
+type OverrideConfig struct {
+	From    string `toml:"from"` // "2026-12-24T00:00" in the roster's zone, or RFC 3339
+	To      string `toml:"to"`
+	Name    string `toml:"name"`
+	Contact string `toml:"contact"` // may be left out for a roster entry's name
+	Reason  string `toml:"reason"`
 }
 
 // CalendarConfig is one [[calendars]] table.
@@ -298,7 +320,11 @@ func (c *Config) check() error {
 	if err != nil {
 		return err
 	}
-	c.policy, c.compiled = p, true
+	r, err := c.compileRoster()
+	if err != nil {
+		return err
+	}
+	c.policy, c.roster, c.compiled = p, r, true
 	c.zone = c.displayZone() // read once: every command and console asks for it
 	if err := c.checkOperators(); err != nil {
 		return err
@@ -443,6 +469,33 @@ func (c *Config) compile() (slaengine.Policy, error) {
 		return p, c.errAt(path, "%s", se.Msg)
 	}
 	return p, err
+}
+
+// compileRoster builds the on-call roster on the SLA calendars.
+func (c *Config) compileRoster() (slaengine.Roster, error) {
+	var es []slaengine.OnCallSpec
+	for _, o := range c.OnCall {
+		es = append(es, slaengine.OnCallSpec{Name: o.Name, Contact: o.Contact, Calendar: o.Calendar, Hours: o.Hours})
+	}
+	var os []slaengine.OverrideSpec
+	for _, o := range c.OnCallOverrides {
+		os = append(os, slaengine.OverrideSpec{From: o.From, To: o.To, Name: o.Name, Contact: o.Contact, Reason: o.Reason})
+	}
+	r, err := c.spec().CompileRoster(es, os, slaengine.CompileOptions{})
+	var se *slaengine.SpecError
+	if errors.As(err, &se) {
+		return r, c.errAt(se.Key, "%s", se.Msg)
+	}
+	return r, err
+}
+
+// Roster is the on-call roster compiled when the config was loaded.
+func (c *Config) Roster() slaengine.Roster {
+	if !c.compiled {
+		r, _ := c.compileRoster()
+		return r
+	}
+	return c.roster
 }
 
 // Policy is the SLA policy compiled when the config was loaded: every
