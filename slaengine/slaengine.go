@@ -75,6 +75,10 @@ type Policy struct {
 	// Goals for the compliance report; zero fields mean the defaults
 	// (0.90 response, 0.95 resolution).
 	Goals Goals
+	// Ladders are the escalation steps per priority (nil: DefaultLadders);
+	// LaddersByType override them per ticket type.
+	Ladders       map[Priority]Ladder
+	LaddersByType map[string]map[Priority]Ladder
 }
 
 // State of one clock.

@@ -229,6 +229,11 @@ type Spec struct {
 	Targets map[string]TargetSpec
 	// ByType overrides Targets per ticket type, then per priority name.
 	ByType map[string]map[string]TargetSpec
+	// Escalation replaces a priority's default ladder ("P1" -> steps);
+	// EscalationByType per ticket type, then priority. A priority given an
+	// empty list has no ladder.
+	Escalation       map[string][]StepSpec
+	EscalationByType map[string]map[string][]StepSpec
 }
 
 // CalendarSpec is one named business calendar.
@@ -394,6 +399,39 @@ func (s Spec) Compile(o CompileOptions) (Policy, error) {
 			p.ByType = map[string]map[Priority]Target{}
 		}
 		p.ByType[typ] = m
+	}
+	if len(s.Escalation) > 0 {
+		p.Ladders = DefaultLadders()
+		for _, k := range sortedKeys(s.Escalation) {
+			prio, err := ParsePriority(k)
+			if err != nil {
+				return Policy{}, &SpecError{Key: "escalation." + k, Value: k, Msg: err.Error()}
+			}
+			if p.Ladders[prio], err = ParseLadder("escalation."+k, s.Escalation[k]); err != nil {
+				return Policy{}, err
+			}
+		}
+	}
+	for _, typ := range sortedKeys(s.EscalationByType) {
+		if o.Types != nil && !slices.Contains(o.Types, typ) {
+			return Policy{}, &SpecError{Key: "escalation_by_type." + typ, Type: typ, Value: typ,
+				Msg: fmt.Sprintf("%q is not a ticket type (use %s)", typ, strings.Join(o.Types, ", "))}
+		}
+		m := map[Priority]Ladder{}
+		for _, k := range sortedKeys(s.EscalationByType[typ]) {
+			prio, err := ParsePriority(k)
+			key := "escalation_by_type." + typ + "." + k
+			if err != nil {
+				return Policy{}, &SpecError{Key: key, Type: typ, Value: k, Msg: err.Error()}
+			}
+			if m[prio], err = ParseLadder(key, s.EscalationByType[typ][k]); err != nil {
+				return Policy{}, err
+			}
+		}
+		if p.LaddersByType == nil {
+			p.LaddersByType = map[string]map[Priority]Ladder{}
+		}
+		p.LaddersByType[typ] = m
 	}
 	return p, nil
 }
