@@ -101,6 +101,16 @@ func (p Policy) Ladder(ticketType string, prio Priority) Ladder {
 
 var defaultLadders = DefaultLadders()
 
+// StepWhen is s.When(c) for a clock of a ticket of this type and priority
+// that may have lost its calendar (read back from storage): the target's
+// calendar counts the share.
+func (p Policy) StepWhen(ticketType string, prio Priority, s Step, c Clock) time.Time {
+	if c.cal == nil {
+		c.cal = p.Target(ticketType, prio).Calendar
+	}
+	return s.When(c)
+}
+
 // DefaultLadders are the seeds' escalation paths, per priority:
 //   - P1/P2 at registration (0%): whoever is on call, by mail and on the
 //     consoles (NSP: P1/P2 incidents notify the incident manager; MAGDA: a

@@ -79,6 +79,10 @@ func Apply(t *Ticket, e Event) {
 			}
 			t.Report = &r
 		}
+	case EvEscalation:
+		if x := e.Escalation; x != nil && !slices.Contains(t.Fired, x.Key()) {
+			t.Fired = append(t.Fired, x.Key())
+		}
 	case EvApproved:
 		if t.Report != nil {
 			r := *t.Report
@@ -146,6 +150,7 @@ func cloneTicket(t Ticket) Ticket {
 	t.Links = slices.Clip(slices.Clone(t.Links))
 	t.External = slices.Clip(slices.Clone(t.External))
 	t.Participants = slices.Clip(slices.Clone(t.Participants))
+	t.Fired = slices.Clip(slices.Clone(t.Fired))
 	if t.Report != nil {
 		r := *t.Report
 		t.Report = &r
@@ -217,6 +222,10 @@ func checkEvent(t *Ticket, e *Event) error {
 		}
 		if e.From == "" {
 			e.From = FieldValue(t, e.Field)
+		}
+	case EvEscalation:
+		if e.Escalation == nil || e.Escalation.Step == "" {
+			return fmt.Errorf("%s: an escalation event needs its step", t.ID)
 		}
 	case EvLinked:
 		if e.Link == nil || e.Link.To == 0 {

@@ -21,22 +21,25 @@ import (
 
 // V2 appends the resolution text, the peak priority and the incident
 // report; V1 records (written before) decode with Peak = Priority.
+// V3 appends the escalation steps fired and when the next one is due.
 const (
 	ticketCodecV1 = 1
 	ticketCodecV2 = 2
+	ticketCodecV3 = 3
 )
 
 // ticketRec is the JSON form of the projection (read for records that start
 // with '{').
 type ticketRec struct {
 	Ticket
-	SLA      slaengine.Clocks `json:"sla"`
-	Deadline time.Time        `json:"deadline,omitzero"`
+	SLA        slaengine.Clocks `json:"sla"`
+	Deadline   time.Time        `json:"deadline,omitzero"`
+	EscalateAt time.Time        `json:"escalate_at,omitzero"`
 }
 
 func encodeTicket(t *Ticket) ([]byte, error) {
 	b := make([]byte, 0, 256+len(t.Subject))
-	b = append(b, ticketCodecV2)
+	b = append(b, ticketCodecV3)
 	b = binary.AppendUvarint(b, uint64(t.ID))
 	b = putStr(b, string(t.Type))
 	b = binary.AppendVarint(b, int64(t.Priority))
@@ -76,6 +79,8 @@ func encodeTicket(t *Ticket) ([]byte, error) {
 		}
 		b = append(binary.AppendUvarint(b, uint64(len(rb))), rb...)
 	}
+	b = putStrs(b, t.Fired)
+	b = putTime(b, t.EscalateAt)
 	return b, nil
 }
 
@@ -257,10 +262,10 @@ func decodeTicket(b []byte, t *Ticket) error {
 			return err
 		}
 		*t = rec.Ticket
-		t.SLA, t.Deadline = rec.SLA, rec.Deadline
+		t.SLA, t.Deadline, t.EscalateAt = rec.SLA, rec.Deadline, rec.EscalateAt
 		return nil
 	}
-	if len(b) == 0 || (b[0] != ticketCodecV1 && b[0] != ticketCodecV2) {
+	if len(b) == 0 || (b[0] != ticketCodecV1 && b[0] != ticketCodecV2 && b[0] != ticketCodecV3) {
 		return errors.New("ticket record has an unknown format (written by a newer desk?)")
 	}
 	r := &reader{b: b[1:]}
@@ -307,6 +312,10 @@ func decodeTicket(b []byte, t *Ticket) error {
 		if err := json.Unmarshal(rb, t.Report); err != nil {
 			return err
 		}
+	}
+	if b[0] >= ticketCodecV3 {
+		t.Fired = r.strs()
+		t.EscalateAt = r.time()
 	}
 	return r.err
 }

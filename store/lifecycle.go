@@ -180,6 +180,10 @@ func allowInWrite(cur *Ticket, e *Event, w *writeSet, mailed bool) error {
 		if Status(e.To) == StatusResolved && cur.Requester.Email != "" && !mailed {
 			return refuse(id, "the resolution must be mailed to the requester in the same write", "resolve with Resolve (s → resolved, desk resolve)")
 		}
+	case EvEscalation:
+		if !w.escalating {
+			return refuse(id, "escalation steps are fired by the store when they come due, once each", "the ladder is in the config ([sla.escalation])")
+		}
 	case EvLinked:
 		if e.Link != nil && (e.Link.Kind == LinkMaster || e.Link.Kind == LinkChild) && !w.linking {
 			return refuse(id, "master links are made with Link, which checks for loops and writes both tickets", "use m in the console or desk link")

@@ -16,7 +16,7 @@ import (
 type OutMail struct {
 	ID         uint64    `json:"id"`
 	Ticket     TicketID  `json:"ticket"`
-	Kind       string    `json:"kind"` // "ack", "reply", "resolution", "redirect"
+	Kind       string    `json:"kind"` // "ack", "reply", "resolution", "redirect", "escalation"
 	To         []string  `json:"to"`
 	Subject    string    `json:"subject"`
 	Body       string    `json:"body"`
@@ -39,7 +39,7 @@ type OutMail struct {
 // support address as sender, a subject tagged with the ticket number and,
 // when it has recipients, an outbox entry. Cc recipients are sent to as
 // well (the outbox has one recipient list).
-func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *Message, resolving bool) error {
+func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *Message, kind string) error {
 	if m.MessageID == "" {
 		m.MessageID = s.messageID(fmt.Sprintf("sd-%d.%d.%s", uint64(id), seq, randHex(6)))
 	}
@@ -49,10 +49,6 @@ func (s *Store) outbound(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *
 	m.Subject = s.tagSubject(m.Subject, id)
 	if len(m.To) == 0 {
 		return nil
-	}
-	kind := "reply"
-	if resolving {
-		kind = "resolution"
 	}
 	om := OutMail{
 		Ticket: id, Kind: kind, To: append(slices.Clone(m.To), m.Cc...),

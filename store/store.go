@@ -94,6 +94,7 @@ const (
 	pBlob       = 'b' // key -> content
 	pAuto       = 'a' // lower(addr) 0 queued unixnano + outbox id -> "" (automatic mail)
 	pReference  = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
+	pEscalate   = 'w' // due unixnano + id -> "" (the next escalation step of an active ticket)
 )
 
 const (
@@ -112,8 +113,10 @@ type Store struct {
 	dir    string
 	opt    Options
 	policy atomic.Pointer[slaengine.Policy]
-	roles  atomic.Pointer[map[string]Role]
-	hub    hub
+	// directory is whom escalation steps reach (SetDirectory).
+	directory atomic.Pointer[Directory]
+	roles     atomic.Pointer[map[string]Role]
+	hub       hub
 
 	// gate lets Restore run Badger's Load with no other transaction
 	// running: every operation holds it shared.
@@ -419,6 +422,8 @@ type writeSet struct {
 	sync    bool // make the commit durable before returning
 	nosync  bool // the caller syncs later (Intake.NoSync); wins over sync
 	linking bool // Link writes master/child links (see allowInWrite)
+	// escalating: FireEscalations appends escalation events (see allowInWrite)
+	escalating bool
 }
 
 const maxAttempts = 100
@@ -584,6 +589,10 @@ func keyTime(v uint64) time.Time { return time.Unix(0, int64(v^(1<<63))) }
 
 func deadlineKey(due time.Time, id TicketID) []byte {
 	return u64(u64([]byte{pDeadline}, timeKey(due)), uint64(id))
+}
+
+func escalateKey(due time.Time, id TicketID) []byte {
+	return u64(u64([]byte{pEscalate}, timeKey(due)), uint64(id))
 }
 
 func messageKey(key string) []byte { return append([]byte{pMessage}, capKey(key)...) }

@@ -216,8 +216,15 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 		if e.Message != nil {
 			m := cloneMessage(e.Message)
 			e.Message = m
-			if e.Kind == EvMessageOut {
-				if err := s.outbound(txn, w, id, e.Seq, m, resolving); err != nil {
+			if e.Kind == EvMessageOut || e.Kind == EvEscalation {
+				kind := "reply"
+				switch {
+				case e.Kind == EvEscalation:
+					kind = "escalation"
+				case resolving:
+					kind = "resolution"
+				}
+				if err := s.outbound(txn, w, id, e.Seq, m, kind); err != nil {
 					return Ticket{}, err
 				}
 			}
@@ -245,6 +252,7 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 	}
 	tl.Type = string(cur.Type) // the policy may have targets per type
 	s.computeSLA(&cur, *tl, now)
+	cur.EscalateAt = s.nextEscalation(&cur)
 	if err := s.putProjection(txn, &old, &cur, isNew); err != nil {
 		return Ticket{}, err
 	}
@@ -264,7 +272,7 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 func (s *Store) putProjection(txn *badger.Txn, old, cur *Ticket, isNew bool) error {
 	id := cur.ID
 	if !cur.Status.Active() {
-		cur.Deadline = time.Time{}
+		cur.Deadline, cur.EscalateAt = time.Time{}, time.Time{}
 	}
 	if isNew || old.Status != cur.Status || old.Queue != cur.Queue {
 		if !isNew {
@@ -297,6 +305,18 @@ func (s *Store) putProjection(txn *badger.Txn, old, cur *Ticket, isNew bool) err
 		}
 		if !cur.Deadline.IsZero() {
 			if err := txn.Set(deadlineKey(cur.Deadline, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if isNew || !old.EscalateAt.Equal(cur.EscalateAt) {
+		if !isNew && !old.EscalateAt.IsZero() {
+			if err := txn.Delete(escalateKey(old.EscalateAt, id)); err != nil {
+				return err
+			}
+		}
+		if !cur.EscalateAt.IsZero() {
+			if err := txn.Set(escalateKey(cur.EscalateAt, id), nil); err != nil {
 				return err
 			}
 		}

@@ -224,7 +224,7 @@ func TestReplayEqualsProjection(t *testing.T) {
 	}
 	re := replay(h)
 	storedCore, reCore := stored, re
-	storedCore.SLA, storedCore.Deadline = slaengine.Clocks{}, time.Time{}
+	storedCore.SLA, storedCore.Deadline, storedCore.EscalateAt = slaengine.Clocks{}, time.Time{}, time.Time{}
 	if !reflect.DeepEqual(reCore, storedCore) {
 		t.Errorf("replayed:\n%+v\nstored:\n%+v", reCore, storedCore)
 	}

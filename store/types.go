@@ -132,6 +132,12 @@ type Ticket struct {
 	// Deadline is the earliest due time of a running clock (zero when none
 	// runs); the store keeps an index on it.
 	Deadline time.Time `json:"-"`
+	// Fired are the escalation steps fired, "P1/resolution/breached": each
+	// fires once per ticket, priority and clock.
+	Fired []string `json:"fired,omitempty"`
+	// EscalateAt is when the next escalation step comes due (zero when none
+	// can while the clocks stay as they are); the store keeps an index on it.
+	EscalateAt time.Time `json:"-"`
 }
 
 // Link is a typed relation to another ticket.
@@ -199,9 +205,10 @@ const (
 	EvField      EventKind = "field"  // Field changed From -> To
 	EvStatus     EventKind = "status" // status changed From -> To
 	EvLinked     EventKind = "linked"
-	EvResponded  EventKind = "responded" // explicit "first response given"
-	EvReport     EventKind = "report"    // an incident report (a new version)
-	EvApproved   EventKind = "approved"  // a lead approved the incident report
+	EvResponded  EventKind = "responded"  // explicit "first response given"
+	EvReport     EventKind = "report"     // an incident report (a new version)
+	EvApproved   EventKind = "approved"   // a lead approved the incident report
+	EvEscalation EventKind = "escalation" // an escalation step fired (Escalation says which, whom it told)
 )
 
 // Event is one entry of a ticket's append-only history.
@@ -220,6 +227,8 @@ type Event struct {
 	Created *Ticket         `json:"created,omitempty"`
 	Message *Message        `json:"message,omitempty"`
 	Report  *IncidentReport `json:"report,omitempty"`
+	// Escalation is the step an EvEscalation event fired.
+	Escalation *Escalation `json:"escalation,omitempty"`
 }
 
 // Message is a mail (or phone call transcript) in or out.
