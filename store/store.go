@@ -414,6 +414,9 @@ func (s *Store) Close() error {
 // projections agree whatever the process's zone; display code converts.
 func (s *Store) now() time.Time { return s.opt.Now().UTC() }
 
+// Now is the store's clock (the test clock in tests).
+func (s *Store) Now() time.Time { return s.now() }
+
 // ---- transactions ----
 
 // writeSet collects what a transaction must do after it commits.

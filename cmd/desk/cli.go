@@ -64,6 +64,8 @@ type eventJSON struct {
 	Message *messageJSON `json:"message,omitempty"`
 	// Report is the version of the incident report a report event wrote.
 	Report *store.IncidentReport `json:"report,omitempty"`
+	// Escalation is the step an escalation event fired and whom it told.
+	Escalation *store.Escalation `json:"escalation,omitempty"`
 }
 
 type linkJSON struct {
@@ -106,7 +108,7 @@ func ticketOut(t store.Ticket, p slaengine.Policy, now time.Time) ticketJSON {
 }
 
 func eventOut(e store.Event) eventJSON {
-	j := eventJSON{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), Field: string(e.Field), From: e.From, To: e.To, Text: e.Text, Report: e.Report}
+	j := eventJSON{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), Field: string(e.Field), From: e.From, To: e.To, Text: e.Text, Report: e.Report, Escalation: e.Escalation}
 	if e.Link != nil {
 		j.Link = &linkJSON{Kind: string(e.Link.Kind), To: e.Link.To.String()}
 	}
@@ -255,6 +257,8 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 	for _, e := range h {
 		line := fmt.Sprintf("  %s %-8s %-11s", e.At.In(now.Location()).Format("2006-01-02 15:04"), tui.SafeLine(e.Actor), e.Kind)
 		switch {
+		case e.Escalation != nil:
+			line += " " + escalationLine(*e.Escalation)
 		case e.Field != "" || e.Kind == store.EvStatus:
 			line += strings.TrimRight(" "+string(e.Field), " ") + fmt.Sprintf(" %s → %s", dash(e.From), e.To)
 		case e.Message != nil:
@@ -268,6 +272,8 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 		fmt.Fprintln(w, line)
 		body := e.Text
 		switch {
+		case e.Escalation != nil:
+			body = "" // the line says whom it told; the mail is in the outbox
 		case e.Message != nil:
 			body = e.Message.Body
 		case e.Report != nil:
@@ -285,12 +291,13 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 }
 
 // withStore opens the store for a short command and closes it after.
-func (e *env) withStore(holder string, fn func(st *store.Store, cfg *Config) error) error {
+// Only writes (create) may make a new one.
+func (e *env) withStore(holder string, create bool, fn func(st *store.Store, cfg *Config) error) error {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
 	}
-	if holder != "desk restore" {
+	if !create {
 		// Reading commands never create a store: a mistyped --data would
 		// otherwise look like an empty desk.
 		if _, err := os.Stat(e.dataDir); err != nil {
@@ -366,4 +373,28 @@ func reportBody(r *store.IncidentReport) string {
 		}
 	}
 	return b.String()
+}
+
+// escalationLine is a fired step in a line: "P1 response/breached (late):
+// lena by mail lena@desk.test, lena on the console".
+func escalationLine(x store.Escalation) string {
+	s := fmt.Sprintf("%s %s/%s", x.Priority, x.Clock, x.Step)
+	if x.Late {
+		s += " (late)"
+	}
+	var told []string
+	for _, t := range x.Told {
+		switch {
+		case t.Via == "mail":
+			told = append(told, tui.SafeLine(t.Who)+" by mail "+tui.SafeLine(t.Address))
+		case t.Via == "console":
+			told = append(told, tui.SafeLine(t.Who)+" on the console")
+		default:
+			told = append(told, tui.SafeLine(t.Who)+" by "+t.Via)
+		}
+	}
+	if len(told) == 0 {
+		return s + ": nobody to tell (no address in the config)"
+	}
+	return s + ": " + strings.Join(told, ", ")
 }

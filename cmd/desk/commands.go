@@ -35,6 +35,10 @@ type command struct {
 	// operator or lead); "" keeps it local: commands that run the desk
 	// itself, or that need the data directory (restore).
 	role tui.Role
+	// writes: the command changes tickets; locally it may make a new
+	// store (a first ticket by hand), and steps its change made due fire
+	// before it exits.
+	writes bool
 	// noStore: the command is not given the store (c.st is nil); locally it
 	// then needs no data directory and reads no config unless it does so
 	// itself.
@@ -77,19 +81,19 @@ func init() {
 		{name: "show", args: "SD-n [--json]", nargs: 1, summary: "one ticket with its history", role: tui.RoleViewer, flags: cmdShow},
 		// Writes: operators and leads; the store holds every one of them to
 		// the lifecycle and to the caller's role as well.
-		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, flags: cmdNew},
-		{name: "update", args: "SD-n [--priority P] [--type T] [--status S] [--assignee NAME|-] [--queue Q] [--team T] [--note TEXT|-]", nargs: 1, summary: "change fields, status, or escalate (--team)", role: tui.RoleOperator, flags: cmdUpdate},
-		{name: "note", args: "SD-n TEXT|-", nargs: -1, summary: "an internal note (never mailed)", role: tui.RoleOperator, flags: cmdNote},
-		{name: "reply", args: "SD-n TEXT|-", nargs: -1, summary: "mail the requester", role: tui.RoleOperator, flags: cmdReply},
-		{name: "resolve", args: "SD-n TEXT|-", nargs: -1, summary: "resolve; the text is mailed to the requester (and to those of linked tickets)", role: tui.RoleOperator, flags: cmdResolve},
-		{name: "close", args: "SD-n [--resolution TEXT|-]", nargs: 1, summary: "close a resolved ticket (or resolve and close)", role: tui.RoleOperator, flags: cmdClose},
-		{name: "reopen", args: "SD-n [WHY|-]", nargs: -1, summary: "open a resolved or closed ticket again", role: tui.RoleOperator, flags: cmdReopen},
-		{name: "link", args: "SD-n --master SD-m", nargs: 1, summary: "link under a master ticket (the same problem)", role: tui.RoleOperator, flags: cmdLink},
-		{name: "ref", args: "SD-n --add SYSTEM:ID", nargs: 1, summary: "record the ticket's id in another tracker", role: tui.RoleOperator, flags: cmdRef},
+		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, writes: true, flags: cmdNew},
+		{name: "update", args: "SD-n [--priority P] [--type T] [--status S] [--assignee NAME|-] [--queue Q] [--team T] [--note TEXT|-]", nargs: 1, summary: "change fields, status, or escalate (--team)", role: tui.RoleOperator, writes: true, flags: cmdUpdate},
+		{name: "note", args: "SD-n TEXT|-", nargs: -1, summary: "an internal note (never mailed)", role: tui.RoleOperator, writes: true, flags: cmdNote},
+		{name: "reply", args: "SD-n TEXT|-", nargs: -1, summary: "mail the requester", role: tui.RoleOperator, writes: true, flags: cmdReply},
+		{name: "resolve", args: "SD-n TEXT|-", nargs: -1, summary: "resolve; the text is mailed to the requester (and to those of linked tickets)", role: tui.RoleOperator, writes: true, flags: cmdResolve},
+		{name: "close", args: "SD-n [--resolution TEXT|-]", nargs: 1, summary: "close a resolved ticket (or resolve and close)", role: tui.RoleOperator, writes: true, flags: cmdClose},
+		{name: "reopen", args: "SD-n [WHY|-]", nargs: -1, summary: "open a resolved or closed ticket again", role: tui.RoleOperator, writes: true, flags: cmdReopen},
+		{name: "link", args: "SD-n --master SD-m", nargs: 1, summary: "link under a master ticket (the same problem)", role: tui.RoleOperator, writes: true, flags: cmdLink},
+		{name: "ref", args: "SD-n --add SYSTEM:ID", nargs: 1, summary: "record the ticket's id in another tracker", role: tui.RoleOperator, writes: true, flags: cmdRef},
 		{name: "report-incident", args: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file F|-]", nargs: 1,
 			sshArgs: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file -]", sshNargs: 1,
-			summary: "write the incident report a P1/P2 needs to close", role: tui.RoleOperator, flags: cmdReportIncident},
-		{name: "approve", args: "SD-n", nargs: 1, summary: "approve the incident report", role: tui.RoleLead, flags: cmdApprove},
+			summary: "write the incident report a P1/P2 needs to close", role: tui.RoleOperator, writes: true, flags: cmdReportIncident},
+		{name: "approve", args: "SD-n", nargs: 1, summary: "approve the incident report", role: tui.RoleLead, writes: true, flags: cmdApprove},
 		{name: "oncall", args: "[--at TIME] [--json]", summary: "who is on call now (or at TIME) and who is next", role: tui.RoleViewer, noStore: true, flags: cmdOncall},
 		{name: "report", args: "[--month YYYY-MM] [--json]", summary: "SLA compliance per priority", role: tui.RoleLead, flags: cmdReport},
 		// Operators and leads: held mail is what they must not lose
@@ -98,8 +102,8 @@ func init() {
 		// What becomes of it is a lead's decision (the store holds them to
 		// that too).
 		{name: "quarantine", args: "[--json]", summary: "mail held back instead of registered, with the reason", role: tui.RoleOperator, flags: cmdQuarantine},
-		{name: "quarantine release", args: "ID", nargs: 1, summary: "register held mail as a new ticket", role: tui.RoleLead, flags: cmdQuarantineRelease},
-		{name: "quarantine drop", args: "ID --reason TEXT|-", nargs: 1, summary: "set held mail aside for good, with the reason (the copy is kept)", role: tui.RoleLead, flags: cmdQuarantineDrop},
+		{name: "quarantine release", args: "ID", nargs: 1, summary: "register held mail as a new ticket", role: tui.RoleLead, writes: true, flags: cmdQuarantineRelease},
+		{name: "quarantine drop", args: "ID --reason TEXT|-", nargs: 1, summary: "set held mail aside for good, with the reason (the copy is kept)", role: tui.RoleLead, writes: true, flags: cmdQuarantineDrop},
 		{name: "backup", args: "FILE", nargs: 1, sshArgs: "> FILE", sshNargs: 0, summary: "the whole store, for desk restore", role: tui.RoleLead, flags: cmdBackup},
 		{name: "restore", args: "FILE", nargs: 1, summary: "load a backup into an empty data directory", noStore: true, flags: cmdRestore},
 		{name: "version", summary: "the version of desk", role: tui.RoleViewer, noStore: true, flags: cmdVersion},
@@ -216,11 +220,19 @@ func (e *env) runLocal(cmd *command, args []string) int {
 		return run(c)
 	}
 	code := 0
-	err = e.withStore("desk "+cmd.name, func(st *store.Store, cfg *Config) error {
+	err = e.withStore("desk "+cmd.name, cmd.writes, func(st *store.Store, cfg *Config) error {
 		c.st, c.cfg = st, cfg
 		c.who, c.role = localOperator(cfg)
 		c.now = time.Now().In(cfg.displayZone())
 		code = run(c)
+		if code == 0 && cmd.writes {
+			// Nothing else may hold the store now: a step this write made
+			// due (a new P1 tells whoever is on call) is recorded at once,
+			// its mail sent by the next process that sends the outbox.
+			if _, err := st.FireEscalations(st.Now()); err != nil {
+				fmt.Fprintln(e.stderr, "desk: escalation:", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -420,7 +432,7 @@ func cmdRestore(fs *flag.FlagSet) runFunc {
 			return c.fail(fmt.Errorf("opening the backup: %w", err))
 		}
 		defer f.Close()
-		return c.done(e.withStore("desk restore", func(st *store.Store, _ *Config) error {
+		return c.done(e.withStore("desk restore", true, func(st *store.Store, _ *Config) error {
 			got, err := st.RestoreFrom(f)
 			if err != nil {
 				return fmt.Errorf("restoring %s into %s: %w", file, e.dataDir, err)

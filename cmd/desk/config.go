@@ -86,6 +86,11 @@ type SLAConfig struct {
 	Goals    GoalsConfig                        `toml:"goals"`
 	Targets  map[string]TargetConfig            `toml:"targets"` // "P1".."P4"
 	ByType   map[string]map[string]TargetConfig `toml:"types"`   // type -> "P1".. -> target
+	// Escalation replaces a priority's default ladder ([[sla.escalation.P1]]
+	// tables, one per step); EscalationByType one type's
+	// ([[sla.escalation_by_type.change.P2]]).
+	Escalation       map[string][]StepConfig            `toml:"escalation"`
+	EscalationByType map[string]map[string][]StepConfig `toml:"escalation_by_type"`
 }
 
 // GoalsConfig are the compliance goals.
@@ -101,17 +106,35 @@ type TargetConfig struct {
 	Calendar   string `toml:"calendar"`
 }
 
+// StepConfig is one escalation step:
+//
+//	name = "warning"; at = "75%" | "breach" | "breach+1h"; clock = "response"
+//	notify = ["assignee", "team", "leads", "oncall", "sdm@example.org"]
+//	via = ["mail", "console", "webhook"]
+type StepConfig struct {
+	Name   string   `toml:"name"`
+	At     string   `toml:"at"`
+	Clock  string   `toml:"clock"`
+	Notify []string `toml:"notify"`
+	Via    []string `toml:"via"`
+}
+
 // TeamConfig is a 3rd-level team.
 type TeamConfig struct {
 	Name        string `toml:"name"`
 	Description string `toml:"description"`
+	Address     string `toml:"address"` // where escalations for the team go
 }
 
 // OperatorConfig is one [[operators]] table.
 type OperatorConfig struct {
-	Name string   `toml:"name"`
-	Role Role     `toml:"role"`
-	Keys []string `toml:"keys"`
+	Name  string   `toml:"name"`
+	Role  Role     `toml:"role"`
+	Keys  []string `toml:"keys"`
+	Email string   `toml:"email"` // where escalation steps that name them are mailed
+	// Bell rings the terminal on their alerts (default on for operators
+	// and leads, off for viewers).
+	Bell *bool `toml:"bell"`
 }
 
 // Role validates itself while decoding, so a wrong role names its line.
@@ -440,6 +463,28 @@ func (c *Config) spec() slaengine.Spec {
 		return m
 	}
 	s.Targets = targets(c.SLA.Targets)
+	steps := func(sc []StepConfig) []slaengine.StepSpec {
+		var out []slaengine.StepSpec
+		for _, st := range sc {
+			out = append(out, slaengine.StepSpec{Name: st.Name, At: st.At, Clock: st.Clock, Notify: st.Notify, Via: st.Via})
+		}
+		return out
+	}
+	if c.SLA.Escalation != nil {
+		s.Escalation = map[string][]slaengine.StepSpec{}
+		for k, sc := range c.SLA.Escalation {
+			s.Escalation[k] = steps(sc)
+		}
+	}
+	if c.SLA.EscalationByType != nil {
+		s.EscalationByType = map[string]map[string][]slaengine.StepSpec{}
+		for typ, m := range c.SLA.EscalationByType {
+			s.EscalationByType[typ] = map[string][]slaengine.StepSpec{}
+			for k, sc := range m {
+				s.EscalationByType[typ][k] = steps(sc)
+			}
+		}
+	}
 	if c.SLA.ByType != nil {
 		s.ByType = map[string]map[string]slaengine.TargetSpec{}
 		for typ, tc := range c.SLA.ByType {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskhq/desk/slaengine"
 )
 
 const (
@@ -164,12 +166,50 @@ func TestConfigSLAErrorsNameLineAndKey(t *testing.T) {
 		{"type target", "[sla.types.request.P3]\nresponse = \"1bd\"\nresolution = \"5 days\"\n", 3, "sla.types.request.P3.resolution", `"5 days"`},
 		{"dotted key", "sla.targets.P2.response = \"quickly\"\n", 1, "sla.targets.P2.response", "such as 15m"},
 		{"holiday set", "[[calendars]]\nname = \"x\"\nhours = { mon = \"08:00-12:00\" }\nholiday_sets = [\"dk\", \"se\"]\n", 4, "calendars.holiday_sets", `no holiday set "se": the built-in ones are be-flanders, dk, eu-institutions`},
+		{"escalation step", "[[sla.escalation.P1]]\nname = \"first\"\nat = \"50%\"\nnotify = [\"oncall\"]\n[[sla.escalation.P1]]\nname = \"later\"\nat = \"soon\"\nnotify = [\"leads\"]\n", 7, "sla.escalation.P1.at", `"soon": write when the step is due`},
+		{"escalation notify", "[[sla.escalation_by_type.change.P2]]\nat = \"breach\"\nnotify = [\"the boss\"]\n", 3, "sla.escalation_by_type.change.P2.notify", `"the boss": notify names assignee`},
 		{"target calendar", "[[calendars]]\nname = \"x\"\nhours = { mon = \"08:00-12:00\" }\n[sla.targets.P1]\ncalendar = \"y\"\n", 5, "sla.targets.P1.calendar", `no calendar named "y" (have: 24x7, business, eu, flanders, x)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadText(t, tc.toml)
 			wantConfigError(t, err, tc.line, tc.key, tc.msg)
 		})
+	}
+}
+
+// The config's ladder replaces the default for its priority; the others
+// keep theirs, and the directory knows the operators' and teams' addresses.
+func TestConfigEscalationLadderAndDirectory(t *testing.T) {
+	c, err := loadText(t, `[[operators]]
+name = "lena"
+role = "lead"
+email = "lena@desk.test"
+[[operators]]
+name = "dan"
+[[teams]]
+name = "security"
+address = "soc@desk.test"
+[[sla.escalation.P2]]
+name = "half"
+at = "50%"
+clock = "resolution"
+notify = ["team", "sdm@example.org"]
+via = ["mail"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.Policy()
+	l := p.Ladder("incident", 2)
+	if len(l) != 1 || l[0].Name != "half" || l[0].Share != 0.5 || l[0].Clock != "resolution" || strings.Join(l[0].Notify, ",") != "team,sdm@example.org" {
+		t.Fatalf("P2 ladder %+v", l)
+	}
+	if l1 := p.Ladder("incident", 1); len(l1) != len(slaengine.DefaultLadders()[1]) {
+		t.Fatalf("P1 lost its default ladder: %+v", l1)
+	}
+	d := c.directory()
+	if d.Operators["lena"] != "lena@desk.test" || d.Operators["dan"] != "" || strings.Join(d.Leads, ",") != "lena" || d.Teams["security"] != "soc@desk.test" {
+		t.Fatalf("directory %+v", d)
 	}
 }
 

@@ -94,6 +94,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	if demo != nil {
 		go demo(ctx, st)
 	}
+	go st.RunEscalations(ctx, escalationEvery)
 	me, role := localOperator(cfg) // the same person and role as desk's other commands
 	ops := cfg.OperatorNames()
 	if len(ops) == 0 {
@@ -124,6 +125,10 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	}
 	return nil
 }
+
+// escalationEvery is how often the process that holds the store looks for
+// escalation steps come due: a step fires within this of its time.
+const escalationEvery = 5 * time.Second
 
 // newMailService builds the intake for every command that runs one (the
 // console, desk mail, desk serve), so they agree on the queue and on the mail
@@ -170,5 +175,6 @@ func (e *env) reloadPolicy(st *store.Store, check func(*Config) error) (*Config,
 		return nil, fmt.Errorf("applying the SLA policy: %w", err)
 	}
 	st.SetRoles(nc.storeRoles(operatorName(nc)))
+	st.SetDirectory(nc.directory())
 	return nc, nil
 }

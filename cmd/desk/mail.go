@@ -34,6 +34,10 @@ func (e *env) mail(once bool) error {
 		return err
 	}
 	if once {
+		// Steps due now are recorded first, so their mail leaves in this pass.
+		if _, err := st.FireEscalations(st.Now()); err != nil {
+			logger.Printf("escalation: %v", err)
+		}
 		s, err := svc.Once(ctx)
 		if err != nil && s == (mailin.Stats{}) {
 			return err // nothing happened: the error alone says it
@@ -45,6 +49,7 @@ func (e *env) mail(once bool) error {
 		}
 		return nil
 	}
+	go st.RunEscalations(ctx, escalationEvery)
 	err = svc.Run(ctx)
 	if ctx.Err() != nil {
 		return nil

@@ -173,6 +173,9 @@ func (e *env) openStore(cfg *Config, holder string, logger *log.Logger) (*store.
 	st, err := store.Open(e.dataDir, store.Options{Policy: policy, Log: logger, Holder: holder, MailDomain: cfg.mailDomain(), SupportAddress: addr, Now: e.now,
 		TagPrefix: cfg.tagPrefix(), Roles: cfg.storeRoles(operatorName(cfg)),
 		MessageIDTag: idTag})
+	if err == nil {
+		st.SetDirectory(cfg.directory())
+	}
 	if err != nil {
 		var le *store.LockedError
 		if errors.As(err, &le) {

@@ -1,6 +1,12 @@
 package main
 
-import "github.com/deskhq/desk/store"
+import (
+	"fmt"
+	"net"
+
+	"github.com/deskhq/desk/store"
+	"github.com/deskhq/desk/tui"
+)
 
 // storeRoles is who the store holds to which role: the [[operators]], and
 // the person at the machine (local), who owns the data directory, as a lead
@@ -28,4 +34,29 @@ func (c *Config) tagPrefix() string {
 		return c.Mail.TagPrefix
 	}
 	return "SD"
+}
+
+// directory is whom escalation steps reach, from the config: operators'
+// addresses, the leads, the teams' addresses and the on-call roster.
+func (c *Config) directory() store.Directory {
+	d := store.Directory{Operators: map[string]string{}, Teams: map[string]string{}, Roster: c.Roster()}
+	for _, o := range c.Operators {
+		d.Operators[o.Name] = o.Email
+		if o.Role == Role(tui.RoleLead) {
+			d.Leads = append(d.Leads, o.Name)
+		}
+	}
+	for _, t := range c.Teams {
+		if t.Address != "" {
+			d.Teams[t.Name] = t.Address
+		}
+	}
+	if c.Serve.Listen != "" {
+		host, port, err := net.SplitHostPort(c.Serve.Listen)
+		// A wildcard listen address names no host a reader could use.
+		if err == nil && port != "" && host != "" && host != "0.0.0.0" && host != "::" {
+			d.Console = fmt.Sprintf("ssh -p %s %s", port, host)
+		}
+	}
+	return d
 }

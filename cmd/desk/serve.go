@@ -212,6 +212,7 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading tickets: %w", err)
 	}
+	go s.st.RunEscalations(boardCtx, escalationEvery)
 
 	mailCfg := o.mail
 	if mailCfg == nil {
