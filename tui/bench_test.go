@@ -2,11 +2,11 @@ package tui
 
 import (
 	"fmt"
-	"github.com/deskhq/desk/board"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/deskhq/desk/board"
 	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
@@ -56,7 +56,7 @@ func benchView(b *testing.B, n int) {
 
 // BenchmarkView shows that a frame costs the same whatever the store holds.
 func BenchmarkView(b *testing.B) {
-	for _, n := range []int{100, 10_000, 1_000_000} {
+	for _, n := range []int{100, 1_000_000} {
 		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) { benchView(b, n) })
 	}
 }

@@ -215,7 +215,11 @@ func (d *detailModel) layout() {
 				state = fmt.Sprintf("version %d by %s, approved by %s %s", r.Version, r.Author, r.Approver, r.Approved.In(d.loc).Format("02 Jan 15:04"))
 			}
 		}
-		fields = append(fields, field("report", "(was "+t.Peak.String()+") "+state))
+		if t.Peak != t.Priority {
+			// Why a P3 needs a report: it was more urgent once.
+			state = "(was " + t.Peak.String() + ") " + state
+		}
+		fields = append(fields, field("report", state))
 	}
 	for _, f := range fields {
 		b.WriteString(truncateLine(f, w))

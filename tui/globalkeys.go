@@ -74,7 +74,7 @@ func (m *Model) globalKey(km tea.KeyPressMsg) (tea.Cmd, bool) {
 
 // openHelp shows every key in a scrollable page (it is longer than 24 lines).
 func (m *Model) openHelp() {
-	m.page.Open("Help — j/k to scroll, ? or esc to close", helpView(m.styles, &m.keys))
+	m.page.Open("desk — every key", helpView(m.styles, &m.keys)) // the footer says how to scroll and close
 	m.overlay = m.page
 }
 

@@ -10,7 +10,6 @@ import (
 // the SLA markers mean.
 func helpView(s *Styles, k *KeyMap) string {
 	var b strings.Builder
-	b.WriteString(s.Title.Render("desk — every key") + "\n\n")
 	groups := k.FullHelp()
 	names := []string{"Move", "Views", "Triage", "Work", "Major incidents (P1/P2)"}
 	col := 0
@@ -48,8 +47,7 @@ func helpView(s *Styles, k *KeyMap) string {
 	} {
 		b.WriteString(l + "\n")
 	}
-	b.WriteString(s.Dim.Render("esc or ? closes this help"))
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func helpLine(s *Styles, kb key.Binding, col int) string {

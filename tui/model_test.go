@@ -28,23 +28,47 @@ type desk struct {
 
 func newDesk(t *testing.T, o Options, tickets ...store.NewTicket) *desk {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{Policy: slaengine.DefaultPolicy(slaengine.DefaultBusinessCalendar()), MailDomain: "desk.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	return newDeskAt(t, nil, o, tickets...)
+}
+
+// newDeskAt is newDesk on a clock of the test's (nil: the wall clock): the
+// store, the board and the session all read it.
+func newDeskAt(t *testing.T, clock func() time.Time, o Options, tickets ...store.NewTicket) *desk {
+	t.Helper()
+	st := openStore(t, clock)
 	for _, nt := range tickets {
 		if _, err := st.Create("test", nt); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return attachDesk(t, st, clock, o)
+}
+
+// openStore is an empty store in a temporary directory, closed at the end
+// of the test.
+func openStore(t *testing.T, clock func() time.Time) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir(), store.Options{Policy: slaengine.DefaultPolicy(slaengine.DefaultBusinessCalendar()), MailDomain: "desk.test", Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// attachDesk opens a board and a session at 80x24 on st.
+func attachDesk(t *testing.T, st *store.Store, clock func() time.Time, o Options) *desk {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	b, err := board.New(ctx, st, nil)
+	b, err := board.New(ctx, st, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Store, o.Board = st, b
+	if clock != nil && o.Now == nil {
+		o.Now = clock
+	}
 	if o.Operator == "" {
 		o.Operator = "mette"
 	}

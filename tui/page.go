@@ -27,11 +27,11 @@ func newPageModel(s *Styles) *pageModel {
 	return &pageModel{styles: s, vp: viewport.New(), keys: pageKeys{
 		scroll: key.NewBinding(key.WithKeys("j", "k"), key.WithHelp("j/k", "scroll")),
 		ends:   key.NewBinding(key.WithKeys("g", "G"), key.WithHelp("g/G", "top/end")),
-		close:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		close:  key.NewBinding(key.WithKeys("esc", "q", "?"), key.WithHelp("esc/q", "close")),
 	}}
 }
 
-func (p *pageModel) SetSize(w, h int) { p.vp.SetWidth(w); p.vp.SetHeight(max(h-2, 1)) }
+func (p *pageModel) SetSize(w, h int) { p.vp.SetWidth(w); p.vp.SetHeight(max(h-1, 1)) }
 func (p *pageModel) Active() bool     { return p.active }
 
 func (p *pageModel) ShortHelp() []key.Binding {
@@ -48,14 +48,15 @@ func (p *pageModel) Open(title, content string) {
 func (p *pageModel) Update(msg tea.Msg) tea.Cmd {
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch km.String() {
-		case "esc", "q", "?":
-			p.active = false
-			return nil
 		case "g", "home":
 			p.vp.GotoTop()
 			return nil
 		case "G", "end":
 			p.vp.GotoBottom()
+			return nil
+		}
+		if key.Matches(km, p.keys.close) {
+			p.active = false
 			return nil
 		}
 	}
@@ -64,8 +65,10 @@ func (p *pageModel) Update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
+// View is the title and the text; the page's keys are in the footer
+// (ShortHelp), said once.
 func (p *pageModel) View() string {
-	return p.styles.Title.Render(p.title) + "\n" + p.vp.View() + "\n" + p.styles.Dim.Render("j/k scroll · esc close")
+	return p.styles.Title.Render(p.title) + "\n" + p.vp.View()
 }
 
 type pageKind int

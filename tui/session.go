@@ -37,7 +37,9 @@ func (m *Model) tick(now time.Time) tea.Cmd {
 	if m.o.MailStatus != nil {
 		m.mail = m.o.MailStatus()
 	}
-	m.disk = m.o.Store.Space().Warning()
+	if m.o.Store != nil { // benchmarks run on a board in memory
+		m.disk = m.o.Store.Space().Warning()
+	}
 	if m.flash.expired(now) {
 		m.relayoutAfter(func() { m.flash, m.undo = flash{}, undoable{} })
 	}
