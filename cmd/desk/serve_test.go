@@ -551,7 +551,7 @@ func TestServeCommandsMatchLocalOutput(t *testing.T) {
 	if err := rst.Restore(strings.NewReader(backup)); err != nil {
 		t.Fatalf("restoring the SSH backup: %v", err)
 	}
-	if got, err := rst.Get(a.ID); err != nil || got.Subject != "Mail server rejects attachments" || got.Events != 2 {
+	if got, err := rst.Get(a.ID); err != nil || got.Subject != "Mail server rejects attachments" || got.Events-len(got.Fired) != 2 { // the server may have fired its P2 registration step
 		t.Fatalf("restored %s: %+v %v", a.ID, got, err)
 	}
 	rst.Close()
