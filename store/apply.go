@@ -80,9 +80,19 @@ func Apply(t *Ticket, e Event) {
 			t.Report = &r
 		}
 	case EvEscalation:
-		if x := e.Escalation; x != nil && !slices.Contains(t.Fired, x.Key()) {
+		switch x := e.Escalation; {
+		case x == nil:
+		case x.Clock == ClockUpdate:
+			if t.Major.Open() {
+				m := *t.Major
+				m.Reminded = m.Updates + 1
+				t.Major = &m
+			}
+		case !slices.Contains(t.Fired, x.Key()):
 			t.Fired = append(t.Fired, x.Key())
 		}
+	case EvMajor, EvMajorNote, EvMajorEnd:
+		applyMajor(t, e)
 	case EvApproved:
 		if t.Report != nil {
 			r := *t.Report
@@ -129,6 +139,8 @@ func applyField(t *Ticket, field Field, to string) {
 		t.Category = to
 	case FieldSubject:
 		t.Subject = to
+	case FieldService:
+		t.Service = to
 	case FieldExternal:
 		if to != "" && !slices.Contains(t.External, to) {
 			t.External = append(t.External, to)
@@ -154,6 +166,10 @@ func cloneTicket(t Ticket) Ticket {
 	if t.Report != nil {
 		r := *t.Report
 		t.Report = &r
+	}
+	if t.Major != nil {
+		m := *t.Major
+		t.Major = &m
 	}
 	return t
 }
@@ -181,6 +197,8 @@ func FieldValue(t *Ticket, field Field) string {
 		return t.Category
 	case FieldSubject:
 		return t.Subject
+	case FieldService:
+		return t.Service
 	}
 	return ""
 }
@@ -247,7 +265,7 @@ func checkEvent(t *Ticket, e *Event) error {
 		if e.Report == nil {
 			return fmt.Errorf("%s: a report event needs the report", t.ID)
 		}
-	case EvNote, EvResponded, EvApproved:
+	case EvNote, EvResponded, EvApproved, EvMajor, EvMajorNote, EvMajorEnd:
 	default:
 		return fmt.Errorf("%s: event kind %q is unknown", t.ID, e.Kind)
 	}

@@ -22,10 +22,12 @@ import (
 // V2 appends the resolution text, the peak priority and the incident
 // report; V1 records (written before) decode with Peak = Priority.
 // V3 appends the escalation steps fired and when the next one is due.
+// V4 appends the service and the major incident.
 const (
 	ticketCodecV1 = 1
 	ticketCodecV2 = 2
 	ticketCodecV3 = 3
+	ticketCodecV4 = 4
 )
 
 // ticketRec is the JSON form of the projection (read for records that start
@@ -39,7 +41,7 @@ type ticketRec struct {
 
 func encodeTicket(t *Ticket) ([]byte, error) {
 	b := make([]byte, 0, 256+len(t.Subject))
-	b = append(b, ticketCodecV3)
+	b = append(b, ticketCodecV4)
 	b = binary.AppendUvarint(b, uint64(t.ID))
 	b = putStr(b, string(t.Type))
 	b = binary.AppendVarint(b, int64(t.Priority))
@@ -81,6 +83,16 @@ func encodeTicket(t *Ticket) ([]byte, error) {
 	}
 	b = putStrs(b, t.Fired)
 	b = putTime(b, t.EscalateAt)
+	b = putStr(b, t.Service)
+	if t.Major == nil {
+		b = putStr(b, "")
+	} else {
+		mb, err := json.Marshal(t.Major)
+		if err != nil {
+			return nil, err
+		}
+		b = append(binary.AppendUvarint(b, uint64(len(mb))), mb...)
+	}
 	return b, nil
 }
 
@@ -265,7 +277,7 @@ func decodeTicket(b []byte, t *Ticket) error {
 		t.SLA, t.Deadline, t.EscalateAt = rec.SLA, rec.Deadline, rec.EscalateAt
 		return nil
 	}
-	if len(b) == 0 || (b[0] != ticketCodecV1 && b[0] != ticketCodecV2 && b[0] != ticketCodecV3) {
+	if len(b) == 0 || b[0] < ticketCodecV1 || b[0] > ticketCodecV4 {
 		return errors.New("ticket record has an unknown format (written by a newer desk?)")
 	}
 	r := &reader{b: b[1:]}
@@ -316,6 +328,15 @@ func decodeTicket(b []byte, t *Ticket) error {
 	if b[0] >= ticketCodecV3 {
 		t.Fired = r.strs()
 		t.EscalateAt = r.time()
+	}
+	if b[0] >= ticketCodecV4 {
+		t.Service = r.str()
+		if mb := r.raw(); len(mb) > 0 && r.err == nil {
+			t.Major = &MajorIncident{}
+			if err := json.Unmarshal(mb, t.Major); err != nil {
+				return err
+			}
+		}
 	}
 	return r.err
 }

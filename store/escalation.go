@@ -57,6 +57,10 @@ type Directory struct {
 	// Console is the address the console shows in mails ("ssh -p 2222
 	// desk.example.org"), "" for none.
 	Console string
+	// Services in config order; Cadence is when major-incident updates
+	// are due (zero Every: Borger.dk's table on the business calendar).
+	Services []Service
+	Cadence  slaengine.UpdateCadence
 }
 
 // SetDirectory sets whom escalation steps reach.
@@ -81,12 +85,18 @@ func clockOf(c *slaengine.Clocks, name string) slaengine.Clock {
 // nextEscalation is when t's next unfired step comes due, zero when none
 // can while its clocks stay as they are (stopped, paused, no ladder).
 func (s *Store) nextEscalation(t *Ticket) time.Time {
-	p := s.policy.Load()
-	if p == nil || !t.Status.Active() {
+	if !t.Status.Active() {
 		return time.Time{}
 	}
-	prio := slaengine.Priority(t.Priority)
 	var next time.Time
+	if m := t.Major; m.Open() && m.Reminded <= m.Updates {
+		next = m.NextUpdate
+	}
+	p := s.policy.Load()
+	if p == nil {
+		return next
+	}
+	prio := slaengine.Priority(t.Priority)
 	for _, step := range p.Ladder(string(t.Type), prio) {
 		for _, name := range clockNames {
 			if !step.Watches(name) || slices.Contains(t.Fired, (Escalation{Priority: t.Priority, Clock: name, Step: step.Name}).Key()) {
@@ -163,15 +173,21 @@ func (s *Store) fireTicket(id TicketID, now time.Time) (int, error) {
 
 // dueSteps are the events of the steps due on cur at now.
 func (s *Store) dueSteps(cur Ticket, now time.Time) []Event {
-	p := s.policy.Load()
-	if p == nil || !cur.Status.Active() {
+	if !cur.Status.Active() {
 		return nil
+	}
+	var evs []Event
+	if e, ok := s.updateReminder(cur, now); ok {
+		evs = append(evs, e)
+	}
+	p := s.policy.Load()
+	if p == nil {
+		return evs
 	}
 	prio := slaengine.Priority(cur.Priority)
 	typ := string(cur.Type)
 	clocks := p.ProjectFor(typ, prio, cur.SLA, now)
 	d := s.people()
-	var evs []Event
 	for _, step := range p.Ladder(typ, prio) {
 		for _, name := range clockNames {
 			x := Escalation{Priority: cur.Priority, Clock: name, Step: step.Name}

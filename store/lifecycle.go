@@ -114,6 +114,9 @@ func (s *Store) allow(cur *Ticket, e *Event, role Role) error {
 	if role == RoleViewer {
 		return refuse(id, e.Actor+" is a viewer and cannot change tickets", "a lead can give the operator role in the config ([[operators]] role)")
 	}
+	if err := s.allowMajor(cur, e); err != nil {
+		return err
+	}
 	switch e.Kind {
 	case EvStatus:
 		from, to := cur.Status, Status(e.To)
@@ -179,6 +182,10 @@ func allowInWrite(cur *Ticket, e *Event, w *writeSet, mailed bool) error {
 	case EvStatus:
 		if Status(e.To) == StatusResolved && cur.Requester.Email != "" && !mailed {
 			return refuse(id, "the resolution must be mailed to the requester in the same write", "resolve with Resolve (s → resolved, desk resolve)")
+		}
+	case EvMajorEnd:
+		if !w.following {
+			return refuse(id, "a major incident ends when its ticket is resolved", "resolve "+id.String())
 		}
 	case EvEscalation:
 		if !w.escalating {

@@ -471,6 +471,11 @@ func TestWritersRace(t *testing.T) {
 	wg.Wait()
 	got := mustGet(t, s, id)
 	h, _ := s.History(id)
+	for _, e := range h {
+		if e.Kind == EvMajor || e.Kind == EvMajorEnd { // the store's own, when the flips made it a P1 incident
+			wrote++
+		}
+	}
 	if got.Events != len(h) || len(h) != tk.Events+wrote-1 {
 		t.Errorf("history has %d events, projection says %d, successful writes %d (+%d at create)", len(h), got.Events, wrote-1, tk.Events)
 	}

@@ -95,6 +95,7 @@ const (
 	pAuto       = 'a' // lower(addr) 0 queued unixnano + outbox id -> "" (automatic mail)
 	pReference  = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
 	pEscalate   = 'w' // due unixnano + id -> "" (the next escalation step of an active ticket)
+	pMajor      = 'j' // id -> "" (tickets that declared a major incident, open or ended)
 )
 
 const (
@@ -427,6 +428,9 @@ type writeSet struct {
 	linking bool // Link writes master/child links (see allowInWrite)
 	// escalating: FireEscalations appends escalation events (see allowInWrite)
 	escalating bool
+	// following: the store adds its own follow-up events to a write
+	// (majorFollowUps)
+	following bool
 }
 
 const maxAttempts = 100

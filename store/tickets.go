@@ -29,6 +29,9 @@ type NewTicket struct {
 	Inbound bool
 	// Links to other tickets from the start (e.g. a follow-up of a closed one).
 	Links []Link
+	// Service the ticket is about; empty: the services' mail rules decide
+	// from Message (and none may match).
+	Service string
 	// Ack, when set, queues an acknowledgement in the same transaction, as
 	// Intake.Ack does for mail (a phone ticket registered with an address).
 	Ack *OutMail
@@ -94,10 +97,31 @@ func (s *Store) createIn(txn *badger.Txn, w *writeSet, actor string, nt NewTicke
 		return Ticket{}, err
 	}
 	id := TicketID(n)
+	d := s.people()
+	service := nt.Service
+	if service != "" {
+		sv, ok := d.service(service)
+		if !ok {
+			return Ticket{}, refuse(0, fmt.Sprintf("there is no service %q", service), "use one of the services in the config ([[services]])")
+		}
+		service = sv.Name
+	} else if nt.Inbound {
+		service = d.ServiceFor(nt.Message)
+	}
 	created := Ticket{
 		Type: nt.Type, Priority: nt.Priority, Status: StatusNew, Queue: nt.Queue,
-		Subject: nt.Subject, Requester: nt.Requester,
+		Subject: nt.Subject, Requester: nt.Requester, Service: service,
 		External: slices.Clone(nt.External), Links: slices.Clone(nt.Links),
+	}
+	// While the service has an open major incident, a new report of it
+	// is offered for linking: related from the start, and said in a note
+	// (NSP: later reports become requests referencing the incident).
+	major, err := openMajorFor(txn, service)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if major != 0 && !slices.ContainsFunc(created.Links, func(l Link) bool { return l.To == major }) {
+		created.Links = append(created.Links, Link{Kind: LinkRelated, To: major})
 	}
 	evs := []Event{{Kind: EvCreated, Created: &created}}
 	if m := nt.Message; m != nil {
@@ -106,6 +130,9 @@ func (s *Store) createIn(txn *badger.Txn, w *writeSet, actor string, nt NewTicke
 		} else {
 			evs = append(evs, Event{Kind: EvNote, Text: m.Body, Message: m})
 		}
+	}
+	if major != 0 {
+		evs = append(evs, Event{Kind: EvNote, Text: fmt.Sprintf("%s is an open major incident of %s: this may be a report of it. Link it under %s (m in the console) to have its resolution reach this requester.", major, service, major)})
 	}
 	evs = append(evs, extra...)
 	var tl slaengine.Timeline
@@ -182,7 +209,7 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 			mailed = true
 		}
 	}
-	for i, e := range evs {
+	put := func(i int, e Event) error {
 		e.Ticket, e.Seq, e.At = id, cur.Events, now
 		// Events are the writer's: a writer cannot act under another
 		// name (and so another role).
@@ -190,33 +217,40 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 		role := s.RoleOf(e.Actor)
 		if isNew && i == 0 {
 			if e.Kind != EvCreated || e.Created == nil {
-				return Ticket{}, errors.New("store: a new ticket must start with a created event")
+				return errors.New("store: a new ticket must start with a created event")
 			}
 			if role == RoleViewer {
-				return Ticket{}, refuse(0, e.Actor+" is a viewer and cannot register tickets", "a lead can give the operator role in the config ([[operators]] role)")
+				return refuse(0, e.Actor+" is a viewer and cannot register tickets", "a lead can give the operator role in the config ([[operators]] role)")
 			}
 			c := cloneTicket(*e.Created)
 			e.Created = &c
 		} else if err := checkEvent(&cur, &e); err != nil {
-			return Ticket{}, err
+			return err
 		} else if err := s.allow(&cur, &e, role); err != nil {
-			return Ticket{}, err
+			return err
 		} else if err := allowInWrite(&cur, &e, w, mailed); err != nil {
-			return Ticket{}, err
+			return err
 		}
 		if e.Kind == EvLinked {
 			if ok, err := exists(txn, ticketKey(e.Link.To)); err != nil {
-				return Ticket{}, err
+				return err
 			} else if !ok {
-				return Ticket{}, fmt.Errorf("%s: cannot link to %s: %w", id, e.Link.To, ErrNotFound)
+				return fmt.Errorf("%s: cannot link to %s: %w", id, e.Link.To, ErrNotFound)
 			}
 			l := *e.Link
 			e.Link = &l
 		}
+		if e.Kind == EvMajor || e.Kind == EvMajorNote || e.Kind == EvMajorEnd {
+			s.prepareMajor(&cur, &e, now)
+		}
 		if e.Message != nil {
 			m := cloneMessage(e.Message)
 			e.Message = m
-			if e.Kind == EvMessageOut || e.Kind == EvEscalation {
+			if e.Kind == EvMajor || e.Kind == EvMajorNote || e.Kind == EvMajorEnd {
+				if err := s.subscriberMail(txn, w, id, e.Seq, m); err != nil {
+					return err
+				}
+			} else if e.Kind == EvMessageOut || e.Kind == EvEscalation {
 				kind := "reply"
 				switch {
 				case e.Kind == EvEscalation:
@@ -225,13 +259,13 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 					kind = "resolution"
 				}
 				if err := s.outbound(txn, w, id, e.Seq, m, kind); err != nil {
-					return Ticket{}, err
+					return err
 				}
 			}
 			if k := normKey(m.MessageID); k != "" {
 				m.MessageID = k
 				if err := setIfAbsent(txn, messageKey(k), u64(nil, uint64(id))); err != nil {
-					return Ticket{}, err
+					return err
 				}
 			}
 		}
@@ -244,11 +278,31 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 		}
 		b, err := json.Marshal(&e)
 		if err != nil {
-			return Ticket{}, fmt.Errorf("store: encode event of %s: %w", id, err)
+			return fmt.Errorf("store: encode event of %s: %w", id, err)
 		}
 		if err := txn.Set(eventKey(id, e.Seq), b); err != nil {
+			return err
+		}
+		return nil
+	}
+	for i, e := range evs {
+		if err := put(i, e); err != nil {
 			return Ticket{}, err
 		}
+	}
+	follow, err := s.majorFollowUps(txn, &cur, evs)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if len(follow) > 0 {
+		w.following = true
+		for _, e := range follow {
+			if err := put(len(evs), e); err != nil {
+				w.following = false
+				return Ticket{}, err
+			}
+		}
+		w.following = false
 	}
 	tl.Type = string(cur.Type) // the policy may have targets per type
 	s.computeSLA(&cur, *tl, now)
@@ -319,6 +373,11 @@ func (s *Store) putProjection(txn *badger.Txn, old, cur *Ticket, isNew bool) err
 			if err := txn.Set(escalateKey(cur.EscalateAt, id), nil); err != nil {
 				return err
 			}
+		}
+	}
+	if cur.Major != nil && (isNew || old.Major == nil) {
+		if err := txn.Set(majorKey(id), nil); err != nil {
+			return err
 		}
 	}
 	for _, r := range cur.External {

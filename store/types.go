@@ -138,6 +138,11 @@ type Ticket struct {
 	// EscalateAt is when the next escalation step comes due (zero when none
 	// can while the clocks stay as they are); the store keeps an index on it.
 	EscalateAt time.Time `json:"-"`
+	// Service is the service the ticket is about (config [[services]]).
+	Service string `json:"service,omitempty"`
+	// Major is the major incident this ticket declared, if any (kept after
+	// it ended, for the record and for desk major's recent list).
+	Major *MajorIncident `json:"major,omitempty"`
 }
 
 // Link is a typed relation to another ticket.
@@ -167,6 +172,7 @@ const (
 	FieldTeam     Field = "team"
 	FieldCategory Field = "category"
 	FieldSubject  Field = "subject"
+	FieldService  Field = "service"
 	FieldExternal Field = "external" // adds a reference in another tracker
 	// FieldStatus is not a field event (status changes are EvStatus), but
 	// SetField and FieldValue accept it so that the console can treat the
@@ -175,7 +181,7 @@ const (
 )
 
 // Fields that SetField changes, in the order the help lists them.
-var Fields = []Field{FieldType, FieldPriority, FieldQueue, FieldAssignee, FieldTeam, FieldCategory, FieldSubject, FieldStatus}
+var Fields = []Field{FieldType, FieldPriority, FieldQueue, FieldAssignee, FieldTeam, FieldCategory, FieldSubject, FieldService, FieldStatus}
 
 // IncidentReport is the post-incident report P1/P2 tickets need, approved
 // by a lead, before they may be closed (the seeds: written, reviewed and
@@ -205,10 +211,13 @@ const (
 	EvField      EventKind = "field"  // Field changed From -> To
 	EvStatus     EventKind = "status" // status changed From -> To
 	EvLinked     EventKind = "linked"
-	EvResponded  EventKind = "responded"  // explicit "first response given"
-	EvReport     EventKind = "report"     // an incident report (a new version)
-	EvApproved   EventKind = "approved"   // a lead approved the incident report
-	EvEscalation EventKind = "escalation" // an escalation step fired (Escalation says which, whom it told)
+	EvResponded  EventKind = "responded"    // explicit "first response given"
+	EvReport     EventKind = "report"       // an incident report (a new version)
+	EvApproved   EventKind = "approved"     // a lead approved the incident report
+	EvEscalation EventKind = "escalation"   // an escalation step fired (Escalation says which, whom it told)
+	EvMajor      EventKind = "major"        // a major incident was declared (Major), its subscribers told
+	EvMajorNote  EventKind = "major-update" // a status update for the subscribers (Text), mailed to them
+	EvMajorEnd   EventKind = "major-end"    // the major incident ended (the ticket resolved), subscribers told
 )
 
 // Event is one entry of a ticket's append-only history.
@@ -229,6 +238,9 @@ type Event struct {
 	Report  *IncidentReport `json:"report,omitempty"`
 	// Escalation is the step an EvEscalation event fired.
 	Escalation *Escalation `json:"escalation,omitempty"`
+	// Major is the major incident as an EvMajor or EvMajorNote event left
+	// it (service, owner, when the next update is due).
+	Major *MajorIncident `json:"major,omitempty"`
 }
 
 // Message is a mail (or phone call transcript) in or out.
