@@ -55,6 +55,8 @@ type Snapshot struct {
 	Unassigned int // active and assigned to no one
 	Breached   int // among Hot, those already breached
 	Warning    int // among Hot, those in warning
+	// Alerts are the most recent alerts (see Alert), oldest first.
+	Alerts []Alert
 }
 
 // Assigned is the number of active tickets assigned to op.
@@ -83,6 +85,8 @@ type Board struct {
 	ver      uint64
 	rowsVer  uint64
 	evalAt   time.Time
+	alerts   []Alert // the last keptAlerts; published snapshots share it
+	alertSeq uint64
 
 	snap atomic.Pointer[Snapshot]
 
@@ -334,6 +338,7 @@ func (b *Board) follow(ctx context.Context, changes <-chan store.Change) {
 		timer.Stop()
 		var fresh []store.Ticket
 		var gone []store.TicketID
+		var esc []Alert
 		for id := range batch {
 			t, err := b.st.Get(id)
 			switch {
@@ -343,15 +348,21 @@ func (b *Board) follow(ctx context.Context, changes <-chan store.Change) {
 				// Keep the row as it was; the ticket's next change reads it again.
 			default:
 				fresh = append(fresh, t)
+				var fired []string
+				if old := b.Find(id); old != nil {
+					fired = old.T.Fired // only this goroutine replaces rows
+				}
+				esc = append(esc, b.escalationAlerts(fired, t)...)
 			}
 		}
-		b.apply(fresh, gone)
+		b.apply(fresh, gone, esc...)
 	}
 }
 
 // apply puts changed tickets on the board and takes gone ones off, as one
-// new snapshot.
-func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID) {
+// new snapshot with the alerts the changes make (esc: those of escalation
+// steps, read by the caller outside the lock).
+func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID, esc ...Alert) {
 	if len(fresh) == 0 && len(gone) == 0 {
 		return
 	}
@@ -373,14 +384,18 @@ func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID) {
 		}
 	}
 	for _, r := range rows {
-		if old := b.rows.get(r.T.ID); old != nil {
+		old := b.rows.get(r.T.ID)
+		oldCode := b.hot.code(uint64(r.T.ID))
+		if old != nil {
 			b.drop(e, old)
 		}
 		b.rows.set(r.T.ID, r)
 		b.list = e.insert(b.list, r)
 		b.count(r, 1)
+		code := codeNone
 		if r.Group == GroupRunning {
 			ev := evaluate(p, r, now)
+			code = ev.code
 			b.setState(e, r, ev.code)
 			if ev.at != 0 {
 				b.due.push(due{at: ev.at, r: r})
@@ -389,6 +404,10 @@ func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID) {
 				b.next.push(r)
 			}
 		}
+		b.changeAlerts(old, r, oldCode, code, now)
+	}
+	for _, a := range esc {
+		b.addAlert(a, now)
 	}
 	// The clocks of untouched rows were last evaluated at evalAt; bring
 	// them to now as well, so that the snapshot has one Now.
@@ -451,8 +470,12 @@ func (b *Board) advance(e editor, now time.Time, p slaengine.Policy) bool {
 			continue // replaced since
 		}
 		ev := evaluate(p, d.r, now)
+		was := b.hot.code(uint64(d.r.T.ID))
 		if b.setState(e, d.r, ev.code) {
 			changed = true
+			if ev.code == codeBreached && was != codeBreached {
+				b.breachAlert(d.r, now)
+			}
 		}
 		if ev.at != 0 {
 			b.due.push(due{at: ev.at, r: d.r})
@@ -489,7 +512,8 @@ func (b *Board) publish() {
 	}
 	s := &Snapshot{Version: b.ver, RowsVersion: b.rowsVer, Rows: b.list, Now: b.evalAt,
 		Hot: b.hot, HotRows: b.hotList, ByStatus: b.byStatus, ByAssignee: b.byAssign,
-		Active: b.active, Unassigned: b.unassign, Breached: b.hot.Breached(), Warning: b.hot.Len() - b.hot.Breached()}
+		Active: b.active, Unassigned: b.unassign, Breached: b.hot.Breached(), Warning: b.hot.Len() - b.hot.Breached(),
+		Alerts: b.alerts}
 	if len(b.next) > 0 {
 		r := b.next[0]
 		c, _ := b.policy().ProjectFor(string(r.T.Type), slaengine.Priority(r.T.Priority), r.T.SLA, b.evalAt).Next()

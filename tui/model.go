@@ -44,6 +44,7 @@ type Model struct {
 	undo        undoable
 	mail        MailState
 	disk        string // the store's free-space warning, "" while there is room
+	alerts      alerts
 	boardCh     <-chan struct{}
 	unsubscribe func()
 	quitting    bool
@@ -65,6 +66,7 @@ func New(o Options) *Model {
 	m.setStyles(NewStyles(o.Dark))
 	m.boardCh, m.unsubscribe = o.Board.Subscribe()
 	m.queues.snap = o.Board.Snapshot()
+	m.alerts.seen = m.queues.snap.LastAlert() // what rang before the session opened stays quiet
 	m.refresh(true)
 	return m
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"time"
 
+	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
 
@@ -58,6 +59,13 @@ type Options struct {
 	// Drafts, when set, outlive the session (desk serve keeps one per
 	// operator); nil gives the session its own.
 	Drafts *Drafts
+	// Bell rings the terminal bell on the operator's alerts (a new P1/P2,
+	// an escalation step that names them, a breach on their ticket); nil
+	// means on for operators and leads, off for viewers.
+	Bell *bool
+	// Roster is who is on call (the config's, as of now: it changes on a
+	// reload); nil means the desk has none. :oncall reads it.
+	Roster func() slaengine.Roster
 	// Location is the time zone times are shown in (the desk's business
 	// calendar zone, not the server's); nil means the local zone.
 	Location *time.Location

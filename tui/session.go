@@ -53,7 +53,7 @@ func (m *Model) boardChanged() tea.Cmd {
 	changed := s.RowsVersion != m.queues.rowsVersion
 	m.queues.snap = s
 	m.refresh(changed)
-	cmds := []tea.Cmd{m.waitBoard()}
+	cmds := []tea.Cmd{m.waitBoard(), m.takeAlerts(s)}
 	if changed && m.detail.loaded && m.detail.id != 0 {
 		if r := m.list.byID(m.detail.id); r != nil && r.T.Events != m.detail.ticket.Events {
 			cmds = append(cmds, m.loadDetail(m.detail.id))
