@@ -234,9 +234,9 @@ func checkEvent(t *Ticket, e *Event) error {
 				return fmt.Errorf("%s: %w", t.ID, err)
 			}
 			e.To = r
-		case FieldQueue, FieldAssignee, FieldTeam, FieldCategory, FieldSubject:
+		case FieldQueue, FieldAssignee, FieldTeam, FieldCategory, FieldSubject, FieldService:
 		default:
-			return fmt.Errorf("%s: field %q cannot be changed; use type, priority, queue, assignee, team, category, subject or external", t.ID, e.Field)
+			return fmt.Errorf("%s: field %q cannot be changed; use type, priority, queue, assignee, team, category, subject, service or external", t.ID, e.Field)
 		}
 		if e.From == "" {
 			e.From = FieldValue(t, e.Field)

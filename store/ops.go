@@ -101,7 +101,7 @@ func (s *Store) UndoField(id TicketID, actor string, field Field, seen, to strin
 func (s *Store) setField(id TicketID, actor string, field Field, seen, to, text string) (Ticket, error) {
 	return s.run1(id, actor, func(o *op, cur Ticket) ([]Event, error) {
 		if !slices.Contains(Fields, field) {
-			return nil, refuse(id, fmt.Sprintf("field %q cannot be changed", field), "use one of type, priority, queue, assignee, team, category, subject or status")
+			return nil, refuse(id, fmt.Sprintf("field %q cannot be changed", field), "use one of type, priority, queue, assignee, team, category, subject, service or status")
 		}
 		if field == FieldPriority {
 			var p Priority
