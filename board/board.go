@@ -14,6 +14,7 @@
 package board
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
@@ -57,6 +58,9 @@ type Snapshot struct {
 	Warning    int // among Hot, those in warning
 	// Alerts are the most recent alerts (see Alert), oldest first.
 	Alerts []Alert
+	// Majors are the open major incidents, oldest first: every session
+	// shows them in its banner.
+	Majors []*Row
 }
 
 // Assigned is the number of active tickets assigned to op.
@@ -85,7 +89,8 @@ type Board struct {
 	ver      uint64
 	rowsVer  uint64
 	evalAt   time.Time
-	alerts   []Alert // the last keptAlerts; published snapshots share it
+	alerts   []Alert                 // the last keptAlerts; published snapshots share it
+	majors   map[store.TicketID]*Row // open major incidents
 	alertSeq uint64
 
 	snap atomic.Pointer[Snapshot]
@@ -289,6 +294,17 @@ func evaluate(p slaengine.Policy, r *Row, now time.Time) eval {
 }
 
 func (b *Board) count(r *Row, d int) {
+	if r.T.Major.Open() {
+		switch {
+		case d > 0:
+			if b.majors == nil {
+				b.majors = map[store.TicketID]*Row{}
+			}
+			b.majors[r.T.ID] = r
+		case b.majors[r.T.ID] == r:
+			delete(b.majors, r.T.ID)
+		}
+	}
 	b.byStatus[r.T.Status] += d
 	if b.byStatus[r.T.Status] == 0 {
 		delete(b.byStatus, r.T.Status)
@@ -513,7 +529,7 @@ func (b *Board) publish() {
 	s := &Snapshot{Version: b.ver, RowsVersion: b.rowsVer, Rows: b.list, Now: b.evalAt,
 		Hot: b.hot, HotRows: b.hotList, ByStatus: b.byStatus, ByAssignee: b.byAssign,
 		Active: b.active, Unassigned: b.unassign, Breached: b.hot.Breached(), Warning: b.hot.Len() - b.hot.Breached(),
-		Alerts: b.alerts}
+		Alerts: b.alerts, Majors: b.openMajors()}
 	if len(b.next) > 0 {
 		r := b.next[0]
 		c, _ := b.policy().ProjectFor(string(r.T.Type), slaengine.Priority(r.T.Priority), r.T.SLA, b.evalAt).Next()
@@ -521,6 +537,24 @@ func (b *Board) publish() {
 	}
 	b.snap.Store(s)
 	b.notify()
+}
+
+// openMajors are the open major incidents, oldest first; there are few.
+func (b *Board) openMajors() []*Row {
+	if len(b.majors) == 0 {
+		return nil
+	}
+	out := make([]*Row, 0, len(b.majors))
+	for _, r := range b.majors {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, c *Row) int {
+		if n := a.T.Major.Declared.Compare(c.T.Major.Declared); n != 0 {
+			return n
+		}
+		return cmp.Compare(a.T.ID, c.T.ID)
+	})
+	return out
 }
 
 // compact drops the heap entries of replaced (and, in next, breached) rows

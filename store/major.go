@@ -237,7 +237,7 @@ func (s *Store) prepareMajor(cur *Ticket, e *Event, now time.Time) {
 	if e.Kind == EvMajor {
 		m.Service = svcName
 		m.Owner = cur.Assignee
-		if m.Owner == "" {
+		if m.Owner == "" && !systemActor(e.Actor) {
 			m.Owner = e.Actor
 		}
 	} else if cur.Major != nil {
@@ -307,15 +307,21 @@ func (s *Store) updateReminder(cur Ticket, now time.Time) (Event, bool) {
 	d := s.people()
 	x := Escalation{Priority: cur.Priority, Clock: ClockUpdate, Step: fmt.Sprintf("update-%d", m.Updates+1), Due: m.NextUpdate}
 	x.Late = now.Sub(x.Due) > lateAfter
-	owner := cur.Assignee
-	if owner == "" {
-		owner = m.Owner
+	owners := []string{cur.Assignee}
+	switch {
+	case cur.Assignee != "":
+	case m.Owner != "":
+		owners = []string{m.Owner}
+	default:
+		owners = d.Leads // declared by the desk itself and held by nobody
 	}
 	var to []string
-	x.Told = append(x.Told, Told{Who: owner, Via: slaengine.ViaConsole})
-	if a := d.Operators[owner]; a != "" {
-		x.Told = append(x.Told, Told{Who: owner, Address: a, Via: slaengine.ViaMail})
-		to = append(to, a)
+	for _, owner := range owners {
+		x.Told = append(x.Told, Told{Who: owner, Via: slaengine.ViaConsole})
+		if a := d.Operators[owner]; a != "" {
+			x.Told = append(x.Told, Told{Who: owner, Address: a, Via: slaengine.ViaMail})
+			to = append(to, a)
+		}
 	}
 	e := Event{Kind: EvEscalation, Escalation: &x}
 	if len(to) > 0 {
@@ -378,3 +384,13 @@ func openMajorFor(txn *badger.Txn, service string) (TicketID, error) {
 }
 
 func majorKey(id TicketID) []byte { return u64([]byte{pMajor}, uint64(id)) }
+
+// systemActor tells the desk's own writers (mail intake, the escalation
+// worker, probes) from people: they own no major incident.
+func systemActor(a string) bool {
+	switch a {
+	case "", "mail", "escalation", "probe", "monitor":
+		return true
+	}
+	return false
+}

@@ -69,6 +69,15 @@ var ticketActions = []ticketAction{
 			}
 			return m.openCompose(composeReport, t.ID, "", store.ReportText(r))
 		}},
+	{func(k *KeyMap) []key.Binding { return []key.Binding{k.Service} }, RoleOperator, (*Model).pickService},
+	{func(k *KeyMap) []key.Binding { return []key.Binding{k.MajorUpdate} }, RoleOperator,
+		func(m *Model, t store.Ticket, _ tea.KeyPressMsg) tea.Cmd {
+			if !t.Major.Open() {
+				m.setFlash(t.ID.String()+" is not an open major incident — :major declares one", true)
+				return nil
+			}
+			return m.openCompose(composeUpdate, t.ID, m.subscribersOf(t.Major.Service), "")
+		}},
 	{func(k *KeyMap) []key.Binding { return []key.Binding{k.Approve} }, RoleLead,
 		func(m *Model, t store.Ticket, _ tea.KeyPressMsg) tea.Cmd {
 			seen := 0 // the version on the operator's screen
@@ -196,6 +205,12 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 			return m.openCompose(composeHandBack, t.ID, t.Team, "")
 		}
 		return m.setField(t, store.FieldStatus, msg.value)
+	case pickService:
+		v := msg.value
+		if v == "(none)" {
+			v = ""
+		}
+		return m.setField(t, store.FieldService, v)
 	case pickTeam:
 		team := msg.value
 		return m.do(t.ID, "escalated to "+team, func(st *store.Store, actor string) (store.Ticket, error) {
@@ -243,6 +258,10 @@ func (m *Model) composed(msg composedMsg) tea.Cmd {
 	case composeHandBack:
 		return m.do(id, "handed back to 2nd line", func(st *store.Store, actor string) (store.Ticket, error) {
 			return st.HandBack(id, actor, text)
+		})
+	case composeUpdate:
+		return m.do(id, "status update published to the subscribers", func(st *store.Store, actor string) (store.Ticket, error) {
+			return st.PostUpdate(id, actor, text)
 		})
 	case composeReport:
 		r := store.ParseReportText(text)

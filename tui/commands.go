@@ -30,6 +30,8 @@ func init() {
 			func(m *Model, arg string, _ []string) tea.Cmd { return m.openTicket(arg) }},
 		{[]string{"queue"}, ":queue NAME, :queue all", "one queue only, or all", "", (*Model).cmdQueue},
 		{[]string{"move"}, ":move NAME", "move the ticket to another queue", RoleOperator, (*Model).cmdMove},
+		{[]string{"service"}, ":service NAME, :service all", "one service only, or all (S sets a ticket's)", "", (*Model).cmdService},
+		{[]string{"major"}, ":major [SERVICE] [why]", "declare a major incident (banner, subscribers told)", RoleOperator, (*Model).cmdMajor},
 		{[]string{"ref"}, ":ref SYSTEM:ID", "reference in another tracker (jira:NSP-123)", RoleOperator,
 			func(m *Model, arg string, _ []string) tea.Cmd {
 				return m.onCurrent(func(t store.Ticket) tea.Cmd {

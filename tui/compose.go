@@ -71,6 +71,7 @@ const (
 	composeClose   // the same, then closed at once
 	composeHandBack
 	composeReport // the incident report's text form (store.ReportText)
+	composeUpdate // a major incident's status update, mailed to its subscribers
 )
 
 type draftKey struct {
@@ -99,7 +100,7 @@ func (c *composeModel) Active() bool { return c.active }
 
 // sends is true for what leaves the desk as mail: its key says send.
 func (c *composeModel) sends() bool {
-	return c.to != "" && (c.kind == composeReply || c.kind == composeResolve || c.kind == composeClose)
+	return c.to != "" && (c.kind == composeReply || c.kind == composeResolve || c.kind == composeClose || c.kind == composeUpdate)
 }
 
 func (c *composeModel) ShortHelp() []key.Binding {
@@ -185,6 +186,8 @@ func (c *composeModel) View() string {
 		title = "Hand " + c.ticket.String() + " back from " + SafeLine(c.to) + " to 2nd line: the findings"
 	case composeReport:
 		title = "Incident report on " + c.ticket.String() + " (a lead approves it; a rewrite needs approving again)"
+	case composeUpdate:
+		title = "Status update on major incident " + c.ticket.String() + ": mailed as written to " + SafeLine(c.to)
 	}
 	if (c.kind == composeResolve || c.kind == composeClose) && c.to == "" {
 		title = "Resolve " + c.ticket.String() + ": no requester address, the resolution is kept as a note"

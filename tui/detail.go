@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,6 +166,9 @@ func (d *detailModel) fieldLines() string {
 	}
 	l1 := field("status", string(t.Status)) + "  " + field("priority", t.Priority.String()) + "  " + field("type", string(t.Type))
 	l2 := field("queue", orDash(t.Queue)) + "  " + field("assignee", assignee) + "  " + field("team", orDash(t.Team))
+	if t.Service != "" {
+		l2 += "  " + field("service", t.Service)
+	}
 	req := t.Requester.Name
 	if t.Requester.Email != "" {
 		req += " <" + t.Requester.Email + ">"
@@ -221,6 +225,17 @@ func (d *detailModel) layout() {
 		}
 		fields = append(fields, field("report", state))
 	}
+	if mj := t.Major; mj != nil && !mj.Declared.IsZero() {
+		state := fmt.Sprintf("%d update(s) sent · declared %s by %s · owner %s", mj.Updates, mj.Declared.In(d.loc).Format("02 Jan 15:04"), mj.By, orDash(mj.Owner))
+		switch {
+		case !mj.Ended.IsZero():
+			state = "ended " + mj.Ended.In(d.loc).Format("02 Jan 15:04") + " · " + state
+		case !mj.NextUpdate.IsZero():
+			state = "next update due " + mj.NextUpdate.In(d.loc).Format("02 Jan 15:04") + " (U) · " + state
+		}
+		fields = append(fields, field("major", state))
+	}
+	fields = append(fields, d.ladderLines(field)...)
 	for _, f := range fields {
 		b.WriteString(truncateLine(f, w))
 		b.WriteString("\n")
@@ -308,6 +323,42 @@ func (d *detailModel) renderEvent(e store.Event, w int) string {
 	case store.EvApproved:
 		head = "incident report approved"
 		body = e.Text
+	case store.EvEscalation:
+		head = "escalation"
+		if x := e.Escalation; x != nil {
+			head = "escalated: " + x.Clock + " " + x.Step
+			if x.Clock == store.ClockUpdate {
+				head = "status update due: owner reminded"
+			}
+			if x.Late {
+				head += " (late: no desk process ran when it came due)"
+			}
+			var told []string
+			for _, w := range x.Told {
+				told = append(told, w.Who+" by "+w.Via)
+			}
+			if len(told) > 0 {
+				body = "told " + strings.Join(told, ", ")
+			}
+		}
+	case store.EvMajor:
+		head, body = "major incident declared", e.Text
+		if e.Major != nil && e.Major.Service != "" {
+			head += " for " + e.Major.Service
+		}
+		if e.Message != nil && len(e.Message.To) > 0 {
+			head += fmt.Sprintf(", %d subscriber(s) told", len(e.Message.To))
+		}
+	case store.EvMajorNote:
+		head, body = "status update published", e.Text
+		if e.Message != nil && len(e.Message.To) > 0 {
+			head += fmt.Sprintf(" to %d subscriber(s)", len(e.Message.To))
+		}
+	case store.EvMajorEnd:
+		head = "major incident ended"
+		if e.Message != nil && len(e.Message.To) > 0 {
+			head += fmt.Sprintf(", %d subscriber(s) told", len(e.Message.To))
+		}
 	default:
 		head = string(e.Kind)
 	}
@@ -358,4 +409,44 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// ladderLines are the ticket's escalation steps: those fired (in Fired)
+// and, for a running clock, when the next ones come due.
+func (d *detailModel) ladderLines(field func(label, value string) string) []string {
+	t := &d.ticket
+	typ, prio := string(t.Type), slaengine.Priority(t.Priority)
+	var fired, pending []string
+	for _, k := range t.Fired {
+		if p, rest, ok := strings.Cut(k, "/"); ok && p == t.Priority.String() {
+			fired = append(fired, rest)
+		} else {
+			fired = append(fired, k)
+		}
+	}
+	if t.Status.Active() {
+		for _, step := range d.policy.Ladder(typ, prio) {
+			for _, name := range []string{"response", "resolution"} {
+				c := t.SLA.Response
+				if name == "resolution" {
+					c = t.SLA.Resolution
+				}
+				key := t.Priority.String() + "/" + name + "/" + step.Name
+				if !step.Watches(name) || !c.Running || slices.Contains(t.Fired, key) {
+					continue
+				}
+				if at := d.policy.StepWhen(typ, prio, step, c); !at.IsZero() {
+					pending = append(pending, name+"/"+step.Name+" "+at.In(d.loc).Format("02 Jan 15:04"))
+				}
+			}
+		}
+	}
+	var out []string
+	if len(fired) > 0 {
+		out = append(out, field("escalated", strings.Join(fired, ", ")))
+	}
+	if len(pending) > 0 {
+		out = append(out, field("next steps", strings.Join(pending, ", ")))
+	}
+	return out
 }

@@ -29,11 +29,8 @@ func (m *Model) setFlash(s string, isErr bool) {
 // relayoutAfter runs change and lays the panes out again only when it
 // moved the footer's height: a layout re-renders the open ticket's history.
 func (m *Model) relayoutAfter(change func()) {
-	h := m.footerHeight()
 	change()
-	if m.footerHeight() != h {
-		m.layout()
-	}
+	m.relayout()
 }
 
 // footerHeight is 1, or up to 3 while a long message is shown.

@@ -14,6 +14,7 @@ type KeyMap struct {
 	Type, Assign, Status, Escalate, Master  key.Binding
 	Note, Reply, New, Responded             key.Binding
 	Report, Approve, HandBack, Undo         key.Binding
+	Service, MajorUpdate                    key.Binding
 	Filter, Command, Help                   key.Binding
 }
 
@@ -22,38 +23,40 @@ func newKeyMap() KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return KeyMap{
-		Up:        b([]string{"k", "up"}, "k/↑", "up"),
-		Down:      b([]string{"j", "down"}, "j/↓", "down"),
-		PageUp:    b([]string{"pgup", "ctrl+u"}, "pgup/^u", "page up"),
-		PageDown:  b([]string{"pgdown", "ctrl+d"}, "pgdn/^d", "page down"),
-		Top:       b([]string{"g", "home"}, "g", "first"),
-		Bottom:    b([]string{"G", "end"}, "G", "last"),
-		Open:      b([]string{"enter"}, "enter", "open ticket"),
-		Focus:     b([]string{"tab"}, "tab", "list ⇄ detail"),
-		Back:      b([]string{"esc"}, "esc", "back"),
-		Quit:      b([]string{"q", "ctrl+c"}, "q", "back/quit"),
-		PrevTab:   b([]string{"[", "shift+tab", "h", "left"}, "[/h", "previous queue"),
-		NextTab:   b([]string{"]", "l", "right"}, "]/l", "next queue"),
-		P1:        b([]string{"1"}, "1", "priority P1"),
-		P2:        b([]string{"2"}, "2", "priority P2"),
-		P3:        b([]string{"3"}, "3", "priority P3"),
-		P4:        b([]string{"4"}, "4", "priority P4"),
-		Type:      b([]string{"t"}, "t", "type"),
-		Assign:    b([]string{"a"}, "a", "assign"),
-		Status:    b([]string{"s"}, "s", "status"),
-		Escalate:  b([]string{"e"}, "e", "escalate to team"),
-		Master:    b([]string{"m"}, "m", "link to master"),
-		Note:      b([]string{"n"}, "n", "internal note"),
-		Reply:     b([]string{"r"}, "r", "reply to requester"),
-		New:       b([]string{"c"}, "c", "new ticket (call)"),
-		Responded: b([]string{"R"}, "R", "mark responded"),
-		Report:    b([]string{"I"}, "I", "incident report"),
-		Approve:   b([]string{"A"}, "A", "approve report (lead)"),
-		HandBack:  b([]string{"H"}, "H", "hand back to 2nd line"),
-		Undo:      b([]string{"u"}, "u", "undo the change just made"),
-		Filter:    b([]string{"/"}, "/", "filter"),
-		Command:   b([]string{":"}, ":", "command"),
-		Help:      b([]string{"?"}, "?", "help"),
+		Up:          b([]string{"k", "up"}, "k/↑", "up"),
+		Down:        b([]string{"j", "down"}, "j/↓", "down"),
+		PageUp:      b([]string{"pgup", "ctrl+u"}, "pgup/^u", "page up"),
+		PageDown:    b([]string{"pgdown", "ctrl+d"}, "pgdn/^d", "page down"),
+		Top:         b([]string{"g", "home"}, "g", "first"),
+		Bottom:      b([]string{"G", "end"}, "G", "last"),
+		Open:        b([]string{"enter"}, "enter", "open ticket"),
+		Focus:       b([]string{"tab"}, "tab", "list ⇄ detail"),
+		Back:        b([]string{"esc"}, "esc", "back"),
+		Quit:        b([]string{"q", "ctrl+c"}, "q", "back/quit"),
+		PrevTab:     b([]string{"[", "shift+tab", "h", "left"}, "[/h", "previous queue"),
+		NextTab:     b([]string{"]", "l", "right"}, "]/l", "next queue"),
+		P1:          b([]string{"1"}, "1", "priority P1"),
+		P2:          b([]string{"2"}, "2", "priority P2"),
+		P3:          b([]string{"3"}, "3", "priority P3"),
+		P4:          b([]string{"4"}, "4", "priority P4"),
+		Type:        b([]string{"t"}, "t", "type"),
+		Assign:      b([]string{"a"}, "a", "assign"),
+		Status:      b([]string{"s"}, "s", "status"),
+		Escalate:    b([]string{"e"}, "e", "escalate to team"),
+		Master:      b([]string{"m"}, "m", "link to master"),
+		Note:        b([]string{"n"}, "n", "internal note"),
+		Reply:       b([]string{"r"}, "r", "reply to requester"),
+		New:         b([]string{"c"}, "c", "new ticket (call)"),
+		Responded:   b([]string{"R"}, "R", "mark responded"),
+		Report:      b([]string{"I"}, "I", "incident report"),
+		Approve:     b([]string{"A"}, "A", "approve report (lead)"),
+		HandBack:    b([]string{"H"}, "H", "hand back to 2nd line"),
+		Undo:        b([]string{"u"}, "u", "undo the change just made"),
+		Service:     b([]string{"S"}, "S", "service"),
+		MajorUpdate: b([]string{"U"}, "U", "status update (major incident)"),
+		Filter:      b([]string{"/"}, "/", "filter"),
+		Command:     b([]string{":"}, ":", "command"),
+		Help:        b([]string{"?"}, "?", "help"),
 	}
 }
 
@@ -70,6 +73,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Open, k.Focus, k.Back, k.Quit, k.Filter, k.Command, k.Help},
 		{k.P1, k.P2, k.P3, k.P4, k.Type, k.Assign, k.Status, k.Undo},
 		{k.Escalate, k.HandBack, k.Master, k.Note, k.Reply, k.Responded, k.New},
-		{k.Report, k.Approve},
+		{k.Service, k.MajorUpdate, k.Report, k.Approve},
 	}
 }

@@ -45,6 +45,7 @@ type Model struct {
 	mail        MailState
 	disk        string // the store's free-space warning, "" while there is room
 	alerts      alerts
+	laidChrome  int // chromeHeight at the last layout
 	boardCh     <-chan struct{}
 	unsubscribe func()
 	quitting    bool
@@ -194,9 +195,22 @@ func (m *Model) open(o overlay, cmd tea.Cmd) tea.Cmd {
 // wide terminals show list and detail side by side.
 func (m *Model) wide() bool { return m.width >= 140 }
 
-func (m *Model) bodyHeight() int { return max(m.height-2-m.footerHeight(), 3) }
+func (m *Model) bodyHeight() int { return max(m.height-m.chromeHeight(), 3) }
+
+// chromeHeight is the lines around the body: status line, banner (while
+// there is one), tabs and footer.
+func (m *Model) chromeHeight() int { return 2 + m.bannerHeight() + m.footerHeight() }
+
+// relayout lays the panes out again if the chrome grew or shrank since
+// the last layout (a banner came or went, a long message is shown).
+func (m *Model) relayout() {
+	if m.chromeHeight() != m.laidChrome {
+		m.layout()
+	}
+}
 
 func (m *Model) layout() {
+	m.laidChrome = m.chromeHeight()
 	h := m.bodyHeight()
 	if m.wide() {
 		lw := m.width * 55 / 100
@@ -245,5 +259,9 @@ func (m *Model) content() string {
 		body = m.list.View()
 	}
 	body = fitHeight(body, m.bodyHeight(), m.width)
-	return m.statusLine() + "\n" + m.tabsLine() + "\n" + body + "\n" + m.footer()
+	top := m.statusLine() + "\n"
+	if m.bannerHeight() > 0 {
+		top += m.banner() + "\n"
+	}
+	return top + m.tabsLine() + "\n" + body + "\n" + m.footer()
 }

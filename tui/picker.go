@@ -29,6 +29,7 @@ const (
 	pickTeam
 	pickAssignee
 	pickCommand
+	pickService
 )
 
 type pickedMsg struct {

@@ -41,8 +41,9 @@ func (m *Model) tick(now time.Time) tea.Cmd {
 		m.disk = m.o.Store.Space().Warning()
 	}
 	if m.flash.expired(now) {
-		m.relayoutAfter(func() { m.flash, m.undo = flash{}, undoable{} })
+		m.flash, m.undo = flash{}, undoable{}
 	}
+	m.relayout() // an alert's time in the banner may be up
 	return tick()
 }
 
@@ -54,6 +55,7 @@ func (m *Model) boardChanged() tea.Cmd {
 	m.queues.snap = s
 	m.refresh(changed)
 	cmds := []tea.Cmd{m.waitBoard(), m.takeAlerts(s)}
+	m.relayout() // a major incident opened or ended, an alert came
 	if changed && m.detail.loaded && m.detail.id != 0 {
 		if r := m.list.byID(m.detail.id); r != nil && r.T.Events != m.detail.ticket.Events {
 			cmds = append(cmds, m.loadDetail(m.detail.id))

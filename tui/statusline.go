@@ -51,11 +51,6 @@ func (m *Model) statusLine() string {
 	if narrow {
 		right = fmt.Sprintf("%s %s", m.o.Operator, m.now.In(m.loc).Format("15:04:05"))
 	}
-	alert := m.alertText(narrow)
-	if alert != "" {
-		// What rang the bell comes first: the countdowns are on screen anyway.
-		parts = append([]string{parts[0], alert}, parts[1:]...)
-	}
 	if m.disk != "" {
 		// Nothing can be saved: that outranks every countdown.
 		parts = append([]string{m.disk}, parts...)
@@ -68,7 +63,7 @@ func (m *Model) statusLine() string {
 	}
 	line := left + strings.Repeat(" ", gap) + right + " "
 	style := st.Status
-	if m.mail.State == "error" || m.disk != "" || alert != "" {
+	if m.mail.State == "error" || m.disk != "" {
 		style = st.StatusErr
 	} else if s.Hot.Len() > 0 {
 		style = st.StatusWarn

@@ -16,6 +16,7 @@ type queueTabs struct {
 	rowsVersion uint64
 	tab         int
 	queue       string // "" = all queues
+	service     string // "" = all services
 	filter      string
 	counts      [len(tabs)]int // per tab, after queue and filter
 }
@@ -45,7 +46,7 @@ const (
 	tabResolved
 )
 
-func (q *queueTabs) narrowed() bool { return q.filter != "" || q.queue != "" }
+func (q *queueTabs) narrowed() bool { return q.filter != "" || q.queue != "" || q.service != "" }
 
 // refresh rebuilds the visible queue from the latest snapshot. Filtering is
 // linear in the number of tickets and runs only when tickets, the tab or
@@ -83,7 +84,8 @@ func (m *Model) refresh(rowsChanged bool) {
 		// the current one, so the counts say what the filter leaves.
 		f := strings.ToLower(q.filter)
 		keep := func(r *Row) bool {
-			return (q.queue == "" || r.T.Queue == q.queue) && (f == "" || strings.Contains(r.Search, f))
+			return (q.queue == "" || r.T.Queue == q.queue) && (q.service == "" || strings.EqualFold(r.T.Service, q.service)) &&
+				(f == "" || strings.Contains(r.Search, f))
 		}
 		q.counts = [len(tabs)]int{}
 		var out []*Row
@@ -154,6 +156,9 @@ func (m *Model) tabsLine() string {
 	}
 	line := strings.Join(parts, "")
 	var extra []string
+	if q.service != "" {
+		extra = append(extra, "service:"+q.service)
+	}
 	if q.queue != "" {
 		extra = append(extra, "queue:"+q.queue)
 	}

@@ -37,6 +37,10 @@ type Config struct {
 	// else on call for dated stretches (holidays, sickness, swaps).
 	OnCall          []OnCallConfig   `toml:"oncall"`
 	OnCallOverrides []OverrideConfig `toml:"oncall_overrides"`
+	// Services the desk supports, and the update cadence of their major
+	// incidents.
+	Services []ServiceConfig `toml:"services"`
+	Major    MajorConfig     `toml:"major"`
 
 	path string
 	src  []byte
@@ -44,6 +48,7 @@ type Config struct {
 
 	policy   slaengine.Policy // compiled by check, once per load
 	roster   slaengine.Roster
+	cadence  slaengine.UpdateCadence
 	compiled bool
 	zone     *time.Location // displayZone, set by check
 }
@@ -347,7 +352,11 @@ func (c *Config) check() error {
 	if err != nil {
 		return err
 	}
-	c.policy, c.roster, c.compiled = p, r, true
+	u, err := c.checkServices()
+	if err != nil {
+		return err
+	}
+	c.policy, c.roster, c.cadence, c.compiled = p, r, u, true
 	c.zone = c.displayZone() // read once: every command and console asks for it
 	if err := c.checkOperators(); err != nil {
 		return err

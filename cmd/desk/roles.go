@@ -39,7 +39,8 @@ func (c *Config) tagPrefix() string {
 // directory is whom escalation steps reach, from the config: operators'
 // addresses, the leads, the teams' addresses and the on-call roster.
 func (c *Config) directory() store.Directory {
-	d := store.Directory{Operators: map[string]string{}, Teams: map[string]string{}, Roster: c.Roster()}
+	d := store.Directory{Operators: map[string]string{}, Teams: map[string]string{}, Roster: c.Roster(),
+		Services: c.storeServices(), Cadence: c.Cadence()}
 	for _, o := range c.Operators {
 		d.Operators[o.Name] = o.Email
 		if o.Role == Role(tui.RoleLead) {

@@ -1,0 +1,78 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/deskhq/desk/board"
+	"github.com/deskhq/desk/slaengine"
+)
+
+// The banner is the line under the status line while something concerns
+// every operator at once: an open major incident (until it is resolved,
+// with its update countdown) and this operator's newest alert. It takes a
+// line from the list only while it has something to say.
+
+func (m *Model) bannerHeight() int {
+	if m.width <= 0 || m.height < 8 || m.queues.snap == nil {
+		return 0 // a screen this small keeps its lines for the list
+	}
+	if len(m.queues.snap.Majors) > 0 || m.alertText(true) != "" {
+		return 1
+	}
+	return 0
+}
+
+func (m *Model) banner() string {
+	// The alert first: it is what just rang; the major incident stays.
+	var parts []string
+	if s := m.alertText(m.width < 110); s != "" {
+		parts = append(parts, s)
+	}
+	if s := m.majorText(); s != "" {
+		parts = append(parts, s)
+	}
+	line := " " + strings.Join(parts, " · ")
+	return m.styles.StatusErr.Render(pad(ansiTruncate(line, m.width), m.width))
+}
+
+// majorText names the open major incidents: one in full (service, ticket,
+// subject, when its next status update is due), several by id and due.
+func (m *Model) majorText() string {
+	majors := m.queues.snap.Majors
+	switch len(majors) {
+	case 0:
+		return ""
+	case 1:
+		r := majors[0]
+		// The countdown before the subject: it is what a narrow screen must keep.
+		return fmt.Sprintf("MAJOR INCIDENT %s%s · %s · %s", serviceOf(r), r.T.ID, m.updateDue(r), SafeLine(r.T.Subject))
+	}
+	var each []string
+	for _, r := range majors {
+		each = append(each, fmt.Sprintf("%s%s (%s)", serviceOf(r), r.T.ID, m.updateDue(r)))
+	}
+	return fmt.Sprintf("%d MAJOR INCIDENTS: %s", len(majors), strings.Join(each, ", "))
+}
+
+func serviceOf(r *board.Row) string {
+	if s := r.T.Major.Service; s != "" {
+		return SafeLine(s) + " "
+	}
+	return ""
+}
+
+// updateDue says when the subscribers' next status update is due, and
+// how to write it.
+func (m *Model) updateDue(r *board.Row) string {
+	next := r.T.Major.NextUpdate
+	if next.IsZero() {
+		return "U posts an update"
+	}
+	left := next.Sub(m.now)
+	if left < 0 {
+		return "update OVERDUE " + slaengine.FormatLeft(-left.Truncate(time.Minute)) + " (U)"
+	}
+	return "update due " + next.In(m.loc).Format("15:04") + ", in " + strings.TrimSpace(slaengine.FormatLeft(left)) + " (U)"
+}
