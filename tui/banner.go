@@ -14,18 +14,15 @@ import (
 // with its update countdown) and this operator's newest alert. It takes a
 // line from the list only while it has something to say.
 
-func (m *Model) bannerHeight() int {
-	if m.width <= 0 || m.height < 8 || m.queues.snap == nil {
-		return 0 // a screen this small keeps its lines for the list
-	}
-	if len(m.queues.snap.Majors) > 0 || m.alertText(true) != "" {
-		return 1
-	}
-	return 0
-}
+func (m *Model) bannerHeight() int { return len(m.bannerLines()) }
 
-func (m *Model) banner() string {
-	// The alert first: it is what just rang; the major incident stays.
+// bannerLines are the alert (what just rang) and the open major
+// incidents, a line each; one line of both on a short screen, none on a
+// tiny one, which keeps its lines for the list.
+func (m *Model) bannerLines() []string {
+	if m.width <= 0 || m.height < 8 || m.queues.snap == nil {
+		return nil
+	}
 	var parts []string
 	if s := m.alertText(m.width < 110); s != "" {
 		parts = append(parts, s)
@@ -33,8 +30,18 @@ func (m *Model) banner() string {
 	if s := m.majorText(); s != "" {
 		parts = append(parts, s)
 	}
-	line := " " + strings.Join(parts, " · ")
-	return m.styles.StatusErr.Render(pad(ansiTruncate(line, m.width), m.width))
+	if len(parts) > 1 && m.height < 20 {
+		parts = []string{strings.Join(parts, " · ")}
+	}
+	return parts
+}
+
+func (m *Model) banner() string {
+	lines := m.bannerLines()
+	for i, l := range lines {
+		lines[i] = m.styles.StatusErr.Render(pad(ansiTruncate(" "+l, m.width), m.width))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // majorText names the open major incidents: one in full (service, ticket,

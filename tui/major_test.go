@@ -30,8 +30,9 @@ func TestMajorIncidentBannerAndUpdate(t *testing.T) {
 	d.sync()
 	d.wantScreen("MAJOR INCIDENT MitID SD-2 · update due")
 	lines := strings.Split(d.screen(), "\n")
-	if len(lines) != 24 || !strings.Contains(lines[1], "MAJOR INCIDENT") {
-		t.Fatalf("the banner is not the second of 24 lines:\n%s", d.screen())
+	// The alert of the new P1 and the major incident, a line each.
+	if len(lines) != 24 || !strings.Contains(lines[1], "ALERT SD-2 P1 new") || !strings.Contains(lines[2], "MAJOR INCIDENT") {
+		t.Fatalf("the banner is not the second and third of 24 lines:\n%s", d.screen())
 	}
 
 	// U on a ticket that is no major incident says how to declare one.
