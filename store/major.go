@@ -66,7 +66,7 @@ func applyMajor(t *Ticket, e Event) {
 		if e.Major != nil {
 			m = *e.Major
 		}
-		m.Declared, m.By, m.LastUpdate = e.At, e.Actor, e.At
+		m.Declared, m.By, m.LastUpdate, m.Why = e.At, e.Actor, e.At, e.Text
 		m.Updates, m.Reminded, m.Ended = 0, 0, time.Time{}
 		t.Major = &m
 	case EvMajorNote:

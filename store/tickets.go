@@ -105,8 +105,14 @@ func (s *Store) createIn(txn *badger.Txn, w *writeSet, actor string, nt NewTicke
 			return Ticket{}, refuse(0, fmt.Sprintf("there is no service %q", service), "use one of the services in the config ([[services]])")
 		}
 		service = sv.Name
-	} else if nt.Inbound {
-		service = d.ServiceFor(nt.Message)
+	} else {
+		// The mail rules read the mail, or for a ticket by hand (a phone
+		// call) the requester's domain and the subject as typed.
+		m := nt.Message
+		if m == nil || !nt.Inbound {
+			m = &Message{From: nt.Requester, Subject: nt.Subject}
+		}
+		service = d.ServiceFor(m)
 	}
 	created := Ticket{
 		Type: nt.Type, Priority: nt.Priority, Status: StatusNew, Queue: nt.Queue,

@@ -19,17 +19,20 @@ import (
 // JSON shapes of `desk list --json` and `desk show --json`. Scripts rely on
 // these names: change them only by adding.
 type ticketJSON struct {
-	ID        string       `json:"id"`
-	Type      string       `json:"type"`
-	Priority  string       `json:"priority"`
-	Status    string       `json:"status"`
-	Queue     string       `json:"queue"`
-	Assignee  string       `json:"assignee"`
-	Team      string       `json:"team"`
-	Requester store.Person `json:"requester"`
-	Subject   string       `json:"subject"`
-	Master    string       `json:"master,omitempty"`
-	External  []string     `json:"external,omitempty"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Priority string `json:"priority"`
+	Status   string `json:"status"`
+	Queue    string `json:"queue"`
+	Assignee string `json:"assignee"`
+	Team     string `json:"team"`
+	Service  string `json:"service,omitempty"`
+	// Major is the ticket's major incident, open or ended.
+	Major     *store.MajorIncident `json:"major,omitempty"`
+	Requester store.Person         `json:"requester"`
+	Subject   string               `json:"subject"`
+	Master    string               `json:"master,omitempty"`
+	External  []string             `json:"external,omitempty"`
 	// Report is the latest incident report (approver and approved once a
 	// lead has approved it).
 	Report  *store.IncidentReport `json:"report,omitempty"`
@@ -97,7 +100,7 @@ func ticketOut(t store.Ticket, p slaengine.Policy, now time.Time) ticketJSON {
 	c := p.ProjectFor(string(t.Type), slaengine.Priority(t.Priority), t.SLA, now)
 	j := ticketJSON{
 		ID: t.ID.String(), Type: string(t.Type), Priority: t.Priority.String(), Status: string(t.Status),
-		Queue: t.Queue, Assignee: t.Assignee, Team: t.Team, Requester: t.Requester, Subject: t.Subject,
+		Queue: t.Queue, Assignee: t.Assignee, Team: t.Team, Service: t.Service, Major: t.Major, Requester: t.Requester, Subject: t.Subject,
 		External: t.External, Report: t.Report, Created: t.Created.UTC(), Updated: t.Updated.UTC(),
 		SLA: slaJSON{Response: clockOut(c.Response), Resolution: clockOut(c.Resolution)},
 	}
@@ -223,6 +226,19 @@ func showTicket(st *store.Store, w io.Writer, idArg string, asJSON bool, now tim
 	fmt.Fprintf(w, "%s  %s\n", j.ID, tui.SafeLine(t.Subject))
 	fmt.Fprintf(w, "status %s · %s · %s · queue %s · assignee %s\n", j.Status, j.Priority, j.Type, dash(j.Queue), dash(j.Assignee))
 	fmt.Fprintf(w, "requester %s <%s> %s\n", tui.SafeLine(t.Requester.Name), tui.SafeLine(t.Requester.Email), tui.SafeLine(t.Requester.Organisation))
+	if j.Service != "" {
+		fmt.Fprintf(w, "service   %s\n", tui.SafeLine(j.Service))
+	}
+	if m := t.Major; m != nil && !m.Declared.IsZero() {
+		state := "open"
+		switch {
+		case !m.Open():
+			state = "ended " + m.Ended.In(now.Location()).Format("2006-01-02 15:04")
+		case !m.NextUpdate.IsZero():
+			state = "open, next status update due " + m.NextUpdate.In(now.Location()).Format("2006-01-02 15:04 MST")
+		}
+		fmt.Fprintf(w, "major     %s; declared %s by %s, %d update(s) sent\n", state, m.Declared.In(now.Location()).Format("2006-01-02 15:04"), tui.SafeLine(m.By), m.Updates)
+	}
 	if j.Team != "" {
 		fmt.Fprintf(w, "team      %s\n", tui.SafeLine(j.Team))
 	}

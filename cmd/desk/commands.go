@@ -81,8 +81,8 @@ func init() {
 		{name: "show", args: "SD-n [--json]", nargs: 1, summary: "one ticket with its history", role: tui.RoleViewer, flags: cmdShow},
 		// Writes: operators and leads; the store holds every one of them to
 		// the lifecycle and to the caller's role as well.
-		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, writes: true, flags: cmdNew},
-		{name: "update", args: "SD-n [--priority P] [--type T] [--status S] [--assignee NAME|-] [--queue Q] [--team T] [--note TEXT|-]", nargs: 1, summary: "change fields, status, or escalate (--team)", role: tui.RoleOperator, writes: true, flags: cmdUpdate},
+		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--service S] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, writes: true, flags: cmdNew},
+		{name: "update", args: "SD-n [--priority P] [--type T] [--status S] [--assignee NAME|-] [--queue Q] [--team T] [--service S|-] [--note TEXT|-]", nargs: 1, summary: "change fields, status, or escalate (--team)", role: tui.RoleOperator, writes: true, flags: cmdUpdate},
 		{name: "note", args: "SD-n TEXT|-", nargs: -1, summary: "an internal note (never mailed)", role: tui.RoleOperator, writes: true, flags: cmdNote},
 		{name: "reply", args: "SD-n TEXT|-", nargs: -1, summary: "mail the requester", role: tui.RoleOperator, writes: true, flags: cmdReply},
 		{name: "resolve", args: "SD-n TEXT|-", nargs: -1, summary: "resolve; the text is mailed to the requester (and to those of linked tickets)", role: tui.RoleOperator, writes: true, flags: cmdResolve},
@@ -94,6 +94,9 @@ func init() {
 			sshArgs: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file -]", sshNargs: 1,
 			summary: "write the incident report a P1/P2 needs to close", role: tui.RoleOperator, writes: true, flags: cmdReportIncident},
 		{name: "approve", args: "SD-n", nargs: 1, summary: "approve the incident report", role: tui.RoleLead, writes: true, flags: cmdApprove},
+		{name: "major", args: "[--all] [--json]", summary: "major incidents: open ones and those of the last 30 days (--all: every one)", role: tui.RoleViewer, flags: cmdMajor},
+		{name: "major declare", args: "SD-n [--service S] [WHY|-]", nargs: -1, summary: "declare a major incident: its service's subscribers are told", role: tui.RoleOperator, writes: true, flags: cmdMajorDeclare},
+		{name: "major update", args: "SD-n TEXT|-", nargs: -1, summary: "a status update, mailed to the service's subscribers", role: tui.RoleOperator, writes: true, flags: cmdMajorUpdate},
 		{name: "oncall", args: "[--at TIME] [--json]", summary: "who is on call now (or at TIME) and who is next", role: tui.RoleViewer, noStore: true, flags: cmdOncall},
 		{name: "report", args: "[--month YYYY-MM] [--json]", summary: "SLA compliance per priority", role: tui.RoleLead, flags: cmdReport},
 		// Operators and leads: held mail is what they must not lose

@@ -147,12 +147,14 @@ func cmdNew(fs *flag.FlagSet) runFunc {
 	queue := fs.String("queue", "", "the queue (default: where mail goes)")
 	body := fs.String("body", "", "what the requester said (- reads it from stdin)")
 	noAck := fs.Bool("no-ack", false, "do not mail the acknowledgement")
+	service := fs.String("service", "", "the service it is about ([[services]]; default: the services' mail rules)")
 	asJSON := fs.Bool("json", false, "print the ticket as show --json does")
 	return func(c *call) int {
 		nt, err := c.newTicket(*subject, *requester, *name, *prio, *typ, *queue, *body)
 		if err != nil {
 			return c.fail(err)
 		}
+		nt.Service = strings.TrimSpace(*service)
 		if nt.Requester.Email != "" && !*noAck {
 			nt.Ack = mailin.Acknowledgement(c.mailConfig(), c.st.Policy(), &nt, c.now)
 		}
@@ -224,6 +226,7 @@ func cmdUpdate(fs *flag.FlagSet) runFunc {
 	team := fs.String("team", "", "escalate to this 3rd-level team")
 	subject := fs.String("subject", "", "a better subject")
 	category := fs.String("category", "", "the category (- for none)")
+	service := fs.String("service", "", "the service it is about (- for none)")
 	note := fs.String("note", "", "a note: for the team (--team), the findings (--status open on an escalated ticket), why (reopening); - reads stdin")
 	asJSON := fs.Bool("json", false, "print the ticket as show --json does")
 	return func(c *call) int {
@@ -234,7 +237,7 @@ func cmdUpdate(fs *flag.FlagSet) runFunc {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		u := update{c: c, id: id, set: set, prio: *prio, typ: *typ, status: *status, assignee: *assignee,
-			queue: *queue, team: *team, subject: *subject, category: *category, note: *note}
+			queue: *queue, team: *team, subject: *subject, category: *category, service: *service, note: *note}
 		if err := u.check(); err != nil {
 			return c.fail(err)
 		}
@@ -255,7 +258,7 @@ type update struct {
 	set map[string]bool // the flags given
 
 	prio, typ, status, assignee, queue, team string
-	subject, category, note                  string
+	subject, category, service, note         string
 
 	fieldOrder []store.Field // SetField changes, in this order
 	fieldValue map[store.Field]string
@@ -299,6 +302,13 @@ func (u *update) check() error {
 			cat = ""
 		}
 		add(store.FieldCategory, cat)
+	}
+	if u.set["service"] {
+		sv := strings.TrimSpace(u.service)
+		if sv == "-" {
+			sv = ""
+		}
+		add(store.FieldService, sv) // the store knows the services, and names them when refusing
 	}
 	if u.set["queue"] {
 		if err := c.checkQueue(u.queue); err != nil {

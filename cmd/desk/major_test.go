@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const servicesTOML = `
+operator = "mette"
+[[organisations]]
+name = "Aarhus Kommune"
+domains = ["aarhus.dk"]
+contact = "spoc@aarhus.dk"
+[[services]]
+name = "MitID"
+description = "MitID login"
+subscribers = ["it@kk.dk"]
+organisations = ["Aarhus Kommune"]
+words = ["mitid"]
+[[services]]
+name = "DSD"
+description = "Data Service Directory"
+[major]
+every = "30m"
+hours = { "mon-sun" = "00:00-24:00" }
+`
+
+// The services of the config reach the store: a new ticket gets its
+// service from the subject, a P1 incident is a major incident whose
+// subscribers (listed, and the organisation's contact) get one mail each;
+// desk major lists it, desk major update mails an update.
+func TestMajorCommands(t *testing.T) {
+	d := newScriptDesk(t, servicesTOML)
+	j := d.ok("", "new", "--subject", "MitID login down", "--requester", "a@odense.dk", "--priority", "P1", "--type", "incident", "--no-ack")
+	if j.Service != "MitID" || j.Major == nil || !j.Major.Open() {
+		t.Fatalf("new P1: service %q major %+v", j.Service, j.Major)
+	}
+	if got := j.Major.NextUpdate.Sub(j.Major.Declared).Minutes(); got < 29.9 || got > 30.1 {
+		t.Fatalf("next update %v after the declaration, want the config's 30m", got)
+	}
+	out, errOut, code := d.run("major", "--json")
+	if code != 0 {
+		t.Fatalf("desk major: %d %s", code, errOut)
+	}
+	var majors []majorJSON
+	if err := json.Unmarshal([]byte(out), &majors); err != nil || len(majors) != 1 || majors[0].Ticket != "SD-1" || majors[0].Service != "MitID" || !majors[0].Open {
+		t.Fatalf("desk major --json: %v %s", err, out)
+	}
+	_, errOut, code = d.run("major", "update", "SD-1", "Failover", "under", "way.")
+	if code != 0 || !strings.Contains(errOut, "2 subscriber(s) of MitID mailed") {
+		t.Fatalf("desk major update: %d %q", code, errOut)
+	}
+	st := d.store()
+	all, _ := st.OutboxAll(0)
+	to := map[string]int{}
+	for _, m := range all {
+		if m.Kind == "major" {
+			to[strings.Join(m.To, ",")]++
+		}
+	}
+	st.Close()
+	if to["it@kk.dk"] != 2 || to["spoc@aarhus.dk"] != 2 || len(to) != 2 {
+		t.Fatalf("subscriber mails (declared + update): %v", to)
+	}
+	if _, errOut, code := d.run("major", "update", "SD-1", " "); code != 2 || !strings.Contains(errOut, "the status update is empty") {
+		t.Errorf("an empty update: exit %d %q", code, errOut)
+	}
+
+	// A P3 request declared by hand, with a service; an unknown one is
+	// refused with the known ones named.
+	d.ok("", "new", "--subject", "lookups slow", "--requester", "b@kk.dk", "--type", "request", "--no-ack")
+	d.refused(`there is no service "Nope"; use one of MitID, DSD`, "update", "SD-2", "--service", "Nope")
+	j = d.ok("", "major", "declare", "SD-2", "--service", "dsd", "every", "lookup", "times", "out")
+	if j.Service != "DSD" || j.Major == nil || j.Major.Why != "every lookup times out" {
+		t.Fatalf("declared: %+v", j)
+	}
+	out, _, _ = d.run("major")
+	if !strings.Contains(out, "SD-2    DSD") || !strings.Contains(out, "SD-1    MitID") {
+		t.Fatalf("desk major:\n%s", out)
+	}
+	d.ok("", "resolve", "SD-1", "Failed over.")
+	out, _, _ = d.run("major")
+	if !strings.Contains(out, "ended") {
+		t.Fatalf("desk major after the resolution:\n%s", out)
+	}
+	out, _, _ = d.run("show", "SD-1")
+	if !strings.Contains(out, "service   MitID") || !strings.Contains(out, "major     ended") || !strings.Contains(out, "major-end") {
+		t.Fatalf("desk show:\n%s", out)
+	}
+}
+
+func TestServiceConfigErrorsPointAtTheKey(t *testing.T) {
+	_, err := loadText(t, "[[services]]\nname = \"A\"\n[[services]]\nname = \"a\"\n")
+	wantConfigError(t, err, 4, "services.name", "listed twice")
+	_, err = loadText(t, "[[services]]\nname = \"A\"\nsubscribers = [\"not an address\"]\n")
+	wantConfigError(t, err, 3, "services.subscribers", "not an e-mail address")
+	_, err = loadText(t, "[[services]]\nname = \"A\"\norganisations = [\"Nowhere\"]\n")
+	wantConfigError(t, err, 3, "services.organisations", "no organisation \"Nowhere\"")
+	_, err = loadText(t, "[major]\nevery = \"often\"\n")
+	wantConfigError(t, err, 2, "major.every", "like 1h or 30m")
+}
