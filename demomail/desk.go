@@ -270,6 +270,19 @@ func (d *Desk) work(st *store.Store, c string) error {
 		return err
 	}
 	d.active = len(v.active)
+	// A major incident's subscribers are owed their update: its owner
+	// (or, while nobody holds it, a lead) writes one when it falls due.
+	now := d.Clock.Now()
+	for _, t := range v.active {
+		m := t.Major
+		if !m.Open() || m.NextUpdate.IsZero() || m.NextUpdate.After(now) {
+			continue
+		}
+		if t.Assignee == c || (t.Assignee == "" && slices.Contains(d.leads(st), c)) {
+			_, err := st.PostUpdate(t.ID, c, d.pickText(statusUpdates))
+			return err
+		}
+	}
 	// The most urgent first: an unassigned P1 or P2, or one of c's own
 	// that nobody has answered yet.
 	var urgent *store.Ticket
@@ -441,4 +454,12 @@ func (d *Desk) report(t store.Ticket) store.IncidentReport {
 		Actions:   "Configuration restored; the supplier adds the case to its release test. Monitoring alert added.",
 		Timeline:  at + " first report; first response and escalation within the target; resolved " + t.Resolved.In(time.Local).Format("15:04") + ".",
 	}
+}
+
+// statusUpdates are what a colleague tells a major incident's subscribers.
+var statusUpdates = []string{
+	"We have identified the cause in the login broker and are failing over to the standby. Logins still fail for most users.",
+	"The supplier is restarting the affected nodes. Some logins succeed again; we keep watching the error rate.",
+	"The error rate is falling: about 70% of attempts now succeed. We expect normal service within the hour.",
+	"Still under investigation with the supplier. There is no workaround yet; please refer citizens to the phone line.",
 }

@@ -56,6 +56,12 @@ func prepareDemo(cfg *Config, base func() time.Time, every time.Duration, noMail
 			cfg.Operators = append(cfg.Operators, OperatorConfig{Name: c, Role: role})
 		}
 	}
+	if len(cfg.Services) == 0 {
+		// The services the demo's mail is about, each with the single
+		// points of contact of the organisations that use it: a P1 shows
+		// a major incident and its subscriber mail in the outbox.
+		cfg.Services = demoServices
+	}
 	var teams []string
 	for _, t := range cfg.TeamList() {
 		teams = append(teams, t.Name)
@@ -109,4 +115,18 @@ func (e *env) demo(every time.Duration, noMail bool) error {
 	return e.runConsole(cfg, mailCfg, desk.Seed, func(ctx context.Context, st *store.Store) {
 		desk.Run(ctx, st, func(err error) { fmt.Fprintln(os.Stderr, "demo:", err) })
 	})
+}
+
+var demoServices = []ServiceConfig{
+	{Name: "borger.dk", Description: "citizen portal and MitID login", Words: []string{"borger.dk", "mitid"},
+		Subscribers: []string{"digitalisering@aarhus.dk", "itsupport@kk.dk"}},
+	{Name: "FMK", Description: "Fælles Medicinkort", Words: []string{"fmk", "prescriptions"},
+		Subscribers: []string{"drift@sundhedsdata.dk", "it-kontakt@rsyd.dk"}},
+	{Name: "Digital Post", Description: "letters to citizens via e-Boks", Words: []string{"digital post", "e-boks"},
+		Subscribers: []string{"it-kontakt@rsyd.dk", "digitalisering@aarhus.dk"}},
+	{Name: "e-loket", Description: "Flemish citizens' counter", Words: []string{"e-loket"},
+		Subscribers: []string{"servicedesk@vlaanderen.be", "ict@stad.gent"}},
+	{Name: "NSP", Description: "national service platform (health)", Words: []string{"nsp", "sts"}, Domains: []string{"sundhedsdata.dk"},
+		Subscribers: []string{"drift@sundhedsdata.dk"}},
+	{Name: "DAWA", Description: "address lookup", Words: []string{"dawa", "address lookup"}},
 }
