@@ -63,11 +63,16 @@ var ticketActions = []ticketAction{
 		}},
 	{func(k *KeyMap) []key.Binding { return []key.Binding{k.Report} }, RoleOperator,
 		func(m *Model, t store.Ticket, _ tea.KeyPressMsg) tea.Cmd {
-			var r store.IncidentReport
 			if t.Report != nil {
-				r = *t.Report
+				return m.openCompose(composeReport, t.ID, "", store.ReportText(*t.Report))
 			}
-			return m.openCompose(composeReport, t.ID, "", store.ReportText(r))
+			// The first version starts from the template, its timeline
+			// drawn from the history: read in a Cmd, opened when it is back.
+			st, loc := m.o.Store, m.loc
+			return func() tea.Msg {
+				h, err := st.History(t.ID)
+				return reportDraftMsg{id: t.ID, text: store.ReportText(store.DraftReport(t, h, loc)), err: err}
+			}
 		}},
 	{func(k *KeyMap) []key.Binding { return []key.Binding{k.Service} }, RoleOperator, (*Model).pickService},
 	{func(k *KeyMap) []key.Binding { return []key.Binding{k.MajorUpdate} }, RoleOperator,
@@ -111,6 +116,14 @@ func (m *Model) ticketKey(km tea.KeyPressMsg) (tea.Cmd, bool) {
 		return run(), true
 	}
 	return nil, false
+}
+
+// reportDraftMsg is the incident report's template, drawn from the
+// ticket's history.
+type reportDraftMsg struct {
+	id   store.TicketID
+	text string
+	err  error
 }
 
 func (m *Model) openCompose(kind composeKind, id store.TicketID, to, text string) tea.Cmd {

@@ -131,6 +131,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case detailLoadedMsg:
 		return m, m.detailLoaded(msg)
+	case reportDraftMsg:
+		if msg.err != nil {
+			m.setFlash("reading the history for the report: "+msg.err.Error(), true)
+			return m, nil
+		}
+		return m, m.openCompose(composeReport, msg.id, "", msg.text)
 	case pageMsg:
 		return m, m.pageLoaded(msg)
 	case writtenMsg:

@@ -753,7 +753,11 @@ func TestMajorIncidentCloseNeedsApprovedReport(t *testing.T) {
 	d.wantScreen("Incident report on SD-1", "Summary:", "Root cause:")
 	d.typeText("Portal unreachable 40 min")
 	d.keys("ctrl+s")
-	if r := d.get(1).Report; r == nil || r.Summary != "Portal unreachable 40 min" || r.Author != "mette" {
+	// The template: the subject as summary (typed on), the organisation
+	// in the impact, the timeline from the history.
+	if r := d.get(1).Report; r == nil || r.Summary != "Portal downPortal unreachable 40 min" || r.Author != "mette" ||
+		r.Impact != "Reported by Aarhus Kommune." || !strings.Contains(r.Timeline, "registered as P2 incident (test)") ||
+		!strings.Contains(r.Timeline, "priority P2 → P3 (mette)") || !strings.Contains(r.Timeline, "status new → resolved (mette)") {
 		t.Fatalf("report %+v", r)
 	}
 	d.keys("A")
