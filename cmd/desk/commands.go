@@ -93,6 +93,8 @@ func init() {
 		{name: "report-incident", args: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file F|-]", nargs: 1,
 			sshArgs: "SD-n [--summary S --impact I --root-cause R --actions A --timeline T | --file -]", sshNargs: 1,
 			summary: "write the incident report a P1/P2 needs to close", role: tui.RoleOperator, writes: true, flags: cmdReportIncident},
+		{name: "incident-report", args: "SD-n [--format md|json] [--draft]", nargs: 1, summary: "print the incident report, for the journal", role: tui.RoleViewer, flags: cmdIncidentReport},
+		{name: "incident-reports", args: "[--json]", summary: "P1/P2 tickets whose report is not approved, and which are overdue", role: tui.RoleViewer, flags: cmdIncidentReports},
 		{name: "approve", args: "SD-n", nargs: 1, summary: "approve the incident report", role: tui.RoleLead, writes: true, flags: cmdApprove},
 		{name: "major", args: "[--all] [--json]", summary: "major incidents: open ones and those of the last 30 days (--all: every one)", role: tui.RoleViewer, flags: cmdMajor},
 		{name: "major declare", args: "SD-n [--service S] [WHY|-]", nargs: -1, summary: "declare a major incident: its service's subscribers are told", role: tui.RoleOperator, writes: true, flags: cmdMajorDeclare},

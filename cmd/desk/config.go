@@ -41,6 +41,8 @@ type Config struct {
 	// incidents.
 	Services []ServiceConfig `toml:"services"`
 	Major    MajorConfig     `toml:"major"`
+	// IncidentReports: when a P1/P2's report is overdue.
+	IncidentReports IncidentReportsConfig `toml:"incident_reports"`
 
 	path string
 	src  []byte
@@ -351,6 +353,9 @@ func (c *Config) check() error {
 	r, err := c.compileRoster()
 	if err != nil {
 		return err
+	}
+	if c.IncidentReports.DueDays < 0 {
+		return c.errAt("incident_reports.due_days", "%d is negative: give the days after the resolution a report is due, e.g. 14", c.IncidentReports.DueDays)
 	}
 	u, err := c.checkServices()
 	if err != nil {
