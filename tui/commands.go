@@ -56,6 +56,8 @@ func init() {
 		{[]string{"drop"}, ":drop ID WHY", "held mail dropped, with the reason (lead)", RoleLead, (*Model).cmdRelease},
 		{[]string{"report"}, ":report [YYYY-MM]", "SLA compliance, this month if none given (lead)", RoleLead,
 			func(m *Model, arg string, _ []string) tea.Cmd { return m.loadPage(pageReport, arg) }},
+		{[]string{"handover"}, ":handover [12h]", "the shift handover (default the last 8h)", "",
+			func(m *Model, arg string, _ []string) tea.Cmd { return m.loadPage(pageHandover, arg) }},
 		{[]string{"reload"}, ":reload", "reload the config (lead)", RoleLead,
 			func(m *Model, _ string, _ []string) tea.Cmd { return m.loadPage(pageReload, "") }},
 		{[]string{"help"}, ":help", "every key and command", "",

@@ -185,3 +185,15 @@ func TestAlertsRingOncePerSession(t *testing.T) {
 	}
 	d.wantScreen("ALERT (2) SD-1 P2 raised from P3")
 }
+
+func TestHandoverPage(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	d.keys(":")
+	d.typeText("handover")
+	d.keys("enter")
+	d.wantScreen("Shift handover", "1 registered", "SD-1")
+	d.keys("esc", ":")
+	d.typeText("handover soon")
+	d.keys("enter")
+	d.wantScreen(":handover soon: give how far back")
+}

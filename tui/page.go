@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/deskhq/desk/handover"
 	"github.com/deskhq/desk/store"
 )
 
@@ -78,6 +79,7 @@ const (
 	pageQuarantine
 	pageReport
 	pageReload
+	pageHandover
 )
 
 // pageMsg is a page read in a Cmd: the store and the config are never read
@@ -92,7 +94,7 @@ type pageMsg struct {
 func (m *Model) loadPage(kind pageKind, arg string) tea.Cmd {
 	req := m.nextReq()
 	m.pageReq = req
-	st, loc, o := m.o.Store, m.loc, m.o
+	st, loc, o, now := m.o.Store, m.loc, m.o, m.now
 	month := arg
 	if month == "" {
 		// The month so far: last month's report is on a fresh desk all zeros.
@@ -112,6 +114,18 @@ func (m *Model) loadPage(kind pageKind, arg string) tea.Cmd {
 			}
 			msg.title = "SLA compliance " + month
 			msg.content, msg.err = o.Report(month)
+		case pageHandover:
+			since := now.Add(-8 * time.Hour)
+			if arg != "" {
+				d, err := time.ParseDuration(arg)
+				if err != nil || d <= 0 {
+					msg.err = fmt.Errorf(":handover %s: give how far back the shift began, e.g. :handover 12h", arg)
+					break
+				}
+				since = now.Add(-d)
+			}
+			h, err := handover.Build(st, since, now)
+			msg.title, msg.content, msg.err = "Shift handover", h.Text(loc), err
 		case pageReload:
 			if o.Reload == nil {
 				msg.err = fmt.Errorf("this console cannot reload the config")

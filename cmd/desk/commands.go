@@ -99,6 +99,7 @@ func init() {
 		{name: "major", args: "[--all] [--json]", summary: "major incidents: open ones and those of the last 30 days (--all: every one)", role: tui.RoleViewer, flags: cmdMajor},
 		{name: "major declare", args: "SD-n [--service S] [WHY|-]", nargs: -1, summary: "declare a major incident: its service's subscribers are told", role: tui.RoleOperator, writes: true, flags: cmdMajorDeclare},
 		{name: "major update", args: "SD-n TEXT|-", nargs: -1, summary: "a status update, mailed to the service's subscribers", role: tui.RoleOperator, writes: true, flags: cmdMajorUpdate},
+		{name: "handover", args: "[--since 8h|TIME] [--json]", summary: "the shift handover: registered, escalated, breached, resolved, major incidents, hot now", role: tui.RoleViewer, flags: cmdHandover},
 		{name: "oncall", args: "[--at TIME] [--json]", summary: "who is on call now (or at TIME) and who is next", role: tui.RoleViewer, noStore: true, flags: cmdOncall},
 		{name: "report", args: "[--month YYYY-MM] [--json]", summary: "SLA compliance per priority", role: tui.RoleLead, flags: cmdReport},
 		// Operators and leads: held mail is what they must not lose
