@@ -331,3 +331,39 @@ func parseRosterTime(s string, zone *time.Location) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%q: write a time as 2026-12-24T08:00 (in the roster's zone) or 2026-12-24", s)
 }
+
+// Describe says who is on call at t and who is next, in t's zone: what
+// desk oncall and the console's :oncall print.
+func (r Roster) Describe(at time.Time) string {
+	if len(r.Entries) == 0 && len(r.Overrides) == 0 {
+		return "no on-call roster: add [[oncall]] tables to the config (desk.example.toml shows how)\n"
+	}
+	cur, ok := r.At(at)
+	next, from, nok := r.Next(at)
+	stamp := func(t time.Time) string { return t.In(at.Location()).Format("Mon 02 Jan 15:04") }
+	var b strings.Builder
+	fmt.Fprintf(&b, "at %s\n", at.Format("Mon 02 Jan 2006 15:04 MST"))
+	if ok {
+		fmt.Fprintf(&b, "on call  %s <%s>", cur.Name, cur.Contact)
+		if !cur.Until.IsZero() {
+			fmt.Fprintf(&b, " until %s", stamp(cur.Until))
+		}
+		if cur.Override != "" {
+			fmt.Fprintf(&b, " (override: %s)", cur.Override)
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("on call  nobody (the roster has no one at this hour: the desk itself answers)\n")
+	}
+	if nok {
+		fmt.Fprintf(&b, "next     %s <%s> from %s", next.Name, next.Contact, stamp(from))
+		if !next.Until.IsZero() {
+			fmt.Fprintf(&b, " until %s", stamp(next.Until))
+		}
+		if next.Override != "" {
+			fmt.Fprintf(&b, " (override: %s)", next.Override)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

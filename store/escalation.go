@@ -333,3 +333,6 @@ func (s *Store) RunEscalations(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// Roster is who is on call, as the config in force says.
+func (s *Store) Roster() slaengine.Roster { return s.people().Roster }

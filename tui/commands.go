@@ -58,6 +58,8 @@ func init() {
 			func(m *Model, arg string, _ []string) tea.Cmd { return m.loadPage(pageReport, arg) }},
 		{[]string{"handover"}, ":handover [12h]", "the shift handover (default the last 8h)", "",
 			func(m *Model, arg string, _ []string) tea.Cmd { return m.loadPage(pageHandover, arg) }},
+		{[]string{"oncall"}, ":oncall", "who is on call now, and who is next", "",
+			func(m *Model, _ string, _ []string) tea.Cmd { return m.loadPage(pageOncall, "") }},
 		{[]string{"reload"}, ":reload", "reload the config (lead)", RoleLead,
 			func(m *Model, _ string, _ []string) tea.Cmd { return m.loadPage(pageReload, "") }},
 		{[]string{"help"}, ":help", "every key and command", "",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
 
@@ -196,4 +197,23 @@ func TestHandoverPage(t *testing.T) {
 	d.typeText("handover soon")
 	d.keys("enter")
 	d.wantScreen(":handover soon: give how far back")
+}
+
+func TestOncallPage(t *testing.T) {
+	d := newDesk(t, Options{}, ticket("VPN slow", "Anna Berg", 3))
+	r, err := slaengine.Spec{}.CompileRoster([]slaengine.OnCallSpec{
+		{Name: "system-owner", Contact: "owner@example.dk", Hours: map[string]string{"mon-sun": "00:00-24:00"}},
+	}, nil, slaengine.CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.keys(":")
+	d.typeText("oncall")
+	d.keys("enter")
+	d.wantScreen("On call", "no on-call roster")
+	d.st.SetDirectory(store.Directory{Roster: r})
+	d.keys("esc", ":")
+	d.typeText("oncall")
+	d.keys("enter")
+	d.wantScreen("On call", "on call  system-owner <owner@example.dk>")
 }

@@ -3,7 +3,6 @@ package tui
 import (
 	"time"
 
-	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
 
@@ -63,9 +62,6 @@ type Options struct {
 	// an escalation step that names them, a breach on their ticket); nil
 	// means on for operators and leads, off for viewers.
 	Bell *bool
-	// Roster is who is on call (the config's, as of now: it changes on a
-	// reload); nil means the desk has none. :oncall reads it.
-	Roster func() slaengine.Roster
 	// Location is the time zone times are shown in (the desk's business
 	// calendar zone, not the server's); nil means the local zone.
 	Location *time.Location

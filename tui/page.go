@@ -80,6 +80,7 @@ const (
 	pageReport
 	pageReload
 	pageHandover
+	pageOncall
 )
 
 // pageMsg is a page read in a Cmd: the store and the config are never read
@@ -126,6 +127,8 @@ func (m *Model) loadPage(kind pageKind, arg string) tea.Cmd {
 			}
 			h, err := handover.Build(st, since, now)
 			msg.title, msg.content, msg.err = "Shift handover", h.Text(loc), err
+		case pageOncall:
+			msg.title, msg.content = "On call", st.Roster().Describe(now.In(loc))
 		case pageReload:
 			if o.Reload == nil {
 				msg.err = fmt.Errorf("this console cannot reload the config")

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/deskhq/desk/slaengine"
@@ -88,35 +87,6 @@ func writeOncall(w io.Writer, r slaengine.Roster, at time.Time, asJSON bool) err
 		enc.SetIndent("", "  ")
 		return enc.Encode(j)
 	}
-	if len(r.Entries) == 0 && len(r.Overrides) == 0 {
-		fmt.Fprintln(w, "no on-call roster: add [[oncall]] tables to the config (desk.example.toml shows how)")
-		return nil
-	}
-	stamp := func(t time.Time) string { return t.In(at.Location()).Format("Mon 02 Jan 15:04") }
-	var b strings.Builder
-	fmt.Fprintf(&b, "at %s\n", at.Format("Mon 02 Jan 2006 15:04 MST"))
-	if ok {
-		fmt.Fprintf(&b, "on call  %s <%s>", cur.Name, cur.Contact)
-		if !cur.Until.IsZero() {
-			fmt.Fprintf(&b, " until %s", stamp(cur.Until))
-		}
-		if cur.Override != "" {
-			fmt.Fprintf(&b, " (override: %s)", cur.Override)
-		}
-		b.WriteString("\n")
-	} else {
-		b.WriteString("on call  nobody (the roster has no one at this hour: the desk itself answers)\n")
-	}
-	if nok {
-		fmt.Fprintf(&b, "next     %s <%s> from %s", next.Name, next.Contact, stamp(from))
-		if !next.Until.IsZero() {
-			fmt.Fprintf(&b, " until %s", stamp(next.Until))
-		}
-		if next.Override != "" {
-			fmt.Fprintf(&b, " (override: %s)", next.Override)
-		}
-		b.WriteString("\n")
-	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, r.Describe(at))
 	return err
 }
