@@ -38,6 +38,8 @@ func helpView(s *Styles, k *KeyMap) string {
 		"  =      paused: waiting on the requester or on a release",
 		"  met    first response met and the resolution clock stopped",
 		"",
+		"After the id: ◆ an open major incident (U: status update),",
+		"▲ escalated by the ladder (someone was told it is late).",
 		"Status line: 1! 2* = one breached, two in warning.",
 		"Composer: ctrl+s sends a reply or resolution (saves a note),",
 		"esc closes and keeps the draft. u undoes a field change",

@@ -283,7 +283,7 @@ func (l *listModel) buildRow(r *Row, clock string, state slaengine.State, select
 	t := &r.T
 	slaText := slaMarker(state) + clock
 	cells := []string{
-		pad(t.ID.String(), 7),
+		pad(t.ID.String()+rowMarker(t), 7),
 		l.styles.Prio[clampPrio(t.Priority)].Render(t.Priority.String()),
 		typeAbbrev(t.Type),
 		pad(string(t.Status), 9),
@@ -399,4 +399,19 @@ func fitHeight(s string, h, w int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// rowMarker flags a row after its id: ◆ an open major incident, ▲ the
+// escalation ladder has gone past registration (a warning or a breach
+// step fired: someone was told it is late).
+func rowMarker(t *store.Ticket) string {
+	if t.Major.Open() {
+		return "◆"
+	}
+	for _, k := range t.Fired {
+		if !strings.HasSuffix(k, "/registered") {
+			return "▲"
+		}
+	}
+	return ""
 }
