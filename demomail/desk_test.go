@@ -240,3 +240,35 @@ func TestDemoGapsAreADesksPace(t *testing.T) {
 		t.Error("the pace is regular")
 	}
 }
+
+// A major incident whose update falls due gets one from the colleague who
+// holds it, within a few rounds.
+func TestDemoColleaguesWriteStatusUpdates(t *testing.T) {
+	d, st, ft := demoDesk(t, 3, "mette", []string{"pieter", "sofie"}, "pieter")
+	tk, err := st.Create("mail", store.NewTicket{Type: store.Incident, Priority: 1, Queue: "2nd-line", Subject: "borger.dk login down",
+		Requester: store.Person{Email: "r@aarhus.dk"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetField(tk.ID, "sofie", store.FieldAssignee, "", "sofie"); err != nil {
+		t.Fatal(err)
+	}
+	ft.add(61 * time.Minute) // past the hourly update
+	for i := 0; i < 200; i++ {
+		if err := d.Step(st); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.Get(tk.ID); got.Major != nil && got.Major.Updates > 0 {
+			h, _ := st.History(tk.ID)
+			for _, e := range h {
+				if e.Kind == store.EvMajorNote && e.Actor != "sofie" {
+					t.Fatalf("the update was written by %s, not the assignee", e.Actor)
+				}
+			}
+			return
+		}
+		ft.add(4 * time.Second)
+	}
+	got, _ := st.Get(tk.ID)
+	t.Fatalf("no status update after 200 rounds: %+v", got.Major)
+}

@@ -47,13 +47,23 @@ func prepareDemo(cfg *Config, base func() time.Time, every time.Duration, noMail
 	me, _ := localOperator(cfg)
 	colleagues := demoColleagues(cfg, me)
 	if len(cfg.Operators) == 0 {
-		cfg.Operators = append(cfg.Operators, OperatorConfig{Name: me, Role: "lead"})
+		// Addresses in the demo's SMTP sink: the ladder's steps that name
+		// an operator are mailed there.
+		cfg.Operators = append(cfg.Operators, OperatorConfig{Name: me, Role: "lead", Email: me + "@desk.demo.invalid"})
 		for i, c := range colleagues {
 			role := Role("operator")
 			if i == 0 {
 				role = "lead"
 			}
-			cfg.Operators = append(cfg.Operators, OperatorConfig{Name: c, Role: role})
+			cfg.Operators = append(cfg.Operators, OperatorConfig{Name: c, Role: role, Email: c + "@desk.demo.invalid"})
+		}
+	}
+	if len(cfg.OnCall) == 0 && len(cfg.OnCallOverrides) == 0 {
+		// NSP's roster: the incident manager in the late afternoon, the
+		// system owner at night and at weekends, the desk lead by day.
+		cfg.OnCall = demoRoster(colleagues)
+		if r, err := cfg.compileRoster(); err == nil {
+			cfg.roster = r
 		}
 	}
 	if len(cfg.Services) == 0 {
@@ -129,4 +139,16 @@ var demoServices = []ServiceConfig{
 	{Name: "NSP", Description: "national service platform (health)", Words: []string{"nsp", "sts"}, Domains: []string{"sundhedsdata.dk"},
 		Subscribers: []string{"drift@sundhedsdata.dk"}},
 	{Name: "DAWA", Description: "address lookup", Words: []string{"dawa", "address lookup"}},
+}
+
+func demoRoster(colleagues []string) []OnCallConfig {
+	lead := "desk-lead"
+	if len(colleagues) > 0 {
+		lead = colleagues[0]
+	}
+	return []OnCallConfig{
+		{Name: "incident-manager", Contact: "incident-manager@desk.demo.invalid", Hours: map[string]string{"mon-fri": "16:00-18:00"}},
+		{Name: "system-owner", Contact: "system-owner@desk.demo.invalid", Hours: map[string]string{"mon-fri": "18:00-24:00, 00:00-08:00", "sat-sun": "00:00-24:00"}},
+		{Name: lead, Contact: lead + "@desk.demo.invalid", Hours: map[string]string{"mon-fri": "08:00-16:00"}},
+	}
 }

@@ -84,9 +84,15 @@ func TestDemoRoundsAgainstStore(t *testing.T) {
 	}
 	total := 0
 	acts := map[string]int{}
-	closedMajor := 0
+	closedMajor, withService, overdue := 0, 0, 0
 	st.Tickets(func(tk store.Ticket) bool {
 		total++
+		if tk.Service != "" {
+			withService++
+		}
+		if m := tk.Major; m.Open() && m.NextUpdate.Before(base.Add(-10*time.Minute)) {
+			overdue++ // the colleagues let the subscribers wait
+		}
 		if tk.Status == store.StatusClosed && tk.Peak != 0 && tk.Peak <= 2 && tk.Report != nil &&
 			slices.Contains(desk.Colleagues, tk.Report.Approver) {
 			closedMajor++
@@ -119,6 +125,14 @@ func TestDemoRoundsAgainstStore(t *testing.T) {
 		if a != "mail" && !slices.Contains(desk.Colleagues, a) {
 			t.Errorf("events by %q, neither a colleague nor the mail intake", a)
 		}
+	}
+	// The demo's config: services that mail rules find, a roster, and
+	// colleagues who keep the subscribers of a major incident informed.
+	if withService < total/10 || overdue > 0 {
+		t.Errorf("%d of %d tickets have a service; %d major incidents wait for their update", withService, total, overdue)
+	}
+	if oc, ok := cfg.Roster().At(base); !ok || oc.Name == "" {
+		t.Errorf("the demo has no one on call at %s", base)
 	}
 	if closedMajor == 0 {
 		t.Error("no P1/P2 ticket closed with an incident report a colleague approved: the roster gave no colleague the lead role")
