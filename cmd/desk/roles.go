@@ -61,3 +61,14 @@ func (c *Config) directory() store.Directory {
 	}
 	return d
 }
+
+// bellOf is the operator's bell setting; nil leaves the console's default
+// (on for operators and leads, off for viewers).
+func (c *Config) bellOf(name string) *bool {
+	for _, o := range c.Operators {
+		if o.Name == name {
+			return o.Bell
+		}
+	}
+	return nil
+}

@@ -42,6 +42,7 @@ const waitLimit = 15 * time.Second
 type testOp struct {
 	name, role string
 	signer     gossh.Signer
+	noBell     bool // bell = false in the config
 }
 
 func newTestOp(t testing.TB, name, role string) testOp {
@@ -66,7 +67,11 @@ func configText(ops []testOp, extra string) string {
 	b.WriteString(extra)
 	b.WriteString("\n")
 	for _, o := range ops {
-		fmt.Fprintf(&b, "[[operators]]\nname = %q\nrole = %q\nkeys = [%q]\n\n", o.name, o.role, o.authorizedKey())
+		fmt.Fprintf(&b, "[[operators]]\nname = %q\nrole = %q\nkeys = [%q]\n", o.name, o.role, o.authorizedKey())
+		if o.noBell {
+			b.WriteString("bell = false\n")
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
