@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/deskhq/desk/store"
 )
 
 const servicesTOML = `
@@ -99,4 +102,25 @@ func TestServiceConfigErrorsPointAtTheKey(t *testing.T) {
 	wantConfigError(t, err, 3, "services.organisations", "no organisation \"Nowhere\"")
 	_, err = loadText(t, "[major]\nevery = \"often\"\n")
 	wantConfigError(t, err, 2, "major.every", "like 1h or 30m")
+}
+
+// The example config's services reach the store's directory: names,
+// subscribers with the organisation's contact added, the mail rules and
+// the cadence.
+func TestExampleConfigServices(t *testing.T) {
+	cfg, err := LoadConfig("../../desk.example.toml", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.directory()
+	if len(d.Services) != 2 || d.Services[0].Name != "MitID" ||
+		strings.Join(d.Services[0].Subscribers, ",") != "vagt@digst.example.dk,it-support@aarhus.dk" {
+		t.Fatalf("services %+v", d.Services)
+	}
+	if got := d.ServiceFor(&store.Message{From: store.Person{Email: "a@b.dk"}, Subject: "NemLog-in fejler"}); got != "MitID" {
+		t.Fatalf("mail rules: %q", got)
+	}
+	if d.Cadence.Every != time.Hour || d.Cadence.Location.String() != "Europe/Copenhagen" {
+		t.Fatalf("cadence %+v", d.Cadence)
+	}
 }
