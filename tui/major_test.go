@@ -103,7 +103,7 @@ func TestDeclareMajorAndServices(t *testing.T) {
 	d.keys(":")
 	d.typeText("service mitid")
 	d.keys("enter")
-	d.wantScreen("service:Mi", "Printer jams", "All open 1")
+	d.wantScreen("service:MitID", "Printer jams", "[All 1]")
 	if list := strings.Join(strings.Split(d.screen(), "\n")[3:], "\n"); strings.Contains(list, "Lookups time out") {
 		t.Fatalf(":service mitid shows a DSD ticket:\n%s", d.screen())
 	}

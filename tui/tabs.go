@@ -6,6 +6,7 @@ import (
 
 	"github.com/deskhq/desk/board"
 
+	"charm.land/lipgloss/v2"
 	"github.com/deskhq/desk/store"
 )
 
@@ -22,19 +23,19 @@ type queueTabs struct {
 }
 
 type tabDef struct {
-	name  string
-	match func(r *Row, me string) bool
+	name, short string // short: when the line must make room for what narrows the list
+	match       func(r *Row, me string) bool
 }
 
 var tabs = [...]tabDef{
-	{"Unassigned", func(r *Row, _ string) bool { return active(r) && r.T.Assignee == "" }},
-	{"Mine", func(r *Row, me string) bool { return active(r) && r.T.Assignee == me }},
-	{"All open", func(r *Row, _ string) bool { return active(r) }},
-	{"Waiting", func(r *Row, _ string) bool { return r.T.Status == store.StatusWaiting }},
+	{"Unassigned", "Unas", func(r *Row, _ string) bool { return active(r) && r.T.Assignee == "" }},
+	{"Mine", "Mine", func(r *Row, me string) bool { return active(r) && r.T.Assignee == me }},
+	{"All open", "All", func(r *Row, _ string) bool { return active(r) }},
+	{"Waiting", "Wait", func(r *Row, _ string) bool { return r.T.Status == store.StatusWaiting }},
 	// Breached and warning: the clocks to act on now. The status line
 	// counts the two apart.
-	{"At risk", nil},
-	{"Resolved", func(r *Row, _ string) bool { return !active(r) }},
+	{"At risk", "Risk", nil},
+	{"Resolved", "Res", func(r *Row, _ string) bool { return !active(r) }},
 }
 
 const (
@@ -141,20 +142,28 @@ func (m *Model) switchTab(d int) {
 	m.refresh(true)
 }
 
-// tabsLine names every queue with its count; what narrows them (a queue, a
-// filter) follows on the same line, and the names are never cut for it.
+// tabsLine names every queue with its count; what narrows them (a service,
+// a queue, a filter) follows on the same line, and the names are shortened
+// rather than the narrowing cut: it says why the list looks as it does.
 func (m *Model) tabsLine() string {
 	q := &m.queues
-	var parts []string
-	for i, t := range tabs {
-		label := fmt.Sprintf("%s %d", t.name, q.counts[i])
-		if i == q.tab {
-			parts = append(parts, m.styles.TabActive.Render("["+label+"]"))
-		} else {
-			parts = append(parts, m.styles.Tab.Render(" "+label+" "))
+	names := func(short bool) string {
+		var parts []string
+		for i, t := range tabs {
+			name := t.name
+			if short {
+				name = t.short
+			}
+			label := fmt.Sprintf("%s %d", name, q.counts[i])
+			if i == q.tab {
+				parts = append(parts, m.styles.TabActive.Render("["+label+"]"))
+			} else {
+				parts = append(parts, m.styles.Tab.Render(" "+label+" "))
+			}
 		}
+		return strings.Join(parts, "")
 	}
-	line := strings.Join(parts, "")
+	line := names(false)
 	var extra []string
 	if q.service != "" {
 		extra = append(extra, "service:"+q.service)
@@ -166,7 +175,11 @@ func (m *Model) tabsLine() string {
 		extra = append(extra, "/"+SafeLine(q.filter))
 	}
 	if len(extra) > 0 {
-		line += " " + m.styles.Dim.Render(strings.Join(extra, " "))
+		ex := " " + m.styles.Dim.Render(strings.Join(extra, " "))
+		if lipgloss.Width(line+ex) > m.width {
+			line = names(true)
+		}
+		line += ex
 	}
 	return fitHeight(line, 1, m.width)
 }
