@@ -187,8 +187,16 @@ func TestDemoMailLoopEndToEnd(t *testing.T) {
 		return n > 12
 	})
 	tm.keys(":", "o", "u", "t", "b", "o", "x", "Enter")
-	s := tm.waitFor("Outbox (", "ack", "sent ")
-	if !strings.Contains(s, "[SD-1") {
+	s := tm.waitFor("Outbox (", "sent ")
+	// Newest first: escalation and subscriber mail may fill the first
+	// page; the acknowledgements are further down.
+	ack := regexp.MustCompile(`SD-\d+ +ack +to `)
+	for i := 0; i < 20 && !(ack.MatchString(s) && strings.Contains(s, "[SD-")); i++ {
+		tm.keys("PageDown")
+		time.Sleep(150 * time.Millisecond)
+		s = tm.screen()
+	}
+	if !ack.MatchString(s) || !strings.Contains(s, "[SD-") {
 		t.Fatalf("no acknowledgement with a ticket tag in the outbox:\n%s", s)
 	}
 }
