@@ -61,6 +61,8 @@ type Directory struct {
 	// are due (zero Every: Borger.dk's table on the business calendar).
 	Services []Service
 	Cadence  slaengine.UpdateCadence
+	// Webhook is where steps that tell "webhook" POST their JSON ("" none).
+	Webhook string
 }
 
 // SetDirectory sets whom escalation steps reach.
@@ -267,7 +269,9 @@ func (d Directory) resolve(step slaengine.Step, t Ticket, now time.Time) ([]Told
 		}
 	}
 	if webhook {
-		told = append(told, Told{Who: "webhook", Via: slaengine.ViaWebhook})
+		// Address empty: the step asks for one and the config has none
+		// ([webhook] url); the history says so rather than pretend.
+		told = append(told, Told{Who: "webhook", Address: d.Webhook, Via: slaengine.ViaWebhook})
 	}
 	return told, to
 }

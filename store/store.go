@@ -96,6 +96,8 @@ const (
 	pReference  = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
 	pEscalate   = 'w' // due unixnano + id -> "" (the next escalation step of an active ticket)
 	pMajor      = 'j' // id -> "" (tickets that declared a major incident, open or ended)
+	pHook       = 'h' // id -> Hook (webhook calls of escalation steps)
+	pHookDue    = 'v' // next-try unixnano + id -> "" (webhook calls not yet made)
 )
 
 const (

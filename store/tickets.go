@@ -249,6 +249,15 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 		if e.Kind == EvMajor || e.Kind == EvMajorNote || e.Kind == EvMajorEnd {
 			s.prepareMajor(&cur, &e, now)
 		}
+		if e.Kind == EvEscalation && e.Escalation != nil {
+			for _, t := range e.Escalation.Told {
+				if t.Via == slaengine.ViaWebhook && t.Address != "" {
+					if err := s.putHook(txn, w, &cur, &e, t.Address); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		if e.Message != nil {
 			m := cloneMessage(e.Message)
 			e.Message = m

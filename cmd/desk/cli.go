@@ -405,6 +405,10 @@ func escalationLine(x store.Escalation) string {
 			told = append(told, tui.SafeLine(t.Who)+" by mail "+tui.SafeLine(t.Address))
 		case t.Via == "console":
 			told = append(told, tui.SafeLine(t.Who)+" on the console")
+		case t.Via == "webhook" && t.Address == "":
+			told = append(told, "webhook not called (no [webhook] url in the config)")
+		case t.Via == "webhook":
+			told = append(told, "webhook "+tui.SafeLine(t.Address))
 		default:
 			told = append(told, tui.SafeLine(t.Who)+" by "+t.Via)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -43,6 +44,8 @@ type Config struct {
 	Major    MajorConfig     `toml:"major"`
 	// IncidentReports: when a P1/P2's report is overdue.
 	IncidentReports IncidentReportsConfig `toml:"incident_reports"`
+	// Webhook is where escalation steps with via = ["webhook"] POST.
+	Webhook WebhookConfig `toml:"webhook"`
 
 	path string
 	src  []byte
@@ -353,6 +356,11 @@ func (c *Config) check() error {
 	r, err := c.compileRoster()
 	if err != nil {
 		return err
+	}
+	if u := c.Webhook.URL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return c.errAt("webhook.url", "%q is not an http(s) URL: write it as https://chat.example.org/hooks/desk", u)
+		}
 	}
 	if c.IncidentReports.DueDays < 0 {
 		return c.errAt("incident_reports.due_days", "%d is negative: give the days after the resolution a report is due, e.g. 14", c.IncidentReports.DueDays)

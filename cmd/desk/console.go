@@ -14,6 +14,7 @@ import (
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
+	"github.com/deskhq/desk/webhook"
 )
 
 // logFile opens the data dir's log: the console owns the terminal, so
@@ -95,6 +96,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 		go demo(ctx, st)
 	}
 	go st.RunEscalations(ctx, escalationEvery)
+	go (&webhook.Sender{St: st, Log: logger}).Run(ctx, escalationEvery)
 	me, role := localOperator(cfg) // the same person and role as desk's other commands
 	ops := cfg.OperatorNames()
 	if len(ops) == 0 {

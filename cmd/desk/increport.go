@@ -22,6 +22,11 @@ type IncidentReportsConfig struct {
 
 const defaultReportDays = 14
 
+// WebhookConfig is the [webhook] table.
+type WebhookConfig struct {
+	URL string `toml:"url"` // http(s); the JSON is store.HookPayload
+}
+
 func (c *Config) reportDays() int {
 	if c == nil || c.IncidentReports.DueDays <= 0 {
 		return defaultReportDays

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/deskhq/desk/mailin"
+	"github.com/deskhq/desk/webhook"
 )
 
 // mail runs intake headless: once (for cron and scripted checks) or until
@@ -38,6 +39,9 @@ func (e *env) mail(once bool) error {
 		if _, err := st.FireEscalations(st.Now()); err != nil {
 			logger.Printf("escalation: %v", err)
 		}
+		if _, err := (&webhook.Sender{St: st, Log: logger}).Flush(ctx); err != nil {
+			logger.Printf("webhook: %v", err)
+		}
 		s, err := svc.Once(ctx)
 		if err != nil && s == (mailin.Stats{}) {
 			return err // nothing happened: the error alone says it
@@ -50,6 +54,7 @@ func (e *env) mail(once bool) error {
 		return nil
 	}
 	go st.RunEscalations(ctx, escalationEvery)
+	go (&webhook.Sender{St: st, Log: logger}).Run(ctx, escalationEvery)
 	err = svc.Run(ctx)
 	if ctx.Err() != nil {
 		return nil

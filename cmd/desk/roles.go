@@ -40,7 +40,7 @@ func (c *Config) tagPrefix() string {
 // addresses, the leads, the teams' addresses and the on-call roster.
 func (c *Config) directory() store.Directory {
 	d := store.Directory{Operators: map[string]string{}, Teams: map[string]string{}, Roster: c.Roster(),
-		Services: c.storeServices(), Cadence: c.Cadence()}
+		Services: c.storeServices(), Cadence: c.Cadence(), Webhook: c.Webhook.URL}
 	for _, o := range c.Operators {
 		d.Operators[o.Name] = o.Email
 		if o.Role == Role(tui.RoleLead) {

@@ -26,6 +26,7 @@ import (
 	"github.com/deskhq/desk/mailin"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
+	"github.com/deskhq/desk/webhook"
 )
 
 const (
@@ -213,6 +214,7 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 		return nil, fmt.Errorf("loading tickets: %w", err)
 	}
 	go s.st.RunEscalations(boardCtx, escalationEvery)
+	go (&webhook.Sender{St: s.st, Log: s.log}).Run(boardCtx, escalationEvery)
 
 	mailCfg := o.mail
 	if mailCfg == nil {
