@@ -47,24 +47,34 @@ func (r *clockRun) run(cal *Calendar, a, b time.Time, dt time.Duration) {
 // Between per point, plus one Add per clock (twice more when the priority
 // changed after a clock stopped).
 func Compute(p Policy, tl Timeline, now time.Time) Clocks {
+	c, _ := computeJudged(p, tl, now)
+	return c
+}
+
+// computeJudged is Compute and the priority each clock is judged by: the
+// current one, or for a stopped clock the one in force when it stopped.
+func computeJudged(p Policy, tl Timeline, now time.Time) (Clocks, [2]Priority) {
 	if now.Before(tl.Created) {
 		now = tl.Created
 	}
 	prio := currentPriority(tl, now)
+	judged := [2]Priority{prio, prio}
 	c, stops := compute(p, tl, now, prio)
 	if stops[0].stopped {
 		if sp := stops[0].prio; sp != prio {
 			r, _ := compute(p, tl, now, sp)
 			c.Response = r.Response
+			judged[0] = sp
 		}
 	}
 	if stops[1].stopped {
 		if sp := stops[1].prio; sp != prio {
 			r, _ := compute(p, tl, now, sp)
 			c.Resolution = r.Resolution
+			judged[1] = sp
 		}
 	}
-	return c
+	return c, judged
 }
 
 // stopAt is where a clock stopped and the priority in force at the point
