@@ -101,7 +101,7 @@ func init() {
 		{name: "major update", args: "SD-n TEXT|-", nargs: -1, summary: "a status update, mailed to the service's subscribers", role: tui.RoleOperator, writes: true, flags: cmdMajorUpdate},
 		{name: "handover", args: "[--since 8h|TIME] [--json]", summary: "the shift handover: registered, escalated, breached, resolved, major incidents, hot now", role: tui.RoleViewer, flags: cmdHandover},
 		{name: "oncall", args: "[--at TIME] [--json]", summary: "who is on call now (or at TIME) and who is next", role: tui.RoleViewer, noStore: true, flags: cmdOncall},
-		{name: "report", args: "[--month YYYY-MM] [--json] [--from DATE --to DATE] [--format table|csv|json]", summary: "SLA compliance per priority and type, with the breaches (--to is included whole)", role: tui.RoleLead, flags: cmdReport},
+		{name: "report", args: "[--from DATE --to DATE | --month YYYY-MM] [--format table|csv|json]", summary: "SLA compliance per priority and type, with the breaches (--to is included whole)", role: tui.RoleLead, flags: cmdReport},
 		// Operators and leads: held mail is what they must not lose
 		// sight of, and it carries the addresses of senders outside the
 		// desk's organisations, which a read-only viewer has no need for.

@@ -45,7 +45,7 @@ func TestCommandTable(t *testing.T) {
 			t.Errorf("%s must be local only", local)
 		}
 	}
-	if !strings.Contains(help, "report [--month YYYY-MM] [--json]") || !strings.Contains(help, "(leads)") ||
+	if !strings.Contains(help, "report [--from DATE --to DATE | --month YYYY-MM] [--format table|csv|json]") || !strings.Contains(help, "(leads)") ||
 		!strings.Contains(help, "quarantine [--json]") || !strings.Contains(help, "(operators and leads)") || !strings.Contains(help, "backup > FILE") {
 		t.Errorf("ssh help:\n%s", help)
 	}
