@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,25 @@ func TestExampleConfigServices(t *testing.T) {
 	}
 	if d.Cadence.Every != time.Hour || d.Cadence.Location.String() != "Europe/Copenhagen" {
 		t.Fatalf("cadence %+v", d.Cadence)
+	}
+}
+
+// The console's :report draws the met share against the goal as bars.
+func TestReportBarsForTheConsole(t *testing.T) {
+	d := newScriptDesk(t, "operator = \"mette\"\n")
+	d.ok("", "new", "--subject", "x", "--requester", "a@b.dk", "--priority", "P3", "--no-ack")
+	d.ok("", "reply", "SD-1", "On it.")
+	st := d.store()
+	defer st.Close()
+	txt, err := reportText(st, "this", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One P3 response met of one: a full bar, the goal marker at 90%.
+	if !strings.Contains(txt, "P3 response   ██████████████████┃█ 100.0% of 1, goal 90% ok") {
+		t.Fatalf(":report:\n%s", txt)
+	}
+	if !regexp.MustCompile(`P1 response +no clock decided yet`).MatchString(txt) {
+		t.Fatalf(":report:\n%s", txt)
 	}
 }

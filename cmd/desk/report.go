@@ -40,6 +40,7 @@ type reportRequest struct {
 	Month    string
 	From, To string // YYYY-MM-DD; To is included
 	Format   string // table (""), csv or json
+	bars     bool   // the table with bars of met against the goal first (the console)
 }
 
 // monthRange reads "2026-10" (empty: the previous month, what a team lead
@@ -133,6 +134,9 @@ func writeReport(st *store.Store, w io.Writer, r reportRequest, now time.Time) e
 		return reportCSV(w, rep)
 	case "json":
 		return reportJSONOut(w, rep)
+	}
+	if r.bars {
+		reportBars(w, rep)
 	}
 	return reportTable(w, rep, pol)
 }
@@ -421,6 +425,38 @@ func percent(s float64) string {
 // reportText is the console's :report: the month as a table.
 func reportText(st *store.Store, month string, loc *time.Location) (string, error) {
 	var b strings.Builder
-	err := writeReport(st, &b, reportRequest{Month: month}, time.Now().In(loc))
+	err := writeReport(st, &b, reportRequest{Month: month, bars: true}, time.Now().In(loc))
 	return b.String(), err
+}
+
+// reportBars draws each priority's met share against its goal, for the
+// console: █ met, ░ missed, ┃ where the goal is.
+func reportBars(w io.Writer, rep slaengine.Compliance) {
+	const width = 20
+	bar := func(c slaengine.ClockStats) string {
+		if c.Decided == 0 {
+			return strings.Repeat(" ", width) + "   no clock decided yet"
+		}
+		filled := int(c.Share*width + 0.5)
+		goal := min(int(c.Goal*width+0.5), width-1)
+		r := make([]rune, width)
+		for i := range r {
+			r[i] = '░'
+			if i < filled {
+				r[i] = '█'
+			}
+		}
+		r[goal] = '┃'
+		verdict := "ok"
+		if !c.OK {
+			verdict = "MISSED"
+		}
+		return fmt.Sprintf("%s %5.1f%% of %d, goal %.0f%% %s", string(r), float64(int(c.Share*1000))/10, c.Decided, c.Goal*100, verdict)
+	}
+	fmt.Fprintln(w, "Met against the goal (┃):")
+	for _, p := range rep.ByPriority {
+		fmt.Fprintf(w, "  P%d response   %s\n", p.Priority, bar(p.Response))
+		fmt.Fprintf(w, "  P%d resolution %s\n", p.Priority, bar(p.Resolution))
+	}
+	fmt.Fprintln(w)
 }
