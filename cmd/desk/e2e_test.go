@@ -200,3 +200,20 @@ func TestDemoMailLoopEndToEnd(t *testing.T) {
 		t.Fatalf("no acknowledgement with a ticket tag in the outbox:\n%s", s)
 	}
 }
+
+// The check: on a fresh store, desk new registers a P1 incident,
+// and the console opens with a major-incident banner naming it.
+func TestFreshP1OpensWithTheMajorIncidentBanner(t *testing.T) {
+	bin := buildDesk(t)
+	data := filepath.Join(t.TempDir(), "data")
+	out, err := exec.Command(bin, "--data", data, "new", "--subject", "Borger.dk login down", "--requester", "a@b.dk",
+		"--priority", "P1", "--type", "incident", "--no-ack").CombinedOutput()
+	if err != nil {
+		t.Fatalf("desk new: %v\n%s", err, out)
+	}
+	tm := startTmux(t, "80", "24", []string{"NO_COLOR=1", "TERM=xterm-256color", "DESK_CONFIG="}, bin, "--data", data)
+	s := tm.waitFor("MAJOR INCIDENT SD-1 · update due", "Borger.dk login down", "SD-1◆")
+	if lines := strings.Split(s, "\n"); !strings.Contains(lines[1], "MAJOR INCIDENT SD-1") {
+		t.Fatalf("the banner is not under the status line:\n%s", s)
+	}
+}
