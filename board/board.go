@@ -91,7 +91,10 @@ type Board struct {
 	evalAt   time.Time
 	alerts   []Alert                 // the last keptAlerts; published snapshots share it
 	majors   map[store.TicketID]*Row // open major incidents
-	alertSeq uint64
+	// majorList is majors in order, made again only after they changed;
+	// published snapshots share it.
+	majorList []*Row
+	alertSeq  uint64
 
 	snap atomic.Pointer[Snapshot]
 
@@ -301,8 +304,10 @@ func (b *Board) count(r *Row, d int) {
 				b.majors = map[store.TicketID]*Row{}
 			}
 			b.majors[r.T.ID] = r
+			b.majorList = nil
 		case b.majors[r.T.ID] == r:
 			delete(b.majors, r.T.ID)
+			b.majorList = nil
 		}
 	}
 	b.byStatus[r.T.Status] += d
@@ -544,6 +549,9 @@ func (b *Board) openMajors() []*Row {
 	if len(b.majors) == 0 {
 		return nil
 	}
+	if b.majorList != nil {
+		return b.majorList
+	}
 	out := make([]*Row, 0, len(b.majors))
 	for _, r := range b.majors {
 		out = append(out, r)
@@ -554,6 +562,7 @@ func (b *Board) openMajors() []*Row {
 		}
 		return cmp.Compare(a.T.ID, c.T.ID)
 	})
+	b.majorList = out
 	return out
 }
 

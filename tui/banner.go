@@ -56,9 +56,16 @@ func (m *Model) majorText() string {
 		// The countdown before the subject: it is what a narrow screen must keep.
 		return fmt.Sprintf("MAJOR INCIDENT %s%s · %s · %s", serviceOf(r), r.T.ID, m.updateDue(r), SafeLine(r.T.Subject))
 	}
+	// Only what fits a line is formatted: a desk with thousands open (a
+	// load test, a storm) must not pay for each on every frame.
 	var each []string
+	room := m.width
 	for _, r := range majors {
-		each = append(each, fmt.Sprintf("%s%s (%s)", serviceOf(r), r.T.ID, m.updateDue(r)))
+		s := fmt.Sprintf("%s%s (%s)", serviceOf(r), r.T.ID, m.updateDue(r))
+		if room -= len(s) + 2; room < 0 {
+			break
+		}
+		each = append(each, s)
 	}
 	return fmt.Sprintf("%d MAJOR INCIDENTS: %s", len(majors), strings.Join(each, ", "))
 }

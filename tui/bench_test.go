@@ -60,3 +60,28 @@ func BenchmarkView(b *testing.B) {
 		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) { benchView(b, n) })
 	}
 }
+
+// BenchmarkKeyJ is one cursor move and the frame after it, in process:
+// what a key costs the console itself, without SSH or the renderer.
+func BenchmarkKeyJ(b *testing.B) {
+	for _, n := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
+			now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+			p := slaengine.DefaultPolicy(slaengine.DefaultBusinessCalendar())
+			bd := board.FromTickets(syntheticTickets(n, p, now), p, func() time.Time { return now })
+			m := New(Options{Board: bd, Operator: "mette", Now: func() time.Time { return now }})
+			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			m.View()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := tea.KeyPressMsg{Code: 'j', Text: "j"}
+				if i%20 == 19 {
+					k = tea.KeyPressMsg{Code: 'g', Text: "g"}
+				}
+				m.Update(k)
+				_ = m.View()
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -987,6 +988,17 @@ func TestServeChildProcess(t *testing.T) {
 			fmt.Fprintf(os.Stderr, "heap-live %d\n", m.HeapAlloc)
 		}
 	}()
+	if path := os.Getenv("DESK_CHILD_CPUPROFILE"); path != "" {
+		// For a look inside the served console under a benchmark:
+		// DESK_CHILD_CPUPROFILE=/tmp/serve.prof go test -bench ...
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			code := run([]string{"serve", "--listen", "127.0.0.1:0"}, os.Stderr, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run([]string{"serve", "--listen", "127.0.0.1:0"}, os.Stderr, os.Stderr))
 }
 
