@@ -1,10 +1,8 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -88,24 +86,11 @@ func (s *Store) putHook(txn *badger.Txn, w *writeSet, cur *Ticket, e *Event, url
 // HooksDue are the webhook calls due at or before now, oldest first.
 func (s *Store) HooksDue(now time.Time) ([]Hook, error) {
 	var out []Hook
-	end := timeKey(now)
 	err := s.read(func(txn *badger.Txn) error {
-		var ids []uint64
-		err := prefixScan(txn, []byte{pHookDue}, true, func(item *badger.Item) (bool, error) {
-			k := item.Key()
-			if len(k) != 17 {
-				return true, nil
-			}
-			if binary.BigEndian.Uint64(k[1:9]) > end {
-				return false, nil
-			}
-			ids = append(ids, binary.BigEndian.Uint64(k[9:]))
-			return true, nil
-		})
+		ids, err := dueIDs(txn, pHookDue, now)
 		if err != nil {
 			return err
 		}
-		slices.Sort(ids)
 		for _, id := range ids {
 			var h Hook
 			if err := getJSON(txn, hookKey(id), &h); err != nil {

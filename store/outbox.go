@@ -138,24 +138,11 @@ func (s *Store) Enqueue(m OutMail) (OutMail, error) {
 // returns is on disk, deferred registrations included (see Intake.NoSync).
 func (s *Store) Outbox(now time.Time) ([]OutMail, error) {
 	var out []OutMail
-	end := timeKey(now)
 	err := s.read(func(txn *badger.Txn) error {
-		var ids []uint64
-		err := prefixScan(txn, []byte{pOutDue}, true, func(item *badger.Item) (bool, error) {
-			k := item.Key()
-			if len(k) != 17 {
-				return true, nil
-			}
-			if binary.BigEndian.Uint64(k[1:9]) > end {
-				return false, nil
-			}
-			ids = append(ids, binary.BigEndian.Uint64(k[9:]))
-			return true, nil
-		})
+		ids, err := dueIDs(txn, pOutDue, now)
 		if err != nil {
 			return err
 		}
-		slices.Sort(ids)
 		for _, id := range ids {
 			var m OutMail
 			if err := getJSON(txn, outboxKey(id), &m); err != nil {
@@ -358,4 +345,24 @@ func (s *Store) AutoMailsToday(addr string, now time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// dueIDs are the ids in a due index (prefix, then next-try time and id)
+// due at or before now, in id order: the order they were queued.
+func dueIDs(txn *badger.Txn, prefix byte, now time.Time) ([]uint64, error) {
+	var ids []uint64
+	end := timeKey(now)
+	err := prefixScan(txn, []byte{prefix}, true, func(item *badger.Item) (bool, error) {
+		k := item.Key()
+		if len(k) != 17 {
+			return true, nil
+		}
+		if binary.BigEndian.Uint64(k[1:9]) > end {
+			return false, nil
+		}
+		ids = append(ids, binary.BigEndian.Uint64(k[9:]))
+		return true, nil
+	})
+	slices.Sort(ids)
+	return ids, err
 }

@@ -106,24 +106,13 @@ func cmdMajorDeclare(fs *flag.FlagSet) runFunc {
 	service := fs.String("service", "", "the service it affects (default: the ticket's)")
 	asJSON := fs.Bool("json", false, "print the ticket as show --json does")
 	return func(c *call) int {
-		if len(c.args) == 0 {
-			return c.usage()
-		}
-		id, err := ticketArg(c.args[0])
-		if err != nil {
-			return c.fail(err)
-		}
-		why := ""
-		if len(c.args) > 1 {
-			if why, err = c.joinedText("why"); err != nil {
-				return c.fail(err)
+		return c.whyOp(*asJSON, func(id store.TicketID, why string) error {
+			t, err := c.st.DeclareMajor(id, c.who, strings.TrimSpace(*service), why)
+			if err == nil {
+				c.toldSubscribers(t)
 			}
-		}
-		t, err := c.st.DeclareMajor(id, c.who, strings.TrimSpace(*service), why)
-		if err == nil {
-			c.toldSubscribers(t)
-		}
-		return c.wrote(id, *asJSON, err)
+			return err
+		})
 	}
 }
 

@@ -515,22 +515,30 @@ func cmdClose(fs *flag.FlagSet) runFunc {
 func cmdReopen(fs *flag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "print the ticket as show --json does")
 	return func(c *call) int {
-		if len(c.args) == 0 {
-			return c.usage()
-		}
-		id, err := ticketArg(c.args[0])
-		if err != nil {
+		return c.whyOp(*asJSON, func(id store.TicketID, why string) error {
+			_, err := c.st.Reopen(id, c.who, why)
+			return err
+		})
+	}
+}
+
+// whyOp runs a command of the form NAME SD-n [WHY|-]: the why may be left
+// out.
+func (c *call) whyOp(asJSON bool, fn func(id store.TicketID, why string) error) int {
+	if len(c.args) == 0 {
+		return c.usage()
+	}
+	id, err := ticketArg(c.args[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	why := ""
+	if len(c.args) > 1 {
+		if why, err = c.joinedText("why"); err != nil {
 			return c.fail(err)
 		}
-		why := ""
-		if len(c.args) > 1 {
-			if why, err = c.joinedText("why"); err != nil {
-				return c.fail(err)
-			}
-		}
-		_, err = c.st.Reopen(id, c.who, why)
-		return c.wrote(id, *asJSON, err)
 	}
+	return c.wrote(id, asJSON, fn(id, why))
 }
 
 // ---- link, ref
