@@ -365,22 +365,24 @@ func openMajorFor(txn *badger.Txn, service string) (TicketID, error) {
 		return 0, nil
 	}
 	var found TicketID
-	err := prefixScan(txn, []byte{pMajor}, true, func(item *badger.Item) (bool, error) {
-		k := item.Key()
-		if len(k) != 9 {
-			return true, nil
+	p := openMajorPrefix(service)
+	err := prefixScan(txn, p, true, func(item *badger.Item) (bool, error) {
+		if k := item.Key(); len(k) == len(p)+8 {
+			found = idSuffix(k)
 		}
-		t, err := getTicket(txn, idSuffix(k))
-		if err != nil {
-			return false, err
-		}
-		if t.Major.Open() && strings.EqualFold(t.Major.Service, service) {
-			found = t.ID
-			return false, nil
-		}
-		return true, nil
+		return false, nil
 	})
 	return found, err
+}
+
+// openMajorKey indexes an open major incident by its service, written and
+// removed with the ticket: intake asks it for every new ticket.
+func openMajorKey(service string, id TicketID) []byte {
+	return u64(openMajorPrefix(service), uint64(id))
+}
+
+func openMajorPrefix(service string) []byte {
+	return append(append([]byte{pMajorOpen}, strings.ToLower(service)...), 0)
 }
 
 func majorKey(id TicketID) []byte { return u64([]byte{pMajor}, uint64(id)) }

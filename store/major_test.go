@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,14 @@ func TestMajorIncidentOnePerServiceAndReportsLinked(t *testing.T) {
 	}
 	if !noted {
 		t.Fatal("no note offers the link to the major incident")
+	}
+	// Once it ended, the service's next P1 is a major incident of its own.
+	if _, _, err := s.Resolve(first.ID, "dan", "Fixed."); err != nil {
+		t.Fatal(err)
+	}
+	third := mustCreate(t, s, NewTicket{Type: Incident, Priority: 1, Queue: "q", Service: "mitid", Subject: "MitID down again", Requester: Person{Email: "d@aarhus.dk"}})
+	if !third.Major.Open() || slices.ContainsFunc(third.Links, func(l Link) bool { return l.To == first.ID }) {
+		t.Fatalf("after the first ended: major %+v links %+v", third.Major, third.Links)
 	}
 	// An unknown service is refused with the known ones named.
 	var r *RefusedError

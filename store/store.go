@@ -96,6 +96,7 @@ const (
 	pReference  = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
 	pEscalate   = 'w' // due unixnano + id -> "" (the next escalation step of an active ticket)
 	pMajor      = 'j' // id -> "" (tickets that declared a major incident, open or ended)
+	pMajorOpen  = 'g' // lower(service) 0 id -> "" (open major incidents of a service)
 	pHook       = 'h' // id -> Hook (webhook calls of escalation steps)
 	pHookDue    = 'v' // next-try unixnano + id -> "" (webhook calls not yet made)
 )

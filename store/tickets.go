@@ -395,6 +395,17 @@ func (s *Store) putProjection(txn *badger.Txn, old, cur *Ticket, isNew bool) err
 			return err
 		}
 	}
+	wasOpen, isOpen := !isNew && old.Major.Open(), cur.Major.Open()
+	if wasOpen && (!isOpen || !strings.EqualFold(old.Major.Service, cur.Major.Service)) {
+		if err := txn.Delete(openMajorKey(old.Major.Service, id)); err != nil {
+			return err
+		}
+	}
+	if isOpen && (!wasOpen || !strings.EqualFold(old.Major.Service, cur.Major.Service)) {
+		if err := txn.Set(openMajorKey(cur.Major.Service, id), nil); err != nil {
+			return err
+		}
+	}
 	for _, r := range cur.External {
 		if isNew || !slices.Contains(old.External, r) {
 			if err := txn.Set(referenceKey(r, id), nil); err != nil {
