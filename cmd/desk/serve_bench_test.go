@@ -325,3 +325,63 @@ func runEmptyApp() int {
 	srv.Serve(ln)
 	return 0
 }
+
+// wireStore is a data dir of n P1 incidents registered ago(i) before now,
+// and a config with one operator.
+func wireStore(b *testing.B, n int, ago func(i int) time.Duration) (data, cfg string, op testOp) {
+	b.Helper()
+	cfg, op = benchConfig(b)
+	c, err := LoadConfig(cfg, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _ := c.Policy()
+	data = filepath.Join(b.TempDir(), "data")
+	var at time.Time
+	st, err := store.Open(data, store.Options{Policy: p, Now: func() time.Time { return at }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	for i := range n {
+		at = now.Add(-ago(i))
+		if _, err := st.Create("bench", store.NewTicket{Type: store.Incident, Priority: 1, Queue: "2nd-line",
+			Subject:   fmt.Sprintf("Core switch %d in building %d drops packets", i, i%7),
+			Requester: store.Person{Name: fmt.Sprintf("Requester %d", i), Email: fmt.Sprintf("user%d@example.org", i)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return data, cfg, op
+}
+
+// wireRate is the bytes per second a 120x40 console sends over 10 s once
+// it has settled.
+func wireRate(b *testing.B, data, cfg string, op testOp) float64 {
+	ch := startChild(b, data, cfg)
+	defer func() { ch.cmd.Process.Signal(os.Interrupt); ch.wait() }()
+	sc := openScreen(b, ch.dial(b, op), "wire", "xterm-256color", 120, 40)
+	sc.waitFor(0, reReady)
+	time.Sleep(3 * time.Second) // the late escalation steps of the back-dated tickets fire first
+	mark := sc.mark()
+	time.Sleep(10 * time.Second)
+	rate := float64(sc.mark()-mark) / 10
+	lines := strings.Split(sc.text(0), "\n")
+	b.Logf("the screen measured (first rows):\n%s", strings.Join(lines[:min(8, len(lines))], "\n"))
+	return rate
+}
+
+// BenchmarkServeWireCountdowns: a 120x40 screen full of P1 response clocks
+// with 1-4 minutes left (seconds shown), and one of clocks breached two
+// days ago (minutes shown): bytes per second on the wire over 10 s.
+func BenchmarkServeWireCountdowns(b *testing.B) {
+	b.Run("under-5m", func(b *testing.B) {
+		// P1 response 15m: registered 11-14 minutes ago.
+		data, cfg, op := wireStore(b, 60, func(i int) time.Duration { return 11*time.Minute + time.Duration(i%180)*time.Second })
+		b.ReportMetric(wireRate(b, data, cfg, op), "wire-B/s")
+	})
+	b.Run("breached-long-ago", func(b *testing.B) {
+		data, cfg, op := wireStore(b, 60, func(i int) time.Duration { return 48*time.Hour + time.Duration(i)*time.Minute })
+		b.ReportMetric(wireRate(b, data, cfg, op), "wire-B/s")
+	})
+}
