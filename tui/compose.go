@@ -188,6 +188,9 @@ func (c *composeModel) View() string {
 		title = "Incident report on " + c.ticket.String() + " (a lead approves it; a rewrite needs approving again)"
 	case composeUpdate:
 		title = "Status update on major incident " + c.ticket.String() + ": mailed as written to " + SafeLine(c.to)
+		if c.to == "" {
+			title = "Status update on " + c.ticket.String() + ": no subscribers, kept in the history only"
+		}
 	}
 	if (c.kind == composeResolve || c.kind == composeClose) && c.to == "" {
 		title = "Resolve " + c.ticket.String() + ": no requester address, the resolution is kept as a note"

@@ -90,6 +90,9 @@ func TestDeclareMajorAndServices(t *testing.T) {
 		t.Fatalf("after :major: service %q major %+v", got.Service, got.Major)
 	}
 	d.wantScreen("MAJOR INCIDENT DSD SD-1")
+	d.keys("U")
+	d.wantScreen("Status update on SD-1: no subscribers, kept in the history only")
+	d.keys("esc")
 
 	// S picks a service for the printer ticket.
 	d.keys("j", "S")

@@ -385,3 +385,59 @@ func BenchmarkServeWireCountdowns(b *testing.B) {
 		b.ReportMetric(wireRate(b, data, cfg, op), "wire-B/s")
 	})
 }
+
+// BenchmarkServeStart1M: desk serve on a store of 1,000,000 active
+// tickets: process start to the first screen over SSH, and the CPU the
+// process uses while idle with no session, over 10 s.
+func BenchmarkServeStart1M(b *testing.B) {
+	cfg, op := benchConfig(b)
+	c, err := LoadConfig(cfg, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _ := c.Policy()
+	data := filepath.Join(b.TempDir(), "data")
+	st, err := store.Open(data, store.Options{Policy: p})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n, chunk = 1_000_000, 2000
+	for from := 0; from < n; from += chunk {
+		ins := make([]store.Intake, 0, chunk)
+		for i := from; i < from+chunk; i++ {
+			ins = append(ins, store.Intake{Key: fmt.Sprintf("bench-%d@desk.test", i), NoSync: true, New: &store.NewTicket{
+				Type: store.Types[i%3], Priority: store.Priority(i%3 + 2), Queue: "2nd-line",
+				Subject:   fmt.Sprintf("Printer on floor %d does not print colour pages since the update", i%40),
+				Requester: store.Person{Name: fmt.Sprintf("Requester %d", i%997), Email: fmt.Sprintf("user%d@example.org", i%997)}}})
+		}
+		if _, err := st.RegisterMails("bench", ins); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	ch := startChild(b, data, cfg)
+	defer func() { ch.cmd.Process.Signal(os.Interrupt); ch.wait() }()
+	client := ch.dial(b, op)
+	sc := openScreen(b, client, "start", "xterm-256color", 80, 24)
+	sc.waitFor(0, reReady)
+	b.ReportMetric(time.Since(start).Seconds(), "s-to-first-screen")
+	sc.sess.Close()
+	client.Close()
+	time.Sleep(5 * time.Second)
+	cpu := func() float64 {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ch.cmd.Process.Pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		stt, _ := strconv.ParseFloat(f[12], 64)
+		return (ut + stt) / 100 // clock ticks at USER_HZ 100
+	}
+	c0, t0 := cpu(), time.Now()
+	time.Sleep(10 * time.Second)
+	b.ReportMetric(100*(cpu()-c0)/time.Since(t0).Seconds(), "%core-idle")
+}
