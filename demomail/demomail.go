@@ -300,13 +300,26 @@ func (d *Demo) pickAck() (mailin.SentMail, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, m := range d.sink.Sent() {
-		if !m.Auto || m.MessageID == "" || d.replied[m.MessageID] || !strings.Contains(m.Subject, "[") {
+		if !m.Auto || m.MessageID == "" || d.replied[m.MessageID] || !strings.Contains(m.Subject, "[") || deskNotice(m.Subject) {
 			continue
 		}
 		d.replied[m.MessageID] = true
 		return m, true
 	}
 	return mailin.SentMail{}, false
+}
+
+// deskNotice tells the desk's notices (to subscribers, to whoever an
+// escalation step names) from acknowledgements: a requester answers an
+// acknowledgement, a stakeholder does not answer a status update with
+// "thanks for the quick acknowledgement".
+func deskNotice(subject string) bool {
+	for _, w := range []string{"major incident", "Escalation ", "Status update due"} {
+		if strings.Contains(subject, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // qp is a minimal quoted-printable encoder for 8-bit text with CRLF lines.
