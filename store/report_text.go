@@ -92,10 +92,10 @@ func DraftReport(t Ticket, history []Event, loc *time.Location) IncidentReport {
 			add(e, what+" ("+e.Actor+")")
 		case EvField:
 			if e.Field == FieldPriority || e.Field == FieldAssignee || e.Field == FieldTeam {
-				add(e, fmt.Sprintf("%s %s → %s (%s)", e.Field, orNone(e.From), orNone(e.To), e.Actor))
+				add(e, fmt.Sprintf("%s %s → %s (%s)", e.Field, orDash(e.From), orDash(e.To), e.Actor))
 			}
 		case EvStatus:
-			add(e, fmt.Sprintf("status %s → %s (%s)", orNone(e.From), e.To, e.Actor))
+			add(e, fmt.Sprintf("status %s → %s (%s)", orDash(e.From), e.To, e.Actor))
 		case EvMessageOut:
 			if e.Message != nil && !e.Message.Auto {
 				add(e, "reply to the requester ("+e.Actor+")")
@@ -116,13 +116,6 @@ func DraftReport(t Ticket, history []Event, loc *time.Location) IncidentReport {
 	}
 	r.Timeline = strings.Join(lines, "\n")
 	return r
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func firstLineOf(s string) string {

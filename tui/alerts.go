@@ -70,7 +70,7 @@ var bell = tea.Raw("\a")
 // shown.
 func (m *Model) alertText(narrow bool) string {
 	a := &m.alerts
-	if a.until.IsZero() || m.now.After(a.until) {
+	if !m.alertShown() {
 		return ""
 	}
 	s := "ALERT " + a.last.Text
@@ -81,4 +81,9 @@ func (m *Model) alertText(narrow bool) string {
 		s += " (" + a.last.At.In(m.loc).Format("15:04") + ")"
 	}
 	return s
+}
+
+// alertShown reports whether an alert is in its time on screen.
+func (m *Model) alertShown() bool {
+	return !m.alerts.until.IsZero() && !m.now.After(m.alerts.until)
 }

@@ -14,13 +14,30 @@ import (
 // with its update countdown) and this operator's newest alert. It takes a
 // line from the list only while it has something to say.
 
-func (m *Model) bannerHeight() int { return len(m.bannerLines()) }
+// bannerHeight is asked for by every layout and frame: it says how many
+// lines the banner takes without formatting them.
+func (m *Model) bannerHeight() int {
+	if m.width <= 0 || m.height < 8 || m.queues.snap == nil {
+		return 0
+	}
+	n := 0
+	if m.alertShown() {
+		n++
+	}
+	if len(m.queues.snap.Majors) > 0 {
+		n++
+	}
+	if n > 1 && m.height < 20 {
+		n = 1
+	}
+	return n
+}
 
 // bannerLines are the alert (what just rang) and the open major
 // incidents, a line each; one line of both on a short screen, none on a
 // tiny one, which keeps its lines for the list.
 func (m *Model) bannerLines() []string {
-	if m.width <= 0 || m.height < 8 || m.queues.snap == nil {
+	if m.bannerHeight() == 0 {
 		return nil
 	}
 	var parts []string

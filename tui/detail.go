@@ -426,12 +426,12 @@ func (d *detailModel) ladderLines(field func(label, value string) string) []stri
 	}
 	if t.Status.Active() {
 		for _, step := range d.policy.Ladder(typ, prio) {
-			for _, name := range []string{"response", "resolution"} {
-				c := t.SLA.Response
-				if name == "resolution" {
-					c = t.SLA.Resolution
-				}
-				key := t.Priority.String() + "/" + name + "/" + step.Name
+			for _, k := range [2]struct {
+				name string
+				c    slaengine.Clock
+			}{{"response", t.SLA.Response}, {"resolution", t.SLA.Resolution}} {
+				name, c := k.name, k.c
+				key := store.Escalation{Priority: t.Priority, Clock: name, Step: step.Name}.Key()
 				if !step.Watches(name) || !c.Running || slices.Contains(t.Fired, key) {
 					continue
 				}
