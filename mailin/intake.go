@@ -333,7 +333,19 @@ func (r *intakeRun) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoin
 	s, st := r.s, r.st
 	m := p.Msg
 	q := store.Quarantined{Key: p.Key, Mailbox: s.box, UID: uid, At: s.now(), From: m.From.Email, Subject: m.Subject, Reason: why, Raw: quarantineCopy(raw)}
-	dup, err := s.st.Quarantine(q, store.Checkpoint{})
+	var answer *store.OutMail
+	if kind != "" {
+		if ok, whyNot := r.mayAnswer(loop, m.From.Email); ok {
+			answer = &store.OutMail{Ticket: ticket, Kind: kind, To: []string{strings.ToLower(m.From.Email)}, Subject: replySubject(s.th.untag(m.Subject)),
+				Body: text, InReplyTo: m.MessageID, References: appendRef(m.References, m.MessageID), Auto: true}
+		} else {
+			s.log.Printf("mail: no %s answer to %s: %s", kind, m.From.Email, whyNot)
+		}
+	}
+	// Deferred like the group's registrations: the chunk's commit makes it
+	// durable before the mail is flagged, and the outbox syncs before it
+	// sends the answer.
+	dup, err := s.st.HoldMail(q, answer)
 	if err != nil {
 		return fmt.Errorf("quarantine mail %s: %w", p.Key, err)
 	}
@@ -345,18 +357,10 @@ func (r *intakeRun) hold(uid uint32, raw []byte, p *Parsed, next store.Checkpoin
 	}
 	st.Quarantined++
 	s.log.Printf("mail: %s from %s quarantined: %s", p.Key, m.From.Email, why)
-	if ok, whyNot := r.mayAnswer(loop, m.From.Email); !ok {
-		s.log.Printf("mail: no %s answer to %s: %s", kind, m.From.Email, whyNot)
-		return nil
+	if answer != nil {
+		r.auto[strings.ToLower(m.From.Email)]++
+		s.wake()
 	}
-	out := store.OutMail{Ticket: ticket, Kind: kind, To: []string{strings.ToLower(m.From.Email)}, Subject: replySubject(s.th.untag(m.Subject)),
-		Body: text, InReplyTo: m.MessageID, References: appendRef(m.References, m.MessageID), Auto: true}
-	if _, err := s.st.Enqueue(out); err != nil {
-		s.log.Printf("mail: queue %s answer to %s: %v", kind, m.From.Email, err)
-		return nil
-	}
-	r.auto[strings.ToLower(m.From.Email)]++
-	s.wake()
 	return nil
 }
 

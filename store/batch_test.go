@@ -148,3 +148,39 @@ func TestRecordAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHoldMail: a held mail and its answer are one write that does not
+// wait for the disk; the outbox syncs before it hands the answer out; the
+// same mail held again is a duplicate and queues no second answer.
+func TestHoldMail(t *testing.T) {
+	s, clk := newTestStore(t)
+	q := Quarantined{Key: "<closed-reply@x.org>", Mailbox: "INBOX", UID: 7, From: "ann@x.org", Subject: "Re: [SD-1] x",
+		Reason: "reply to closed ticket SD-1 (closed_reply = reject)", Raw: []byte("Subject: Re: [SD-1] x\r\n\r\nhello\r\n")}
+	answer := &OutMail{Kind: "reject", To: []string{"ann@x.org"}, Subject: "Re: x", Body: "closed", Auto: true}
+	s0, d0 := s.synced.Load(), s.deferred.Load()
+	dup, err := s.HoldMail(q, answer)
+	if err != nil || dup {
+		t.Fatalf("HoldMail: dup %v, %v", dup, err)
+	}
+	if s.deferred.Load() != d0+1 || s.synced.Load() != s0 {
+		t.Errorf("HoldMail waited for the disk (or was not counted deferred): deferred %d->%d, synced %d->%d",
+			d0, s.deferred.Load(), s0, s.synced.Load())
+	}
+	list, err := s.QuarantineList()
+	if err != nil || len(list) != 1 || list[0].Reason != q.Reason || list[0].Size != len(q.Raw) {
+		t.Fatalf("quarantine after HoldMail: %+v, %v", list, err)
+	}
+	out, err := s.Outbox(clk.Now())
+	if err != nil || len(out) != 1 || out[0].Kind != "reject" {
+		t.Fatalf("outbox: %+v, %v; want the answer", out, err)
+	}
+	if s.synced.Load() != s.deferred.Load() {
+		t.Errorf("Outbox handed out the answer of a deferred hold without syncing")
+	}
+	if dup, err = s.HoldMail(q, answer); err != nil || !dup {
+		t.Fatalf("the same mail again: dup %v, %v", dup, err)
+	}
+	if n, _ := s.OutboxCount(); n != 1 {
+		t.Errorf("outbox holds %d mails after a duplicate hold, want 1", n)
+	}
+}

@@ -364,46 +364,64 @@ type Quarantined struct {
 // Quarantine stores q (and advances cp) in one durable transaction; dedupe
 // by q.Key (an empty Key is never a duplicate).
 func (s *Store) Quarantine(q Quarantined, cp Checkpoint) (dup bool, err error) {
-	key := normKey(q.Key)
-	q.Size = len(q.Raw)
 	err = s.write(func(txn *badger.Txn, w *writeSet) error {
 		w.sync = true
-		dup = false
 		if err := putCheckpoint(txn, cp, false); err != nil {
 			return fmt.Errorf("store: advance checkpoint of %s: %w", cp.Mailbox, err)
 		}
-		if key != "" {
-			ok, err := exists(txn, quarKeyKey(key))
-			if err != nil {
-				return err
-			}
-			if ok {
-				dup = true
-				return nil
-			}
-		}
-		n, err := nextCounter(txn, ctrQuarantine)
-		if err != nil {
-			return err
-		}
-		c := q
-		c.ID, c.Key = n, key
-		if c.At.IsZero() {
-			c.At = s.now()
-		}
-		b, err := json.Marshal(&c)
-		if err != nil {
-			return fmt.Errorf("store: encode quarantined mail: %w", err)
-		}
-		if err := txn.Set(quarantineKey(n), b); err != nil {
-			return err
-		}
-		if key != "" {
-			return txn.Set(quarKeyKey(key), u64(nil, n))
-		}
-		return nil
+		dup, err = s.quarantineIn(txn, q)
+		return err
 	})
 	return dup, err
+}
+
+// HoldMail is mail intake setting a mail aside (a bounce it cannot place,
+// a reply to a closed ticket it rejects, an unknown sender it redirects):
+// q kept and, when answer is set and q is not a duplicate, the answer
+// queued, in one transaction that does not wait for the disk. As with
+// Intake.NoSync, the caller's next synced write makes it durable, and
+// Outbox syncs before it hands the answer out.
+func (s *Store) HoldMail(q Quarantined, answer *OutMail) (dup bool, err error) {
+	err = s.write(func(txn *badger.Txn, w *writeSet) error {
+		w.sync, w.nosync = true, true
+		if dup, err = s.quarantineIn(txn, q); err != nil || dup || answer == nil {
+			return err
+		}
+		m := *answer
+		m.To, m.References = slices.Clone(m.To), slices.Clone(m.References)
+		return s.putOutMail(txn, w, &m)
+	})
+	return dup, err
+}
+
+func (s *Store) quarantineIn(txn *badger.Txn, q Quarantined) (dup bool, err error) {
+	key := normKey(q.Key)
+	q.Size = len(q.Raw)
+	if key != "" {
+		ok, err := exists(txn, quarKeyKey(key))
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	n, err := nextCounter(txn, ctrQuarantine)
+	if err != nil {
+		return false, err
+	}
+	q.ID, q.Key = n, key
+	if q.At.IsZero() {
+		q.At = s.now()
+	}
+	b, err := json.Marshal(&q)
+	if err != nil {
+		return false, fmt.Errorf("store: encode quarantined mail: %w", err)
+	}
+	if err := txn.Set(quarantineKey(n), b); err != nil {
+		return false, err
+	}
+	if key != "" {
+		return false, txn.Set(quarKeyKey(key), u64(nil, n))
+	}
+	return false, nil
 }
 
 // QuarantineList returns quarantined mails, newest first.
