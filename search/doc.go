@@ -1,0 +1,208 @@
+// Package search is the desk's full-text index: tickets (subject, every
+// message in and out, notes, resolutions, requester, references in other
+// trackers) in a bleve index in the data directory, searched with Danish,
+// Dutch and English stemming, accent folding, phrases and field terms.
+//
+// The index is derived data. The store stays the system of record: the
+// index follows the store's change feed, catches up on start with what
+// changed while it was not running, and is rebuilt when it is missing,
+// damaged or of an older layout. A crash loses nothing; at worst the next
+// start indexes a few tickets again.
+package search
+
+import (
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/da"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	"github.com/deskhq/desk/store"
+)
+
+// layout names the mapping below; an index made with another is rebuilt.
+const layout = "desk-search-1"
+
+// languages are the stemmers every text is indexed with: a mail does not
+// say its language, and a Danish desk gets English and Dutch mail too.
+var languages = []struct{ name, stemmer string }{
+	{"da", da.SnowballStemmerName},
+	{"nl", nl.SnowballStemmerName},
+	{"en", en.SnowballStemmerName},
+}
+
+// keywordFields are the field terms a query can use (from:aarhus.dk,
+// status:open), indexed whole and lower-cased.
+var keywordFields = []string{"id", "status", "prio", "type", "queue", "service", "assignee", "team", "from", "ref", "kind"}
+
+// aliases are other names people type for a field.
+var aliases = map[string]string{
+	"priority": "prio", "requester": "from", "to": "from", "reference": "ref", "external": "ref",
+	"assigned": "assignee", "owner": "assignee", "state": "status", "is": "status",
+}
+
+func textField(lang string) string { return "text_" + lang }
+func analyzerName(lang string) string { return "desk_" + lang }
+
+func indexMapping() (mapping.IndexMapping, error) {
+	im := bleve.NewIndexMapping()
+	doc := bleve.NewDocumentStaticMapping()
+	for _, l := range languages {
+		// Folding before the stemmer, so that "nøglen" and "noglen" meet;
+		// no stop words: folded, a Danish stop word can be another word
+		// ("nogle" is also "nøgle" without its ø).
+		err := im.AddCustomAnalyzer(analyzerName(l.name), map[string]any{
+			"type":          custom.Name,
+			"char_filters":  []string{asciifolding.Name},
+			"tokenizer":     unicode.Name,
+			"token_filters": []string{lowercase.Name, l.stemmer},
+		})
+		if err != nil {
+			return nil, err
+		}
+		fm := bleve.NewTextFieldMapping()
+		fm.Analyzer = analyzerName(l.name)
+		fm.Store = false
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = true // phrases need the positions
+		fm.DocValues = false
+		doc.AddFieldMappingsAt(textField(l.name), fm)
+	}
+	for _, f := range keywordFields {
+		fm := bleve.NewKeywordFieldMapping()
+		fm.Store = false
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = false
+		fm.DocValues = false
+		doc.AddFieldMappingsAt(f, fm)
+	}
+	upd := bleve.NewNumericFieldMapping()
+	upd.Store = false
+	upd.IncludeInAll = false
+	doc.AddFieldMappingsAt("updated", upd)
+	im.DefaultMapping = doc
+	im.DefaultAnalyzer = analyzerName("en")
+	im.StoreDynamic, im.IndexDynamic, im.DocValuesDynamic = false, false, false
+	return im, nil
+}
+
+// document is what the index keeps of a ticket: its words and its field
+// terms, nothing that could be shown (results are read from the store).
+func document(t store.Ticket, history []store.Event) map[string]any {
+	var b strings.Builder
+	line := func(s string) {
+		if s = strings.TrimSpace(s); s != "" {
+			b.WriteString(s)
+			b.WriteString("\n")
+		}
+	}
+	line(t.ID.String())
+	line(t.Subject)
+	line(t.Requester.Name)
+	line(t.Requester.Email)
+	line(t.Requester.Organisation)
+	for _, x := range refTerms(t.External) {
+		line(x) // "jira:nsp-123" is one word to the tokenizer; "nsp-123" is what people type
+	}
+	from := addrTerms(nil, t.Requester.Email)
+	for _, e := range history {
+		for _, s := range eventText(e) {
+			line(s)
+		}
+		if m := e.Message; m != nil {
+			from = addrTerms(from, m.From.Email)
+		}
+	}
+	text := b.String()
+	doc := map[string]any{
+		"id":       strings.ToLower(t.ID.String()),
+		"kind":     "ticket",
+		"status":   string(t.Status),
+		"prio":     strings.ToLower(t.Priority.String()),
+		"type":     strings.ToLower(string(t.Type)),
+		"queue":    strings.ToLower(t.Queue),
+		"service":  strings.ToLower(t.Service),
+		"assignee": strings.ToLower(t.Assignee),
+		"team":     strings.ToLower(t.Team),
+		"from":     from,
+		"ref":      refTerms(t.External),
+		"updated":  float64(t.Updated.Unix()),
+	}
+	if t.Status.Active() {
+		doc["status"] = []string{string(t.Status), "active"}
+	}
+	for _, l := range languages {
+		doc[textField(l.name)] = text
+	}
+	return doc
+}
+
+// eventText is what an event says in words: the lines a search finds and
+// shows.
+func eventText(e store.Event) []string {
+	var out []string
+	if m := e.Message; m != nil {
+		out = append(out, m.From.Name, m.Subject, m.Body)
+		for _, a := range m.Attachments {
+			out = append(out, a.Name)
+		}
+	}
+	switch e.Kind {
+	case store.EvNote, store.EvMajorNote:
+		out = append(out, e.Text)
+	case store.EvStatus:
+		if e.To == string(store.StatusResolved) || e.To == string(store.StatusClosed) {
+			out = append(out, e.Text)
+		}
+	case store.EvReport:
+		if r := e.Report; r != nil {
+			out = append(out, r.Summary, r.Impact, r.RootCause, r.Actions)
+		}
+	}
+	return out
+}
+
+// addrTerms adds an address and its domain and parent domains, so that
+// from:aarhus.dk finds mail from it.aarhus.dk.
+func addrTerms(terms []string, addr string) []string {
+	a := strings.ToLower(strings.TrimSpace(addr))
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 {
+		return terms
+	}
+	add := func(s string) {
+		for _, x := range terms {
+			if x == s {
+				return
+			}
+		}
+		terms = append(terms, s)
+	}
+	add(a)
+	for d := a[at+1:]; strings.Contains(d, "."); d = d[strings.IndexByte(d, '.')+1:] {
+		add(d)
+	}
+	return terms
+}
+
+// refTerms: "jira:NSP-123" is found as ref:jira:nsp-123 and ref:nsp-123.
+func refTerms(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		r = strings.ToLower(strings.TrimSpace(r))
+		if r == "" {
+			continue
+		}
+		out = append(out, r)
+		if _, id, ok := strings.Cut(r, ":"); ok && id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
