@@ -270,13 +270,20 @@ func (x *Index) bestLine(t store.Ticket, hist []store.Event, terms map[string]ma
 			best, bestN = line, n
 		}
 	}
-	try(t.Subject)
+	// What people wrote first: the subject is shown beside every hit
+	// anyway, and a mail's subject repeats it.
 	for _, e := range hist {
 		for _, s := range eventText(e) {
+			if e.Message != nil && s == e.Message.Subject {
+				continue
+			}
 			for _, line := range strings.Split(s, "\n") {
 				try(line)
 			}
 		}
+	}
+	if bestN == 0 {
+		try(t.Subject)
 	}
 	return clip(termtext.Line(best), 200)
 }

@@ -28,6 +28,8 @@ func init() {
 	commands = []command{
 		{[]string{"open", "o"}, ":SD-12 (or :open SD-12)", "open a ticket by number", "",
 			func(m *Model, arg string, _ []string) tea.Cmd { return m.openTicket(arg) }},
+		{[]string{"search", "s"}, `:search WORDS "a phrase" from:DOMAIN prio:P1`, "full-text search of every message, note and reference", "",
+			func(m *Model, arg string, _ []string) tea.Cmd { return m.runSearch(arg) }},
 		{[]string{"queue"}, ":queue NAME, :queue all", "one queue only, or all", "", (*Model).cmdQueue},
 		{[]string{"move"}, ":move NAME", "move the ticket to another queue", RoleOperator, (*Model).cmdMove},
 		{[]string{"service"}, ":service NAME, :service all", "one service only, or all (S sets a ticket's)", "", (*Model).cmdService},
@@ -184,8 +186,14 @@ func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
 	case promptFilter:
 		if !msg.ok {
 			m.setFilter("")
-		} else {
-			m.setFilter(msg.value)
+			return m.followSelection()
+		}
+		m.setFilter(msg.value)
+		if m.o.Search != nil && strings.TrimSpace(msg.value) != "" && (looksLikeSearch(msg.value) || m.list.Selected() == nil) {
+			// More than a filter: field terms, a phrase, or words no row
+			// of the list holds. The list is left as it was.
+			m.setFilter("")
+			return tea.Batch(m.followSelection(), m.runSearch(msg.value))
 		}
 		return m.followSelection()
 	case promptMaster:

@@ -30,12 +30,14 @@ type Model struct {
 	form    *formModel
 	picker  *pickerModel
 	page    *pageModel
+	results *searchModel
 	overlay overlay // the one open overlay, or nil
 
 	focusDetail bool
 	req         uint64 // the newest request id; answers to older ones are dropped
 	detailReq   uint64
 	pageReq     uint64
+	searchReq   uint64
 	writes      writeQueue
 	target      store.Ticket // the ticket an open picker or prompt acts on
 	scrollToEnd bool         // the next detail load shows the newest events
@@ -84,9 +86,10 @@ func (m *Model) setStyles(s *Styles) {
 		m.form = newFormModel(s)
 		m.picker = &pickerModel{styles: s}
 		m.page = newPageModel(s)
+		m.results = newSearchModel(s)
 		return
 	}
-	m.list.styles, m.detail.styles, m.picker.styles, m.page.styles = s, s, s, s
+	m.list.styles, m.detail.styles, m.picker.styles, m.page.styles, m.results.styles = s, s, s, s, s
 	m.prompt.styles, m.compose.styles, m.form.styles = s, s, s
 	m.list.cache = map[*Row]rowCache{}
 	m.detail.layout()
@@ -149,6 +152,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.composed(msg)
 	case formDoneMsg:
 		return m, m.create(msg.nt)
+	case searchDoneMsg:
+		return m, m.searchDone(msg)
+	case searchOpenMsg:
+		return m, m.openTicket(msg.id.String())
 	}
 	if _, isKey := msg.(tea.KeyPressMsg); isKey && !m.ready() {
 		// Nothing is on screen yet (or a 0x0 terminal): a key now would
@@ -228,7 +235,7 @@ func (m *Model) layout() {
 	}
 	m.list.focused = !m.focusDetail
 	m.detail.focused = m.focusDetail
-	for _, p := range []pane{m.compose, m.form, m.page, m.picker} {
+	for _, p := range []pane{m.compose, m.form, m.page, m.picker, m.results} {
 		p.SetSize(m.width, h)
 	}
 	m.prompt.SetSize(m.width, 1)

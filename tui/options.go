@@ -3,6 +3,7 @@ package tui
 import (
 	"time"
 
+	"github.com/deskhq/desk/search"
 	"github.com/deskhq/desk/store"
 )
 
@@ -65,4 +66,7 @@ type Options struct {
 	// Location is the time zone times are shown in (the desk's business
 	// calendar zone, not the server's); nil means the local zone.
 	Location *time.Location
+	// Search runs a full-text search (words, phrases, field terms) over
+	// every ticket; nil: / only filters the list.
+	Search func(query string, limit int) (search.Result, error)
 }

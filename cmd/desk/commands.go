@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskhq/desk/search"
 	"github.com/deskhq/desk/store"
 	"github.com/deskhq/desk/tui"
 )
@@ -66,6 +67,9 @@ type call struct {
 	args   []string  // positional arguments (flags removed)
 	now    time.Time // in the desk's zone
 	env    *env      // local runs only: the data directory and config path
+	// search is the index of the process holding the store (desk serve);
+	// nil: a local command opens the index itself.
+	search func(q string, limit int) (search.Result, error)
 }
 
 // commands is the table; its order is the order of `desk help`.
@@ -79,6 +83,7 @@ func init() {
 		{name: "mail", args: "[--once]", summary: "mail intake without a console (--once: one pass, for cron)", noStore: true, flags: cmdMail},
 		{name: "list", args: "[--status S] [--json]", summary: "tickets, most urgent first", role: tui.RoleViewer, flags: cmdList},
 		{name: "show", args: "SD-n [--json]", nargs: 1, summary: "one ticket with its history", role: tui.RoleViewer, flags: cmdShow},
+		{name: "search", args: "QUERY... [--limit N] [--json]", nargs: -1, summary: "full-text search: words, \"phrases\", -word, from:DOMAIN status: prio: service: ref: ...", role: tui.RoleViewer, flags: cmdSearch},
 		// Writes: operators and leads; the store holds every one of them to
 		// the lifecycle and to the caller's role as well.
 		{name: "new", args: "--subject S --requester EMAIL [--name N] [--priority P1..P4] [--type incident|request|change] [--queue Q] [--service S] [--body TEXT|-] [--no-ack]", summary: "register a ticket by hand (a phone call); an address gets the acknowledgement", role: tui.RoleOperator, writes: true, flags: cmdNew},
@@ -111,6 +116,7 @@ func init() {
 		{name: "quarantine release", args: "ID", nargs: 1, summary: "register held mail as a new ticket", role: tui.RoleLead, writes: true, flags: cmdQuarantineRelease},
 		{name: "quarantine drop", args: "ID --reason TEXT|-", nargs: 1, summary: "set held mail aside for good, with the reason (the copy is kept)", role: tui.RoleLead, writes: true, flags: cmdQuarantineDrop},
 		{name: "backup", args: "FILE", nargs: 1, sshArgs: "> FILE", sshNargs: 0, summary: "the whole store, for desk restore", role: tui.RoleLead, flags: cmdBackup},
+		{name: "reindex", summary: "build the search index anew from the store", flags: cmdReindex},
 		{name: "restore", args: "FILE", nargs: 1, summary: "load a backup into an empty data directory", noStore: true, flags: cmdRestore},
 		{name: "version", summary: "the version of desk", role: tui.RoleViewer, noStore: true, flags: cmdVersion},
 		{name: "help", nargs: -1, summary: "this list", role: tui.RoleViewer, noStore: true, flags: cmdHelp},
@@ -277,6 +283,7 @@ func (s *server) command(ctx context.Context, stdin io.Reader, stdout, stderr io
 	}
 	if !cmd.noStore {
 		c.st = s.st
+		c.search = s.index.search
 	}
 	return run(c)
 }

@@ -55,6 +55,8 @@ func (e *env) mail(once bool) error {
 	}
 	go st.RunEscalations(ctx, escalationEvery)
 	go (&webhook.Sender{St: st, Log: logger}).Run(ctx, escalationEvery)
+	index := startSearch(e.dataDir, st, logger)
+	defer index.stop()
 	err = svc.Run(ctx)
 	if ctx.Err() != nil {
 		return nil

@@ -109,6 +109,7 @@ type server struct {
 	st        *store.Store
 	board     *board.Board
 	svc       *mailin.Service
+	index     *searchIndex
 	ssh       *ssh.Server
 	ln        net.Listener
 	hostKeyFP string
@@ -214,6 +215,12 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	}
 	go s.st.RunEscalations(boardCtx, escalationEvery)
 	go (&webhook.Sender{St: s.st, Log: s.log}).Run(boardCtx, escalationEvery)
+	s.index = startSearch(e.dataDir, s.st, logger)
+	defer func() {
+		if err != nil {
+			s.index.stop()
+		}
+	}()
 
 	mailCfg := o.mail
 	if mailCfg == nil {
@@ -394,6 +401,7 @@ func (s *server) Close() error {
 			s.log.Printf("serve: sessions still running after their connections were cut; closing the store anyway")
 		}
 		s.boardCancel()
+		s.index.stop()
 		s.closeErr = s.st.Close()
 		s.log.Printf("serve: stopped")
 	})
