@@ -118,11 +118,33 @@ func seenKey(id store.TicketID) []byte {
 // CatchUp indexes every ticket the index is behind on (all of them in a
 // new index) and reports how many it indexed.
 func (x *Index) CatchUp(ctx context.Context) (int, error) {
+	behind, err := x.behind(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < len(behind); i += batchSize {
+		if err := ctx.Err(); err != nil {
+			return i, err
+		}
+		if err := x.Update(behind[i:min(i+batchSize, len(behind))]); err != nil {
+			return i, err
+		}
+	}
+	return len(behind), nil
+}
+
+// Behind is how many tickets the index is behind on.
+func (x *Index) Behind(ctx context.Context) (int, error) {
+	b, err := x.behind(ctx)
+	return len(b), err
+}
+
+func (x *Index) behind(ctx context.Context) ([]store.TicketID, error) {
 	x.mu.RLock()
 	idx := x.idx
 	x.mu.RUnlock()
 	if idx == nil {
-		return 0, errors.New("search: the index is closed")
+		return nil, errors.New("search: the index is closed")
 	}
 	var behind []store.TicketID
 	var ierr error
@@ -141,17 +163,9 @@ func (x *Index) CatchUp(ctx context.Context) (int, error) {
 		err = ierr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("search: compare the index with the store: %w", err)
+		return nil, fmt.Errorf("search: compare the index with the store: %w", err)
 	}
-	for i := 0; i < len(behind); i += batchSize {
-		if err := ctx.Err(); err != nil {
-			return i, err
-		}
-		if err := x.Update(behind[i:min(i+batchSize, len(behind))]); err != nil {
-			return i, err
-		}
-	}
-	return len(behind), nil
+	return behind, nil
 }
 
 // Update indexes the tickets ids as the store has them now, in one batch.
