@@ -47,7 +47,7 @@ var aliases = map[string]string{
 	"assigned": "assignee", "owner": "assignee", "state": "status", "is": "status",
 }
 
-func textField(lang string) string { return "text_" + lang }
+func textField(lang string) string    { return "text_" + lang }
 func analyzerName(lang string) string { return "desk_" + lang }
 
 func indexMapping() (mapping.IndexMapping, error) {
