@@ -16,26 +16,23 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
-	"github.com/blevesearch/bleve/v2/analysis/lang/da"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"github.com/blevesearch/bleve/v2/analysis/lang/nl"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/deskhq/desk/store"
 )
 
 // layout names the mapping below; an index made with another is rebuilt.
-const layout = "desk-search-1"
+const layout = "desk-search-6"
 
-// languages are the stemmers every text is indexed with: a mail does not
-// say its language, and a Danish desk gets English and Dutch mail too.
-var languages = []struct{ name, stemmer string }{
-	{"da", da.SnowballStemmerName},
-	{"nl", nl.SnowballStemmerName},
-	{"en", en.SnowballStemmerName},
-}
+// textField holds the Danish, Dutch and English stems of every word of a
+// ticket (stemsName), accents folded; wordsField the words themselves,
+// folded, with their positions, for phrases. Positions of the stems would
+// triple what the index keeps for phrases alone.
+const (
+	textField, textAnalyzer   = "text", "desk_text"
+	wordsField, wordsAnalyzer = "words", "desk_words"
+)
 
 // keywordFields are the field terms a query can use (from:aarhus.dk,
 // status:open), indexed whole and lower-cased.
@@ -47,32 +44,41 @@ var aliases = map[string]string{
 	"assigned": "assignee", "owner": "assignee", "state": "status", "is": "status",
 }
 
-func textField(lang string) string    { return "text_" + lang }
-func analyzerName(lang string) string { return "desk_" + lang }
-
 func indexMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	doc := bleve.NewDocumentStaticMapping()
-	for _, l := range languages {
-		// Folding before the stemmer, so that "nøglen" and "noglen" meet;
-		// no stop words: folded, a Danish stop word can be another word
-		// ("nogle" is also "nøgle" without its ø).
-		err := im.AddCustomAnalyzer(analyzerName(l.name), map[string]any{
-			"type":          custom.Name,
-			"char_filters":  []string{asciifolding.Name},
-			"tokenizer":     unicode.Name,
-			"token_filters": []string{lowercase.Name, l.stemmer},
-		})
-		if err != nil {
-			return nil, err
-		}
+	// Folding before the stemmers, so that "nøglen" and "noglen" meet; no
+	// stop words: folded, a Danish stop word can be another word ("nogle"
+	// is also "nøgle" without its ø).
+	err := im.AddCustomAnalyzer(textAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"char_filters":  []string{asciifolding.Name},
+		"tokenizer":     wordsName,
+		"token_filters": []string{lowercase.Name, stemsName},
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = im.AddCustomAnalyzer(wordsAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"char_filters":  []string{asciifolding.Name},
+		"tokenizer":     wordsName,
+		"token_filters": []string{lowercase.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name, analyzer string
+		positions      bool
+	}{{textField, textAnalyzer, false}, {wordsField, wordsAnalyzer, true}} {
 		fm := bleve.NewTextFieldMapping()
-		fm.Analyzer = analyzerName(l.name)
+		fm.Analyzer = f.analyzer
 		fm.Store = false
 		fm.IncludeInAll = false
-		fm.IncludeTermVectors = true // phrases need the positions
+		fm.IncludeTermVectors = f.positions
 		fm.DocValues = false
-		doc.AddFieldMappingsAt(textField(l.name), fm)
+		doc.AddFieldMappingsAt(f.name, fm)
 	}
 	for _, f := range keywordFields {
 		fm := bleve.NewKeywordFieldMapping()
@@ -87,7 +93,7 @@ func indexMapping() (mapping.IndexMapping, error) {
 	upd.IncludeInAll = false
 	doc.AddFieldMappingsAt("updated", upd)
 	im.DefaultMapping = doc
-	im.DefaultAnalyzer = analyzerName("en")
+	im.DefaultAnalyzer = textAnalyzer
 	im.StoreDynamic, im.IndexDynamic, im.DocValuesDynamic = false, false, false
 	return im, nil
 }
@@ -119,7 +125,8 @@ func document(t store.Ticket, history []store.Event) map[string]any {
 			from = addrTerms(from, m.From.Email)
 		}
 	}
-	text := b.String()
+	// The tokenizer stops at a byte that is not UTF-8.
+	text := strings.ToValidUTF8(b.String(), " ")
 	doc := map[string]any{
 		"id":       strings.ToLower(t.ID.String()),
 		"kind":     "ticket",
@@ -137,9 +144,8 @@ func document(t store.Ticket, history []store.Event) map[string]any {
 	if t.Status.Active() {
 		doc["status"] = []string{string(t.Status), "active"}
 	}
-	for _, l := range languages {
-		doc[textField(l.name)] = text
-	}
+	doc[textField] = text
+	doc[wordsField] = text
 	return doc
 }
 

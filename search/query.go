@@ -3,12 +3,14 @@ package search
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/deskhq/desk/store"
@@ -128,29 +130,37 @@ func fieldValue(field, v string) string {
 	return v
 }
 
-func build(parts []part) query.Query {
+// build makes the bleve query. A word is the disjunction of its stems,
+// every word wanted; a phrase is those words in that order, unstemmed.
+func (x *Index) build(parts []part) query.Query {
 	var must, not []query.Query
 	for _, p := range parts {
 		var q query.Query
-		if p.field != "" {
+		switch {
+		case p.field != "":
 			tq := bleve.NewTermQuery(fieldValue(p.field, p.text))
 			tq.SetField(p.field)
 			q = tq
-		} else {
-			var langs []query.Query
-			for _, l := range languages {
-				if p.phrase {
-					mq := bleve.NewMatchPhraseQuery(p.text)
-					mq.SetField(textField(l.name))
-					langs = append(langs, mq)
-				} else {
-					mq := bleve.NewMatchQuery(p.text)
-					mq.SetField(textField(l.name))
-					mq.SetOperator(query.MatchQueryOperatorAnd) // "user@aarhus.dk" is three tokens, all wanted
-					langs = append(langs, mq)
+		case p.phrase:
+			mq := bleve.NewMatchPhraseQuery(p.text)
+			mq.SetField(wordsField)
+			q = mq
+		default:
+			// "user@aarhus.dk" or "NSP-123" is more than one token: all wanted.
+			var all []query.Query
+			for _, word := range x.queryWords(p.text) {
+				var any []query.Query
+				for _, term := range queryStems(word) {
+					tq := bleve.NewTermQuery(term)
+					tq.SetField(textField)
+					any = append(any, tq)
 				}
+				all = append(all, bleve.NewDisjunctionQuery(any...))
 			}
-			q = bleve.NewDisjunctionQuery(langs...)
+			if len(all) == 0 {
+				continue // only punctuation
+			}
+			q = bleve.NewConjunctionQuery(all...)
 		}
 		if p.not {
 			not = append(not, q)
@@ -169,6 +179,16 @@ func build(parts []part) query.Query {
 	return b
 }
 
+// queryWords are the words of a query text as the index cuts them:
+// folded, lower-cased, unstemmed.
+func (x *Index) queryWords(text string) []string {
+	var out []string
+	for _, t := range x.idx.Mapping().AnalyzerNamed(wordsAnalyzer).Analyze([]byte(text)) {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
 // Search runs q and returns up to limit hits, best first, each with the
 // ticket as the store has it now and the line that matched.
 func (x *Index) Search(q string, limit int) (Result, error) {
@@ -185,7 +205,7 @@ func (x *Index) Search(q string, limit int) (Result, error) {
 	if x.idx == nil {
 		return Result{}, errors.New("search: the index is closed")
 	}
-	req := bleve.NewSearchRequestOptions(build(parts), limit, 0, false)
+	req := bleve.NewSearchRequestOptions(x.build(parts), limit, 0, false)
 	req.SortBy([]string{"-_score", "-updated"})
 	res, err := x.idx.Search(req)
 	if err != nil {
@@ -217,70 +237,80 @@ func (x *Index) Search(q string, limit int) (Result, error) {
 	return out, nil
 }
 
-// queryTerms are the analysed words of the query's words and phrases, per
-// language: what a line must hold to be shown as the match.
-func (x *Index) queryTerms(parts []part) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for _, l := range languages {
-		a := x.analyzer(l.name)
-		if a == nil {
+// queryTerms are the stems of the query's words and phrases: what a line
+// must hold to be shown as the match.
+func (x *Index) queryTerms(parts []part) map[string]bool {
+	set := map[string]bool{}
+	for _, p := range parts {
+		if p.field != "" || p.not {
 			continue
 		}
-		set := map[string]bool{}
-		for _, p := range parts {
-			if p.field != "" || p.not {
-				continue
+		for _, w := range x.queryWords(p.text) {
+			for _, s := range queryStems(w) {
+				set[s] = true
 			}
-			for _, tok := range a.Analyze([]byte(p.text)) {
-				set[string(tok.Term)] = true
-			}
-		}
-		if len(set) > 0 {
-			out[l.name] = set
 		}
 	}
-	return out
+	return set
 }
 
-func (x *Index) analyzer(lang string) analysis.Analyzer {
-	return x.idx.Mapping().AnalyzerNamed(analyzerName(lang))
-}
+func (x *Index) analyzer() analysis.Analyzer { return x.idx.Mapping().AnalyzerNamed(textAnalyzer) }
 
 // bestLine is the line of the ticket holding the most of the query's
 // words (the earliest of equals), made safe and short for one screen line.
-func (x *Index) bestLine(t store.Ticket, hist []store.Event, terms map[string]map[string]bool) string {
+func (x *Index) bestLine(t store.Ticket, hist []store.Event, terms map[string]bool) string {
 	best, bestN := "", 0
+	a := x.analyzer()
+	// A line worth analysing holds a stem as text (stems are nearly always
+	// a prefix of their word): most lines of a long ticket are skipped
+	// without tokenising them.
+	var roots []string
+	for term := range terms {
+		if _, r, ok := strings.Cut(term, ":"); ok && r != "" && !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+
+	folder := asciifolding.New()
+	prefilter := true
 	try := func(line string) {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, ">") && bestN > 0 {
 			return
 		}
-		n := 0
-		for lang, set := range terms {
-			a := x.analyzer(lang)
-			seen := map[string]bool{}
-			for _, tok := range a.Analyze([]byte(line)) {
-				if s := string(tok.Term); set[s] && !seen[s] {
-					seen[s] = true
-				}
-			}
-			n = max(n, len(seen))
+		folded := string(folder.Filter([]byte(strings.ToLower(line))))
+		if prefilter && !slices.ContainsFunc(roots, func(r string) bool { return strings.Contains(folded, r) }) {
+			return
 		}
-		if n > bestN {
-			best, bestN = line, n
+		line = strings.ToValidUTF8(line, " ")
+		seen := map[string]bool{}
+		for _, tok := range a.Analyze([]byte(line)) {
+			if s := string(tok.Term); terms[s] {
+				seen[s] = true
+			}
+		}
+		if len(seen) > bestN {
+			best, bestN = line, len(seen)
 		}
 	}
 	// What people wrote first: the subject is shown beside every hit
 	// anyway, and a mail's subject repeats it.
-	for _, e := range hist {
-		for _, s := range eventText(e) {
-			if e.Message != nil && s == e.Message.Subject {
-				continue
-			}
-			for _, line := range strings.Split(s, "\n") {
-				try(line)
+	scan := func() {
+		for _, e := range hist {
+			for _, s := range eventText(e) {
+				if e.Message != nil && s == e.Message.Subject {
+					continue
+				}
+				for _, line := range strings.Split(s, "\n") {
+					try(line)
+				}
 			}
 		}
+	}
+	scan()
+	if bestN == 0 {
+		prefilter = false // a stem that is not its word's prefix ("happi")
+		scan()
 	}
 	if bestN == 0 {
 		try(t.Subject)
