@@ -5,6 +5,7 @@ package termtext
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -62,4 +63,27 @@ func isPlain(s string) bool {
 
 func isBidiControl(r rune) bool {
 	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// Viewable reports whether an attachment of this content type and these
+// bytes can be shown as text (after Text): text/* and the usual text
+// formats, or an untyped body that is UTF-8 without NUL bytes. Images,
+// PDFs and everything else are saved, never shown.
+func Viewable(contentType string, b []byte) bool {
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = strings.TrimSpace(ct[:i])
+	}
+	head := b[:min(len(b), 8192)]
+	if strings.IndexByte(string(head), 0) >= 0 {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(ct, "text/"), ct == "application/json", ct == "application/xml", strings.HasSuffix(ct, "+xml"),
+		strings.HasSuffix(ct, "+json"), ct == "application/x-yaml", ct == "application/yaml", ct == "message/delivery-status":
+		return true
+	case ct == "", ct == "application/octet-stream":
+		return utf8.Valid(head) || len(b) > len(head) && utf8.Valid(head[:max(len(head)-4, 0)])
+	}
+	return false
 }

@@ -52,3 +52,26 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestViewable(t *testing.T) {
+	for _, c := range []struct {
+		ct   string
+		b    string
+		want bool
+	}{
+		{"text/plain; charset=utf-8", "log line\n", true},
+		{"text/csv", "a,b\n", true},
+		{"application/json", `{"a":1}`, true},
+		{"application/octet-stream", "plain enough\n", true},
+		{"", "plain enough\n", true},
+		{"application/octet-stream", "MZ\x00\x01binary", false},
+		{"text/plain", "has a NUL \x00 in it", false},
+		{"application/pdf", "%PDF-1.7 looks like text", false},
+		{"image/png", "\x89PNG\r\n", false},
+		{"application/octet-stream", "\xff\xfe\xfd not utf-8", false},
+	} {
+		if got := Viewable(c.ct, []byte(c.b)); got != c.want {
+			t.Errorf("Viewable(%q, %q) = %v, want %v", c.ct, c.b, got, c.want)
+		}
+	}
+}

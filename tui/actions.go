@@ -218,6 +218,8 @@ func (m *Model) picked(msg pickedMsg) tea.Cmd {
 			return m.openCompose(composeHandBack, t.ID, t.Team, "")
 		}
 		return m.setField(t, store.FieldStatus, msg.value)
+	case pickAttachment:
+		return m.viewAttachment(t.ID, pickedAttachment(msg.value))
 	case pickService:
 		v := msg.value
 		if v == "(none)" {

@@ -154,6 +154,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.create(msg.nt)
 	case searchDoneMsg:
 		return m, m.searchDone(msg)
+	case attachmentsMsg:
+		return m, m.attachmentsLoaded(msg)
 	case searchOpenMsg:
 		return m, m.openTicket(msg.id.String())
 	}

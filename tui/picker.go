@@ -30,6 +30,7 @@ const (
 	pickAssignee
 	pickCommand
 	pickService
+	pickAttachment
 )
 
 type pickedMsg struct {

@@ -83,6 +83,7 @@ func init() {
 		{name: "mail", args: "[--once]", summary: "mail intake without a console (--once: one pass, for cron)", noStore: true, flags: cmdMail},
 		{name: "list", args: "[--status S] [--json]", summary: "tickets, most urgent first", role: tui.RoleViewer, flags: cmdList},
 		{name: "show", args: "SD-n [--json]", nargs: 1, summary: "one ticket with its history", role: tui.RoleViewer, flags: cmdShow},
+		{name: "attachment", args: "SD-n [NAME|N] [--json]", nargs: -1, summary: "list a ticket's attachments, or write one to stdout (> FILE)", role: tui.RoleViewer, flags: cmdAttachment},
 		{name: "search", args: "QUERY... [--limit N] [--json]", nargs: -1, summary: "full-text search: words, \"phrases\", -word, from:DOMAIN status: prio: service: ref: ...", role: tui.RoleViewer, flags: cmdSearch},
 		// Writes: operators and leads; the store holds every one of them to
 		// the lifecycle and to the caller's role as well.
