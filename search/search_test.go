@@ -198,3 +198,32 @@ func waitFor(t *testing.T, x *Index, q string, want store.TicketID) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSimilar: the tickets that share a ticket's rarer words come first,
+// the ticket itself never.
+func TestSimilar(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	a := mail(t, st, "a@x.dk", "A", "Telefonsystemet: ventende opkald forsvinder", "I hotline-køen forsvinder ventende opkald efter 2 minutter.")
+	b := mail(t, st, "b@y.dk", "B", "Ventende opkald forsvinder igen", "Opkaldene i køen forsvinder efter to minutter.")
+	mail(t, st, "c@z.dk", "C", "Printer", "The printer on floor 2 is out of toner.")
+	mail(t, st, "d@z.dk", "D", "Kalender", "Kalenderen synkroniserer ikke efter opdateringen.")
+	x, err := Open(Dir(dir), st, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if _, err := x.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := st.History(a.ID)
+	hits, err := x.Similar(a, h, 3)
+	if err != nil || len(hits) == 0 || hits[0].Ticket.ID != b.ID {
+		t.Fatalf("similar to %s: %+v, %v; want %s first", a.ID, hits, err, b.ID)
+	}
+	for _, hit := range hits {
+		if hit.Ticket.ID == a.ID {
+			t.Fatalf("the ticket is similar to itself: %+v", hits)
+		}
+	}
+}

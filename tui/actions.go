@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strconv"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -37,7 +38,7 @@ var ticketActions = []ticketAction{
 		func(m *Model, t store.Ticket, _ tea.KeyPressMsg) tea.Cmd {
 			m.target = t
 			m.prompt.describe = m.describeMaster
-			return m.prompt.Open(promptMaster, "link "+t.ID.String()+" to master ticket: SD-", "")
+			return m.prompt.Open(promptMaster, "link "+t.ID.String()+" to master ticket: SD-", m.similarMaster(t))
 		}},
 	{func(k *KeyMap) []key.Binding { return []key.Binding{k.Note} }, RoleOperator,
 		func(m *Model, t store.Ticket, _ tea.KeyPressMsg) tea.Cmd {
@@ -310,4 +311,18 @@ func (m *Model) describeMaster(v string) string {
 		return "→ " + id.String() + " " + string(r.T.Status) + ": " + SafeLine(r.T.Subject)
 	}
 	return "→ " + id.String() + ": no such ticket"
+}
+
+// similarMaster is the number of the first open ticket the detail pane
+// lists as similar to t (the likely master), or "".
+func (m *Model) similarMaster(t store.Ticket) string {
+	if m.detail.similarFor != t.ID {
+		return ""
+	}
+	for _, h := range m.detail.similar {
+		if h.Ticket.Status.Active() && h.Ticket.Master == 0 {
+			return strconv.FormatUint(uint64(h.Ticket.ID), 10)
+		}
+	}
+	return ""
 }

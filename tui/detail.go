@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/deskhq/desk/slaengine"
+	"github.com/deskhq/desk/search"
 	"github.com/deskhq/desk/store"
 )
 
@@ -33,6 +34,10 @@ type detailModel struct {
 	now     time.Time
 	loc     *time.Location
 	focused bool
+	// similar are the tickets most like this one (from the search index),
+	// looked up once per ticket opened.
+	similar    []search.Hit
+	similarFor store.TicketID
 }
 
 // detailLoadedMsg carries a ticket read by a Cmd; req drops stale answers.
@@ -40,8 +45,12 @@ type detailLoadedMsg struct {
 	req     uint64
 	ticket  store.Ticket
 	history []store.Event
+	similar []search.Hit // nil: not looked up this time
 	err     error
 }
+
+// similarFunc finds the tickets most like a ticket (Options.Similar).
+type similarFunc func(t store.Ticket, h []store.Event, n int) ([]search.Hit, error)
 
 func newDetailModel(s *Styles, k *KeyMap, loc *time.Location) *detailModel {
 	vp := viewport.New()
@@ -65,14 +74,22 @@ func (d *detailModel) ShortHelp() []key.Binding {
 
 func (d *detailModel) FullHelp() [][]key.Binding { return d.keys.FullHelp() }
 
-func loadDetail(st *store.Store, id store.TicketID, req uint64) tea.Cmd {
+func loadDetail(st *store.Store, similar similarFunc, id store.TicketID, req uint64) tea.Cmd {
 	return func() tea.Msg {
 		t, err := st.Get(id)
 		if err != nil {
 			return detailLoadedMsg{req: req, err: fmt.Errorf("reading %s: %w", id, err)}
 		}
 		h, err := st.History(id)
-		return detailLoadedMsg{req: req, ticket: t, history: h, err: err}
+		msg := detailLoadedMsg{req: req, ticket: t, history: h, err: err}
+		if similar != nil && err == nil {
+			// A failing index leaves the list empty; the ticket still shows.
+			msg.similar, _ = similar(t, h, 4)
+			if msg.similar == nil {
+				msg.similar = []search.Hit{}
+			}
+		}
+		return msg
 	}
 }
 
@@ -236,6 +253,13 @@ func (d *detailModel) layout() {
 		fields = append(fields, field("major", state))
 	}
 	fields = append(fields, d.ladderLines(field)...)
+	for i, h := range d.similar {
+		label := ""
+		if i == 0 {
+			label = "similar"
+		}
+		fields = append(fields, field(label, fmt.Sprintf("%s %s %s", h.Ticket.ID, h.Ticket.Status, h.Ticket.Subject)))
+	}
 	for _, f := range fields {
 		b.WriteString(truncateLine(f, w))
 		b.WriteString("\n")

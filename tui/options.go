@@ -69,4 +69,7 @@ type Options struct {
 	// Search runs a full-text search (words, phrases, field terms) over
 	// every ticket; nil: / only filters the list.
 	Search func(query string, limit int) (search.Result, error)
+	// Similar finds the tickets most like one (the detail pane lists them;
+	// m offers the first open one as master); nil: none are shown.
+	Similar func(t store.Ticket, h []store.Event, n int) ([]search.Hit, error)
 }

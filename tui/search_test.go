@@ -72,3 +72,43 @@ func TestSlashSearchesEveryMessage(t *testing.T) {
 	d.keys("enter")
 	d.wantScreen("no ticket matches")
 }
+
+// TestSimilarTicketsAndMaster: the detail pane lists the tickets most
+// like the one open (from the real index); m offers the first open one of
+// them as master, and enter links it.
+func TestSimilarTicketsAndMaster(t *testing.T) {
+	st := openStore(t, nil)
+	mk := func(subject, name, body string) store.Ticket {
+		nt := ticket(subject, name, 3)
+		nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
+		nt.Inbound = true
+		tk, err := st.Create("mail", nt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	master := mk("Telefonsystemet: ventende opkald forsvinder", "Anders Bæk", "I hotline-køen forsvinder ventende opkald efter 2 minutter.")
+	mk("Printer jam", "Jens Hansen", "Paper stuck in tray 2")
+	child := mk("Ventende opkald forsvinder igen", "Karen Juhl", "Opkaldene i køen forsvinder efter to minutter.")
+	idx, err := search.Open(search.Dir(t.TempDir()), st, log.New(io.Discard, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if _, err := idx.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d := attachDesk(t, st, nil, Options{Search: idx.Search, Similar: idx.Similar})
+	d.keys(":")
+	d.typeText(child.ID.String())
+	d.keys("enter")
+	d.wantScreen("similar", master.ID.String()+" new Telefonsystemet")
+	d.keys("m")
+	d.wantScreen("master ticket: SD-" + strings.TrimPrefix(master.ID.String(), "SD-"))
+	d.keys("enter")
+	d.sync()
+	if got := d.get(child.ID).Master; got != master.ID {
+		t.Fatalf("master of %s = %v, want %v", child.ID, got, master.ID)
+	}
+}

@@ -92,7 +92,11 @@ func (m *Model) loadDetail(id store.TicketID) tea.Cmd {
 		m.detail.loaded = false
 		m.detail.id = id
 	}
-	return loadDetail(m.o.Store, id, m.detailReq)
+	var similar similarFunc
+	if m.o.Similar != nil && m.detail.similarFor != id {
+		similar = m.o.Similar
+	}
+	return loadDetail(m.o.Store, similar, id, m.detailReq)
 }
 
 func (m *Model) detailLoaded(msg detailLoadedMsg) tea.Cmd {
@@ -102,6 +106,11 @@ func (m *Model) detailLoaded(msg detailLoadedMsg) tea.Cmd {
 	if msg.err != nil {
 		m.detail.err = msg.err
 		return nil
+	}
+	if msg.similar != nil {
+		m.detail.similar, m.detail.similarFor = msg.similar, msg.ticket.ID
+	} else if m.detail.similarFor != msg.ticket.ID {
+		m.detail.similar = nil
 	}
 	m.detail.SetTicket(msg.ticket, msg.history)
 	if m.scrollToEnd {

@@ -138,3 +138,11 @@ func cmdReindex(fs *flag.FlagSet) runFunc {
 		return 0
 	}
 }
+
+// similar is Options.Similar; without an index, nothing is similar.
+func (s *searchIndex) similar(t store.Ticket, h []store.Event, n int) ([]search.Hit, error) {
+	if s == nil || s.idx == nil {
+		return nil, nil
+	}
+	return s.idx.Similar(t, h, n)
+}
