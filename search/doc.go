@@ -212,3 +212,23 @@ func refTerms(refs []string) []string {
 	}
 	return out
 }
+
+// articleDocument is what the index keeps of a knowledge-base article.
+func articleDocument(a store.Article) map[string]any {
+	text := strings.ToValidUTF8(strings.Join(append([]string{a.ID.String(), a.Title, a.Body, a.Service}, a.Tags...), "\n"), " ")
+	status := "current"
+	if a.Retired {
+		status = "retired"
+	}
+	return map[string]any{
+		"id":       strings.ToLower(a.ID.String()),
+		"kind":     "kb",
+		"status":   status,
+		"type":     string(a.Kind),
+		"service":  strings.ToLower(a.Service),
+		"assignee": strings.ToLower(a.Author),
+		"updated":  float64(a.Updated.Unix()),
+		textField:  text,
+		wordsField: text,
+	}
+}

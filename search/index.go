@@ -101,6 +101,54 @@ func (x *Index) Close() error {
 
 func docID(id store.TicketID) string { return "t" + strconv.FormatUint(uint64(id), 10) }
 
+func articleDocID(id store.ArticleID) string { return "k" + strconv.FormatUint(uint64(id), 10) }
+
+func articleOf(doc string) (store.ArticleID, bool) {
+	if len(doc) < 2 || doc[0] != 'k' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(doc[1:], 10, 64)
+	return store.ArticleID(n), err == nil
+}
+
+func articleSeenKey(id store.ArticleID) []byte {
+	return binary.BigEndian.AppendUint64([]byte("seen-kb/"), uint64(id))
+}
+
+// syncArticles indexes the articles changed since the index saw them
+// (the knowledge base is small next to the tickets: a scan is cheap).
+func (x *Index) syncArticles() (int, error) {
+	list, err := x.st.Articles(true)
+	if err != nil {
+		return 0, fmt.Errorf("search: read the knowledge base: %w", err)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return 0, errors.New("search: the index is closed")
+	}
+	b := x.idx.NewBatch()
+	n := 0
+	for _, a := range list {
+		mark := binary.AppendUvarint(nil, uint64(a.Updated.UnixNano()))
+		if v, err := x.idx.GetInternal(articleSeenKey(a.ID)); err == nil && string(v) == string(mark) {
+			continue
+		}
+		if err := b.Index(articleDocID(a.ID), articleDocument(a)); err != nil {
+			return 0, fmt.Errorf("search: index %s: %w", a.ID, err)
+		}
+		b.SetInternal(articleSeenKey(a.ID), mark)
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return 0, fmt.Errorf("search: write the index: %w", err)
+	}
+	return n, nil
+}
+
 func ticketOf(doc string) (store.TicketID, bool) {
 	if len(doc) < 2 || doc[0] != 't' {
 		return 0, false
@@ -118,6 +166,9 @@ func seenKey(id store.TicketID) []byte {
 // CatchUp indexes every ticket the index is behind on (all of them in a
 // new index) and reports how many it indexed.
 func (x *Index) CatchUp(ctx context.Context) (int, error) {
+	if _, err := x.syncArticles(); err != nil {
+		return 0, err
+	}
 	behind, err := x.behind(ctx)
 	if err != nil {
 		return 0, err
@@ -230,22 +281,30 @@ func (x *Index) Follow(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		articles := x.st.ArticlesChanged() // before the catch-up: what it covers
 		if n, err := x.CatchUp(ctx); err != nil && ctx.Err() == nil {
 			x.log.Printf("%v", err)
 		} else if n > 0 {
 			x.log.Printf("search: indexed %d tickets that changed while no index ran", n)
 		}
-		x.follow(ctx, ch)
+		x.follow(ctx, ch, articles)
 	}()
 	return done
 }
 
-func (x *Index) follow(ctx context.Context, ch <-chan store.Change) {
+func (x *Index) follow(ctx context.Context, ch <-chan store.Change, articles uint64) {
 	pending := map[store.TicketID]bool{}
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	failing := false
 	flush := func() {
+		if n := x.st.ArticlesChanged(); n != articles {
+			if _, err := x.syncArticles(); err != nil {
+				x.log.Printf("%v (tried again shortly)", err)
+			} else {
+				articles = n
+			}
+		}
 		if len(pending) == 0 {
 			return
 		}

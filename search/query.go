@@ -19,8 +19,10 @@ import (
 
 // Hit is one ticket a search found, best first.
 type Hit struct {
-	Ticket store.Ticket `json:"ticket"`
-	Score  float64      `json:"score"`
+	Ticket store.Ticket `json:"ticket,omitzero"`
+	// Article is set, and Ticket zero, for a knowledge-base article.
+	Article *store.Article `json:"article,omitempty"`
+	Score   float64        `json:"score"`
 	// Line is the line of the ticket that matched best, made safe for a
 	// terminal; empty when only field terms matched.
 	Line string `json:"line,omitempty"`
@@ -43,7 +45,7 @@ type part struct {
 
 // Help says what a query can hold, for error messages and the console.
 const Help = `words (all must match; Danish, Dutch and English forms and accents fold: nøgle finds nøglen), "a phrase", -word to leave out, and field terms: ` +
-	`from:ADDRESS-OR-DOMAIN status:open|active|resolved|... prio:P1 type: queue: service: assignee: team: ref:jira:NSP-123 id:SD-12`
+	`from:ADDRESS-OR-DOMAIN status:open|active|resolved|... prio:P1 type: queue: service: assignee: team: ref:jira:NSP-123 id:SD-12 kind:ticket|kb`
 
 // parse splits q into its parts. A word with a colon whose prefix is not
 // a field (a URL, "cq:4711" in free text) stays a word.
@@ -214,6 +216,18 @@ func (x *Index) Search(q string, limit int) (Result, error) {
 	terms := x.queryTerms(parts)
 	out := Result{Total: res.Total}
 	for _, h := range res.Hits {
+		if aid, ok := articleOf(h.ID); ok {
+			a, err := x.st.Article(aid)
+			if err != nil {
+				continue
+			}
+			hit := Hit{Article: &a, Score: h.Score}
+			if len(terms) > 0 {
+				hit.Line = x.bestLine(a.Title, []store.Event{{Kind: store.EvNote, Text: a.Body}}, terms)
+			}
+			out.Hits = append(out.Hits, hit)
+			continue
+		}
 		id, ok := ticketOf(h.ID)
 		if !ok {
 			continue
@@ -228,7 +242,7 @@ func (x *Index) Search(q string, limit int) (Result, error) {
 		hit := Hit{Ticket: t, Score: h.Score}
 		if len(terms) > 0 {
 			if hist, err := x.st.History(id); err == nil {
-				hit.Line = x.bestLine(t, hist, terms)
+				hit.Line = x.bestLine(t.Subject, hist, terms)
 			}
 		}
 		out.Hits = append(out.Hits, hit)
@@ -258,7 +272,7 @@ func (x *Index) analyzer() analysis.Analyzer { return x.idx.Mapping().AnalyzerNa
 
 // bestLine is the line of the ticket holding the most of the query's
 // words (the earliest of equals), made safe and short for one screen line.
-func (x *Index) bestLine(t store.Ticket, hist []store.Event, terms map[string]bool) string {
+func (x *Index) bestLine(subject string, hist []store.Event, terms map[string]bool) string {
 	best, bestN := "", 0
 	a := x.analyzer()
 	// A line worth analysing holds a stem as text (stems are nearly always
@@ -313,7 +327,7 @@ func (x *Index) bestLine(t store.Ticket, hist []store.Event, terms map[string]bo
 		scan()
 	}
 	if bestN == 0 {
-		try(t.Subject)
+		try(subject)
 	}
 	return clip(termtext.Line(best), 200)
 }

@@ -20,6 +20,16 @@ const similarWords = 40
 // is, the subject's counted twice. The seeds' step 4, "search for similar
 // tickets", and the master a new ticket may belong under.
 func (x *Index) Similar(t store.Ticket, hist []store.Event, limit int) ([]Hit, error) {
+	return x.like(t, hist, limit, "ticket")
+}
+
+// Solutions are the current knowledge-base articles most like t: the
+// known solutions, workarounds and known errors for it.
+func (x *Index) Solutions(t store.Ticket, hist []store.Event, limit int) ([]Hit, error) {
+	return x.like(t, hist, limit, "kb")
+}
+
+func (x *Index) like(t store.Ticket, hist []store.Event, limit int, kind string) ([]Hit, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {
@@ -55,8 +65,12 @@ func (x *Index) Similar(t store.Ticket, hist []store.Event, limit int) ([]Hit, e
 		}
 	}
 	b := bleve.NewBooleanQuery()
-	b.AddShould(any...)
-	b.AddMustNot(bleve.NewDocIDQuery([]string{docID(t.ID)}))
+	kq := bleve.NewTermQuery(kind)
+	kq.SetField("kind")
+	b.AddMust(kq, bleve.NewDisjunctionQuery(any...))
+	retired := bleve.NewTermQuery("retired")
+	retired.SetField("status")
+	b.AddMustNot(bleve.NewDocIDQuery([]string{docID(t.ID)}), retired)
 	req := bleve.NewSearchRequestOptions(b, limit, 0, false)
 	res, err := x.idx.Search(req)
 	if err != nil {
@@ -64,18 +78,20 @@ func (x *Index) Similar(t store.Ticket, hist []store.Event, limit int) ([]Hit, e
 	}
 	var out []Hit
 	for _, h := range res.Hits {
-		id, ok := ticketOf(h.ID)
-		if !ok {
-			continue
-		}
-		st, err := x.st.Get(id)
-		if err != nil {
-			continue
-		}
 		if len(out) > 0 && h.Score < out[0].Score/4 {
 			break // a word or two in common, no more: not similar
 		}
-		out = append(out, Hit{Ticket: st, Score: h.Score})
+		if aid, ok := articleOf(h.ID); ok {
+			if a, err := x.st.Article(aid); err == nil {
+				out = append(out, Hit{Article: &a, Score: h.Score})
+			}
+			continue
+		}
+		if id, ok := ticketOf(h.ID); ok {
+			if st, err := x.st.Get(id); err == nil {
+				out = append(out, Hit{Ticket: st, Score: h.Score})
+			}
+		}
 	}
 	return out, nil
 }

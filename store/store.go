@@ -78,27 +78,29 @@ type Options struct {
 // Key prefixes, one byte per record kind and per index. Index entries have
 // empty values so scans over them are key-only.
 const (
-	pTicket     = 't' // id -> ticket record (projection + SLA)
-	pTimeline   = 'l' // id -> SLA timeline, kept beside the projection so writes need not replay history
-	pEvent      = 'e' // id + seq -> event
-	pCounter    = 'n' // name -> big-endian uint64
-	pStatus     = 's' // status 0 queue 0 id -> ""
-	pRequester  = 'r' // lower(email) 0 id -> ""
-	pDeadline   = 'd' // due unixnano + id -> "" (only tickets with a running clock)
-	pMessage    = 'm' // message key -> id
-	pCheckpoint = 'c' // mailbox -> checkpoint
-	pOutbox     = 'o' // id -> OutMail
-	pOutDue     = 'u' // next-try unixnano + id -> "" (unsent mail only)
-	pQuarantine = 'q' // id -> Quarantined
-	pQuarKey    = 'k' // key -> quarantine id (dedupe)
-	pBlob       = 'b' // key -> content
-	pAuto       = 'a' // lower(addr) 0 queued unixnano + outbox id -> "" (automatic mail)
-	pReference  = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
-	pEscalate   = 'w' // due unixnano + id -> "" (the next escalation step of an active ticket)
-	pMajor      = 'j' // id -> "" (tickets that declared a major incident, open or ended)
-	pMajorOpen  = 'g' // lower(service) 0 id -> "" (open major incidents of a service)
-	pHook       = 'h' // id -> Hook (webhook calls of escalation steps)
-	pHookDue    = 'v' // next-try unixnano + id -> "" (webhook calls not yet made)
+	pTicket       = 't' // id -> ticket record (projection + SLA)
+	pTimeline     = 'l' // id -> SLA timeline, kept beside the projection so writes need not replay history
+	pEvent        = 'e' // id + seq -> event
+	pCounter      = 'n' // name -> big-endian uint64
+	pStatus       = 's' // status 0 queue 0 id -> ""
+	pRequester    = 'r' // lower(email) 0 id -> ""
+	pDeadline     = 'd' // due unixnano + id -> "" (only tickets with a running clock)
+	pMessage      = 'm' // message key -> id
+	pCheckpoint   = 'c' // mailbox -> checkpoint
+	pOutbox       = 'o' // id -> OutMail
+	pOutDue       = 'u' // next-try unixnano + id -> "" (unsent mail only)
+	pQuarantine   = 'q' // id -> Quarantined
+	pQuarKey      = 'k' // key -> quarantine id (dedupe)
+	pBlob         = 'b' // key -> content
+	pAuto         = 'a' // lower(addr) 0 queued unixnano + outbox id -> "" (automatic mail)
+	pReference    = 'x' // lower(system:id) 0 id -> "" (references in other trackers)
+	pEscalate     = 'w' // due unixnano + id -> "" (the next escalation step of an active ticket)
+	pMajor        = 'j' // id -> "" (tickets that declared a major incident, open or ended)
+	pMajorOpen    = 'g' // lower(service) 0 id -> "" (open major incidents of a service)
+	pHook         = 'h' // id -> Hook (webhook calls of escalation steps)
+	pHookDue      = 'v' // next-try unixnano + id -> "" (webhook calls not yet made)
+	pArticle      = 'A' // id -> Article (the knowledge base)
+	pArticleEvent = 'B' // id + seq -> ArticleEvent (an article's history)
 )
 
 const (
@@ -150,9 +152,11 @@ type Store struct {
 	deferred atomic.Uint64
 	synced   atomic.Uint64
 	syncs    atomic.Uint64 // disk syncs made (Syncs)
-	syncMu   sync.Mutex    // one sync at a time; guards the fields below
-	vlogFrom int           // value-log files below this number were synced before
-	files    map[string]bool
+	// articleGen counts knowledge-base writes (ArticlesChanged).
+	articleGen atomic.Uint64
+	syncMu     sync.Mutex // one sync at a time; guards the fields below
+	vlogFrom   int        // value-log files below this number were synced before
+	files      map[string]bool
 }
 
 // Open opens or creates the store in dir. A dir held by another process gives

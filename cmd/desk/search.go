@@ -99,8 +99,12 @@ func printHits(w io.Writer, res search.Result, asJSON bool, now time.Time) error
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, h := range res.Hits {
-		t := h.Ticket
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Status, t.Priority, tui.SafeLine(clipRunes(t.Subject, 50)))
+		if a := h.Article; a != nil {
+			fmt.Fprintf(tw, "%s\t%s\t\t%s\n", a.ID, a.Kind, tui.SafeLine(clipRunes(a.Title, 50)))
+		} else {
+			t := h.Ticket
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Status, t.Priority, tui.SafeLine(clipRunes(t.Subject, 50)))
+		}
 		if h.Line != "" {
 			fmt.Fprintf(tw, "\t\t\t  %s\n", h.Line)
 		}
@@ -108,7 +112,7 @@ func printHits(w io.Writer, res search.Result, asJSON bool, now time.Time) error
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d of %d matching tickets (%.1f ms)\n", len(res.Hits), res.Total, float64(res.Took.Microseconds())/1000)
+	_, err := fmt.Fprintf(w, "%d of %d matches (%.1f ms)\n", len(res.Hits), res.Total, float64(res.Took.Microseconds())/1000)
 	return err
 }
 

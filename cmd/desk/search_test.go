@@ -154,7 +154,7 @@ func TestSearchCatchesUpAfterAKill(t *testing.T) {
 	if code := e.runLocal(lookupCommand("search"), []string{"--limit", "1", "tunnel"}); code != 0 {
 		t.Fatalf("search after the kills: exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), fmt.Sprintf("1 of %d matching tickets", n)) {
+	if !strings.Contains(out.String(), fmt.Sprintf("1 of %d matches", n)) {
 		t.Fatalf("after the kills the index does not find every ticket:\n%s%s", out.String(), errb.String())
 	}
 }

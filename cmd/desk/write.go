@@ -462,9 +462,30 @@ func cmdReply(fs *flag.FlagSet) runFunc {
 
 func cmdResolve(fs *flag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "print the ticket as show --json does")
+	kb := fs.String("kb", "", "resolve with this knowledge-base article (KB-n): its text is the resolution unless one is given, and the ticket records it")
 	return func(c *call) int {
+		var article store.ArticleID
+		if *kb != "" {
+			var err error
+			if article, err = store.ParseArticleID(*kb); err != nil {
+				return c.fail(usageError{err.Error()})
+			}
+			if len(c.args) == 1 {
+				a, err := c.st.Article(article)
+				if err != nil {
+					return c.fail(err)
+				}
+				c.args = append(c.args, a.Body)
+			}
+		}
 		return c.textOp(*asJSON, "the resolution", func(id store.TicketID, text string) error {
-			_, linked, err := c.st.Resolve(id, c.who, text)
+			var linked []store.TicketID
+			var err error
+			if article != 0 {
+				_, linked, err = c.st.ResolveWith(id, article, c.who, text)
+			} else {
+				_, linked, err = c.st.Resolve(id, c.who, text)
+			}
 			if err == nil && len(linked) > 0 {
 				var ids []string
 				for _, l := range linked {
