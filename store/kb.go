@@ -360,3 +360,47 @@ func (s *Store) ResolveWith(id TicketID, article ArticleID, actor, text string) 
 	}
 	return t, cascaded, err
 }
+
+// ArticleText is an article as one text to edit: header lines (Title,
+// Kind, Service, Tags), a blank line, the Markdown body.
+func ArticleText(d ArticleDraft) string {
+	return fmt.Sprintf("Title: %s\nKind: %s\nService: %s\nTags: %s\n\n%s", d.Title, d.Kind, d.Service, strings.Join(d.Tags, ", "), d.Body)
+}
+
+// ParseArticleText reads ArticleText back; header lines it does not know
+// are part of the body.
+func ParseArticleText(s string) ArticleDraft {
+	var d ArticleDraft
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	i := 0
+	for ; i < len(lines); i++ {
+		k, v, ok := strings.Cut(lines[i], ":")
+		if strings.TrimSpace(lines[i]) == "" {
+			i++
+			break
+		}
+		if !ok {
+			break
+		}
+		v = strings.TrimSpace(v)
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "title":
+			d.Title = v
+		case "kind":
+			d.Kind = ArticleKind(strings.ToLower(v))
+		case "service":
+			d.Service = v
+		case "tags":
+			for _, t := range strings.Split(v, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					d.Tags = append(d.Tags, t)
+				}
+			}
+		default:
+			goto body
+		}
+	}
+body:
+	d.Body = strings.TrimSpace(strings.Join(lines[i:], "\n"))
+	return d
+}

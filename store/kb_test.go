@@ -90,3 +90,14 @@ func slicesEqual[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+func TestArticleTextRoundTrip(t *testing.T) {
+	d := ArticleDraft{Title: "VPN drops hourly", Kind: KindKnownError, Service: "VPN", Tags: []string{"vpn", "tunnel"}, Body: "Cause: rekeying.\n\nNo fix yet."}
+	got := ParseArticleText(ArticleText(d))
+	if got.Title != d.Title || got.Kind != d.Kind || got.Service != d.Service || !slicesEqual(got.Tags, d.Tags) || got.Body != d.Body {
+		t.Fatalf("round trip: %+v", got)
+	}
+	if got := ParseArticleText("Just a text\nwith lines"); got.Title != "" || got.Body != "Just a text\nwith lines" {
+		t.Fatalf("no header: %+v", got)
+	}
+}

@@ -285,7 +285,7 @@ func (m *Model) composed(msg composedMsg) tea.Cmd {
 			return st.ReportIncident(id, actor, r)
 		})
 	}
-	return nil
+	return m.kbComposed(msg)
 }
 
 func (m *Model) create(nt store.NewTicket) tea.Cmd {

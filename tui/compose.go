@@ -70,8 +70,11 @@ const (
 	composeResolve // resolution text, mailed to the requester, status resolved
 	composeClose   // the same, then closed at once
 	composeHandBack
-	composeReport // the incident report's text form (store.ReportText)
-	composeUpdate // a major incident's status update, mailed to its subscribers
+	composeReport      // the incident report's text form (store.ReportText)
+	composeUpdate      // a major incident's status update, mailed to its subscribers
+	composeArticle     // a knowledge-base article drafted from a resolved ticket
+	composeArticleEdit // an article's new version (ticket holds the article number)
+	composeResolveKB   // a resolution applying a known solution (Model.kb)
 )
 
 type draftKey struct {
@@ -100,7 +103,7 @@ func (c *composeModel) Active() bool { return c.active }
 
 // sends is true for what leaves the desk as mail: its key says send.
 func (c *composeModel) sends() bool {
-	return c.to != "" && (c.kind == composeReply || c.kind == composeResolve || c.kind == composeClose || c.kind == composeUpdate)
+	return c.to != "" && (c.kind == composeReply || c.kind == composeResolve || c.kind == composeClose || c.kind == composeUpdate || c.kind == composeResolveKB)
 }
 
 func (c *composeModel) ShortHelp() []key.Binding {
@@ -192,7 +195,15 @@ func (c *composeModel) View() string {
 			title = "Status update on " + c.ticket.String() + ": no subscribers, kept in the history only"
 		}
 	}
-	if (c.kind == composeResolve || c.kind == composeClose) && c.to == "" {
+	switch c.kind {
+	case composeArticle:
+		title = "New knowledge-base article from " + c.ticket.String() + ": Title/Kind (solution, workaround, known-error)/Service/Tags, a blank line, the text (Markdown)"
+	case composeArticleEdit:
+		title = "Edit " + store.ArticleID(c.ticket).String() + ": a new version; its history keeps the old"
+	case composeResolveKB:
+		title = "Resolve " + c.ticket.String() + " with the known solution below (edit it for this requester): mailed to " + SafeLine(c.to)
+	}
+	if (c.kind == composeResolve || c.kind == composeClose || c.kind == composeResolveKB) && c.to == "" {
 		title = "Resolve " + c.ticket.String() + ": no requester address, the resolution is kept as a note"
 	}
 	foot := c.styles.Dim.Render("ctrl+s save · esc keep draft and close")

@@ -10,8 +10,8 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/search"
+	"github.com/deskhq/desk/slaengine"
 	"github.com/deskhq/desk/store"
 )
 
@@ -37,16 +37,18 @@ type detailModel struct {
 	// similar are the tickets most like this one (from the search index),
 	// looked up once per ticket opened.
 	similar    []search.Hit
+	solutions  []search.Hit // knowledge-base articles most like it (K applies the first)
 	similarFor store.TicketID
 }
 
 // detailLoadedMsg carries a ticket read by a Cmd; req drops stale answers.
 type detailLoadedMsg struct {
-	req     uint64
-	ticket  store.Ticket
-	history []store.Event
-	similar []search.Hit // nil: not looked up this time
-	err     error
+	req       uint64
+	ticket    store.Ticket
+	history   []store.Event
+	similar   []search.Hit // nil: not looked up this time
+	solutions []search.Hit
+	err       error
 }
 
 // similarFunc finds the tickets most like a ticket (Options.Similar).
@@ -74,7 +76,7 @@ func (d *detailModel) ShortHelp() []key.Binding {
 
 func (d *detailModel) FullHelp() [][]key.Binding { return d.keys.FullHelp() }
 
-func loadDetail(st *store.Store, similar similarFunc, id store.TicketID, req uint64) tea.Cmd {
+func loadDetail(st *store.Store, similar, solutions similarFunc, id store.TicketID, req uint64) tea.Cmd {
 	return func() tea.Msg {
 		t, err := st.Get(id)
 		if err != nil {
@@ -87,6 +89,9 @@ func loadDetail(st *store.Store, similar similarFunc, id store.TicketID, req uin
 			msg.similar, _ = similar(t, h, 4)
 			if msg.similar == nil {
 				msg.similar = []search.Hit{}
+			}
+			if solutions != nil {
+				msg.solutions, _ = solutions(t, h, 3)
 			}
 		}
 		return msg
@@ -253,6 +258,16 @@ func (d *detailModel) layout() {
 		fields = append(fields, field("major", state))
 	}
 	fields = append(fields, d.ladderLines(field)...)
+	for i, h := range d.solutions {
+		label := ""
+		if i == 0 {
+			label = "known"
+		}
+		fields = append(fields, field(label, fmt.Sprintf("%s %s %s (solved %d)", h.Article.ID, h.Article.Kind, h.Article.Title, h.Article.Applied)))
+	}
+	if len(d.solutions) > 0 && d.ticket.Status.Active() {
+		fields = append(fields, d.styles.Dim.Render("           K applies "+d.solutions[0].Article.ID.String()+" as the resolution"))
+	}
 	for i, h := range d.similar {
 		label := ""
 		if i == 0 {

@@ -15,6 +15,7 @@ type KeyMap struct {
 	Note, Reply, New, Responded             key.Binding
 	Report, Approve, HandBack, Undo         key.Binding
 	Service, MajorUpdate, Attachments       key.Binding
+	Knowledge                               key.Binding
 	Filter, Command, Help                   key.Binding
 }
 
@@ -55,6 +56,7 @@ func newKeyMap() KeyMap {
 		Service:     b([]string{"S"}, "S", "service"),
 		MajorUpdate: b([]string{"U"}, "U", "status update (major incident)"),
 		Attachments: b([]string{"v"}, "v", "view attachments"),
+		Knowledge:   b([]string{"K"}, "K", "known solution (open) / new article (resolved)"),
 		Filter:      b([]string{"/"}, "/", "filter"),
 		Command:     b([]string{":"}, ":", "command"),
 		Help:        b([]string{"?"}, "?", "help"),
@@ -74,6 +76,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Open, k.Focus, k.Back, k.Quit, k.Filter, k.Command, k.Help},
 		{k.P1, k.P2, k.P3, k.P4, k.Type, k.Assign, k.Status, k.Undo},
 		{k.Escalate, k.HandBack, k.Master, k.Note, k.Reply, k.Responded, k.New},
-		{k.Service, k.MajorUpdate, k.Report, k.Approve, k.Attachments},
+		{k.Service, k.MajorUpdate, k.Report, k.Approve, k.Attachments, k.Knowledge},
 	}
 }

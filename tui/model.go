@@ -40,6 +40,7 @@ type Model struct {
 	searchReq   uint64
 	writes      writeQueue
 	target      store.Ticket // the ticket an open picker or prompt acts on
+	kb          kbEdit       // the article an open knowledge-base composer writes
 	scrollToEnd bool         // the next detail load shows the newest events
 	quitArmed   bool         // a quit was refused once because of drafts
 	flash       flash
@@ -154,6 +155,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.create(msg.nt)
 	case searchDoneMsg:
 		return m, m.searchDone(msg)
+	case kbDoneMsg:
+		return m, m.kbDone(msg)
 	case attachmentsMsg:
 		return m, m.attachmentsLoaded(msg)
 	case searchOpenMsg:

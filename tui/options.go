@@ -72,4 +72,7 @@ type Options struct {
 	// Similar finds the tickets most like one (the detail pane lists them;
 	// m offers the first open one as master); nil: none are shown.
 	Similar func(t store.Ticket, h []store.Event, n int) ([]search.Hit, error)
+	// Solutions finds the knowledge-base articles most like a ticket (the
+	// detail pane lists them; K applies the first); asked with Similar.
+	Solutions func(t store.Ticket, h []store.Event, n int) ([]search.Hit, error)
 }

@@ -92,11 +92,11 @@ func (m *Model) loadDetail(id store.TicketID) tea.Cmd {
 		m.detail.loaded = false
 		m.detail.id = id
 	}
-	var similar similarFunc
+	var similar, solutions similarFunc
 	if m.o.Similar != nil && m.detail.similarFor != id {
-		similar = m.o.Similar
+		similar, solutions = m.o.Similar, m.o.Solutions
 	}
-	return loadDetail(m.o.Store, similar, id, m.detailReq)
+	return loadDetail(m.o.Store, similar, solutions, id, m.detailReq)
 }
 
 func (m *Model) detailLoaded(msg detailLoadedMsg) tea.Cmd {
@@ -108,9 +108,9 @@ func (m *Model) detailLoaded(msg detailLoadedMsg) tea.Cmd {
 		return nil
 	}
 	if msg.similar != nil {
-		m.detail.similar, m.detail.similarFor = msg.similar, msg.ticket.ID
+		m.detail.similar, m.detail.solutions, m.detail.similarFor = msg.similar, msg.solutions, msg.ticket.ID
 	} else if m.detail.similarFor != msg.ticket.ID {
-		m.detail.similar = nil
+		m.detail.similar, m.detail.solutions = nil, nil
 	}
 	m.detail.SetTicket(msg.ticket, msg.history)
 	if m.scrollToEnd {

@@ -107,7 +107,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	m := tui.New(tui.Options{
 		Store: st, Board: board, Dark: tui.DarkFromColorFGBG(os.Getenv("COLORFGBG")), Location: cfg.displayZone(),
 		Operator: me, Role: role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
-		StoreName: e.dataDir, MailStatus: mailStatus(svc), Bell: cfg.bellOf(me), Search: index.search, Similar: index.similar,
+		StoreName: e.dataDir, MailStatus: mailStatus(svc), Bell: cfg.bellOf(me), Search: index.search, Similar: index.similar, Solutions: index.solutions,
 		ReleaseMail: func(id uint64, actor string) (store.Ticket, error) { return releaseQuarantined(st, cfg, id, actor) },
 		Report:      func(month string) (string, error) { return reportText(st, month, cfg.displayZone()) },
 		Reload: func() (string, error) {

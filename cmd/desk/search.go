@@ -150,3 +150,11 @@ func (s *searchIndex) similar(t store.Ticket, h []store.Event, n int) ([]search.
 	}
 	return s.idx.Similar(t, h, n)
 }
+
+// solutions is Options.Solutions.
+func (s *searchIndex) solutions(t store.Ticket, h []store.Event, n int) ([]search.Hit, error) {
+	if s == nil || s.idx == nil {
+		return nil, nil
+	}
+	return s.idx.Solutions(t, h, n)
+}

@@ -206,7 +206,7 @@ func (s *server) console(sess ssh.Session, who authEntry, ls *liveSession) {
 	o := tui.Options{
 		Store: s.st, Board: s.board, Dark: tui.DarkFromColorFGBG(getenv(env, "COLORFGBG")), Location: cfg.displayZone(),
 		Operator: who.name, Role: who.role, Operators: ops, Teams: cfg.TeamList(), Queues: cfg.QueueList(),
-		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc), Drafts: s.draftsOf(who.name), Bell: cfg.bellOf(who.name), Search: s.index.search, Similar: s.index.similar,
+		StoreName: s.e.dataDir, MailStatus: mailStatus(s.svc), Drafts: s.draftsOf(who.name), Bell: cfg.bellOf(who.name), Search: s.index.search, Similar: s.index.similar, Solutions: s.index.solutions,
 	}
 	if who.role == tui.RoleLead {
 		o.Report = func(month string) (string, error) { return reportText(s.st, month, cfg.displayZone()) }
