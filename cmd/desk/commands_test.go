@@ -174,7 +174,7 @@ func TestServeCommandRolesFromTheTable(t *testing.T) {
 				"show": "show SD-1", "new": "new --subject Phone --requester anna@example.org",
 				"update": "update SD-1 --priority P2", "note": "note SD-1 seen", "reply": "reply SD-1 on it",
 				"ref": "ref SD-1 --add jira:" + who.name, "report-incident": "report-incident SD-1 --summary down",
-				"approve": "approve SD-1",
+				"approve": "approve SD-1", "kb new": "kb new --title T --body B",
 			}[cmd.name]
 			if line == "" {
 				line = cmd.name

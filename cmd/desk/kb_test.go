@@ -49,7 +49,7 @@ func TestKBCommandsOverSSH(t *testing.T) {
 	if _, errOut, code = ts.runCmd(op, "kb retire KB-1"); code == 0 {
 		t.Errorf("retired without a reason: %s", errOut)
 	}
-	if out, errOut, code = ts.runCmd(op, "kb retire KB-1 the supplier fixed the rekeying"); code != 0 {
+	if _, errOut, code = ts.runCmd(op, "kb retire KB-1 the supplier fixed the rekeying"); code != 0 {
 		t.Fatalf("kb retire: exit %d %s", code, errOut)
 	}
 	if out, _, _ = ts.runCmd(viewer, "kb"); !strings.Contains(out, "empty") {
