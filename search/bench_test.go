@@ -185,3 +185,68 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 }
+
+// BenchmarkIndexAlongsideIntake: mail registered as the intake does it (a
+// chunk of 100 mails per transaction, new tickets and replies to them)
+// while Follow indexes from the change feed; reported: mails per second
+// from the first registration until the index has every one of them.
+//
+//	go test ./search -run '^$' -bench AlongsideIntake -benchtime 1x
+func BenchmarkIndexAlongsideIntake(b *testing.B) {
+	const mails = 20_000
+	r := rand.New(rand.NewPCG(3, 4))
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(benchVocab)-1))
+	var total time.Duration
+	for range b.N {
+		dir := b.TempDir()
+		st := openStore(b, dir)
+		x, err := Open(Dir(dir), st, quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := x.Follow(ctx)
+		start := time.Now()
+		var last store.TicketID
+		for i := 0; i < mails; i += 100 {
+			var ins []store.Intake
+			for k := i; k < i+100; k++ {
+				m := &store.Message{MessageID: fmt.Sprintf("m%d@bench", k), From: store.Person{Email: fmt.Sprintf("u%d@x.dk", k)},
+					Subject: benchText(r, z, 5), Body: benchText(r, z, 60+r.IntN(120))}
+				if k%4 == 3 && last != 0 {
+					// a reply to a ticket of the chunk before
+					ins = append(ins, store.Intake{Key: m.MessageID, NoSync: true, Ticket: last - store.TicketID(r.IntN(50)),
+						Events: []store.Event{{Kind: store.EvMessageIn, Message: m}}})
+					continue
+				}
+				ins = append(ins, store.Intake{Key: m.MessageID, NoSync: true, New: &store.NewTicket{Subject: m.Subject, Requester: m.From, Message: m, Inbound: true}})
+			}
+			res, err := st.RegisterMails("mail", ins)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, rg := range res {
+				last = max(last, rg.Ticket.ID)
+			}
+		}
+		registered := time.Since(start)
+		for {
+			n, err := x.Behind(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			time.Sleep(300 * time.Millisecond) // Behind scans every ticket: not too often
+
+		}
+		took := time.Since(start)
+		total += took
+		b.ReportMetric(float64(mails)/registered.Seconds(), "registered-mails/s")
+		cancel()
+		<-done
+		x.Close()
+	}
+	b.ReportMetric(float64(mails*b.N)/total.Seconds(), "indexed-mails/s")
+}

@@ -33,7 +33,7 @@ type Index struct {
 
 // batchSize is how many tickets one index batch writes: large enough that
 // a busy intake costs few batches, small enough to keep memory flat.
-const batchSize = 500
+const batchSize = 2000
 
 // Open opens the index in dir for st, making it when it is missing and
 // making it anew when it is damaged or of another layout (it is derived:
@@ -268,7 +268,7 @@ func (x *Index) Rebuild(ctx context.Context) (int, error) {
 }
 
 // flushEvery is how long a change waits at most before it is searchable.
-const flushEvery = 200 * time.Millisecond
+const flushEvery = time.Second
 
 // Follow keeps the index current until ctx ends: it watches the store's
 // change feed from the moment it is called, catches up with what changed
