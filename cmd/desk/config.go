@@ -46,6 +46,8 @@ type Config struct {
 	IncidentReports IncidentReportsConfig `toml:"incident_reports"`
 	// Webhook is where escalation steps with via = ["webhook"] POST.
 	Webhook WebhookConfig `toml:"webhook"`
+	// Search: the full-text index (on unless index = false).
+	Search SearchConfig `toml:"search"`
 
 	path string
 	src  []byte
@@ -57,6 +59,16 @@ type Config struct {
 	compiled bool
 	zone     *time.Location // displayZone, set by check
 }
+
+// SearchConfig is [search].
+type SearchConfig struct {
+	// Index = false keeps no full-text index: / only filters, desk search
+	// says it is off. The first index of a store of millions of tickets
+	// takes a while in the background (see the README).
+	Index *bool `toml:"index"`
+}
+
+func (c *Config) searchOn() bool { return c.Search.Index == nil || *c.Search.Index }
 
 // OnCallConfig is one [[oncall]] table.
 type OnCallConfig struct {

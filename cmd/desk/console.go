@@ -97,7 +97,7 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	}
 	go st.RunEscalations(ctx, escalationEvery)
 	go (&webhook.Sender{St: st, Log: logger}).Run(ctx, escalationEvery)
-	index := startSearch(e.dataDir, st, logger)
+	index := startSearch(cfg, e.dataDir, st, logger)
 	defer index.stop()
 	me, role := localOperator(cfg) // the same person and role as desk's other commands
 	ops := cfg.OperatorNames()

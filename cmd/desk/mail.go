@@ -55,7 +55,7 @@ func (e *env) mail(once bool) error {
 	}
 	go st.RunEscalations(ctx, escalationEvery)
 	go (&webhook.Sender{St: st, Log: logger}).Run(ctx, escalationEvery)
-	index := startSearch(e.dataDir, st, logger)
+	index := startSearch(cfg, e.dataDir, st, logger)
 	defer index.stop()
 	err = svc.Run(ctx)
 	if ctx.Err() != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,7 +27,10 @@ type searchIndex struct {
 	stop func()
 }
 
-func startSearch(dataDir string, st *store.Store, logger *log.Logger) *searchIndex {
+func startSearch(cfg *Config, dataDir string, st *store.Store, logger *log.Logger) *searchIndex {
+	if !cfg.searchOn() {
+		return &searchIndex{err: errors.New("it is off in the config ([search] index = false)"), stop: func() {}}
+	}
 	idx, err := search.Open(search.Dir(dataDir), st, logger)
 	if err != nil {
 		logger.Printf("%v: search is off until it can be opened (desk reindex builds it anew)", err)
@@ -63,6 +67,9 @@ func cmdSearch(fs *flag.FlagSet) runFunc {
 			return 2
 		}
 		find := c.search
+		if find == nil && !c.remote && !c.cfg.searchOn() {
+			return c.fail(errors.New("search is off in the config ([search] index = false)"))
+		}
 		if find == nil {
 			// Locally the index is this command's: caught up with the
 			// store first, so it finds what was written a moment ago.

@@ -215,7 +215,7 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	}
 	go s.st.RunEscalations(boardCtx, escalationEvery)
 	go (&webhook.Sender{St: s.st, Log: s.log}).Run(boardCtx, escalationEvery)
-	s.index = startSearch(e.dataDir, s.st, logger)
+	s.index = startSearch(cfg, e.dataDir, s.st, logger)
 	defer func() {
 		if err != nil {
 			s.index.stop()
