@@ -47,8 +47,17 @@ func (x *Index) like(t store.Ticket, hist []store.Event, limit int, kind string)
 	}
 	add(t.Subject, 2)
 	for _, e := range hist {
+		// The first mail, or the notes of the phone call that opened it.
 		if e.Kind == store.EvMessageIn && e.Message != nil {
 			add(e.Message.Body, 1)
+			break
+		}
+		if e.Kind == store.EvNote {
+			text := e.Text
+			if e.Message != nil {
+				text = e.Message.Body
+			}
+			add(text, 1)
 			break
 		}
 	}

@@ -160,6 +160,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case attachmentsMsg:
 		return m, m.attachmentsLoaded(msg)
 	case searchOpenMsg:
+		if msg.article != 0 {
+			return m, m.loadKB(msg.article)
+		}
 		return m, m.openTicket(msg.id.String())
 	}
 	if _, isKey := msg.(tea.KeyPressMsg); isKey && !m.ready() {

@@ -43,8 +43,12 @@ type searchDoneMsg struct {
 	err   error
 }
 
-// searchOpenMsg: the operator chose a ticket among the results.
-type searchOpenMsg struct{ id store.TicketID }
+// searchOpenMsg: the operator chose a ticket (or an article) among the
+// results.
+type searchOpenMsg struct {
+	id      store.TicketID
+	article store.ArticleID
+}
 
 func (s *searchModel) Active() bool     { return s.active }
 func (s *searchModel) SetSize(w, h int) { s.width, s.height = w, h }
@@ -76,8 +80,12 @@ func (s *searchModel) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.active = false
-		id := s.res.Hits[s.cursor].Ticket.ID
-		return func() tea.Msg { return searchOpenMsg{id: id} }
+		h := s.res.Hits[s.cursor]
+		msg := searchOpenMsg{id: h.Ticket.ID}
+		if h.Article != nil {
+			msg = searchOpenMsg{article: h.Article.ID}
+		}
+		return func() tea.Msg { return msg }
 	case "esc", "q":
 		s.active = false
 	}
@@ -87,7 +95,7 @@ func (s *searchModel) Update(msg tea.Msg) tea.Cmd {
 // View draws the hits that fit, two lines each: the ticket, and the line
 // of it that matched.
 func (s *searchModel) View() string {
-	title := fmt.Sprintf("search %q: %d of %d tickets, best first", s.query, len(s.res.Hits), s.res.Total)
+	title := fmt.Sprintf("search %q: %d of %d, best first", s.query, len(s.res.Hits), s.res.Total)
 	lines := []string{s.styles.Title.Render(fitWidth(SafeLine(title), s.width))}
 	if len(s.res.Hits) == 0 {
 		lines = append(lines, "", "  no ticket matches", "",
@@ -103,10 +111,15 @@ func (s *searchModel) View() string {
 	}
 	for i := s.top; i < len(s.res.Hits) && i < s.top+per; i++ {
 		h := s.res.Hits[i]
-		t := h.Ticket
-		head := fmt.Sprintf("%-8s %-8s %s  %s", t.ID, t.Status, t.Priority, SafeLine(t.Subject))
-		if t.Requester.Email != "" {
-			head += "  · " + SafeLine(t.Requester.Email)
+		var head string
+		if a := h.Article; a != nil {
+			head = fmt.Sprintf("%-8s %-11s %s", a.ID, a.Kind, SafeLine(a.Title))
+		} else {
+			t := h.Ticket
+			head = fmt.Sprintf("%-8s %-8s %s  %s", t.ID, t.Status, t.Priority, SafeLine(t.Subject))
+			if t.Requester.Email != "" {
+				head += "  · " + SafeLine(t.Requester.Email)
+			}
 		}
 		line := "    " + h.Line // sanitised by the index
 		if i == s.cursor {
@@ -176,7 +189,7 @@ func (m *Model) searchDone(msg searchDoneMsg) tea.Cmd {
 		m.setFlash(msg.err.Error(), true)
 		return nil
 	}
-	m.setFlash(fmt.Sprintf("%d tickets match (%.0f ms)", msg.res.Total, float64(msg.res.Took.Microseconds())/1000), false)
+	m.setFlash(fmt.Sprintf("%d match (%.0f ms)", msg.res.Total, float64(msg.res.Took.Microseconds())/1000), false)
 	m.results.open(msg.query, msg.res)
 	return m.open(m.results, nil)
 }

@@ -217,3 +217,50 @@ func TestFreshP1OpensWithTheMajorIncidentBanner(t *testing.T) {
 		t.Fatalf("the banner is not under the status line:\n%s", s)
 	}
 }
+
+// TestSearchAndKnownSolutionInTmux: the real binary in tmux at 80x24: / with
+// a Danish form no row holds searches every message, enter opens the hit,
+// K applies the known solution from the knowledge base, and the store has
+// the ticket resolved with it.
+func TestSearchAndKnownSolutionInTmux(t *testing.T) {
+	bin := buildDesk(t)
+	data := filepath.Join(t.TempDir(), "data")
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"--data", data}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("desk %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("new", "--subject", "Telefonsystemet", "--requester", "anders@rsyd.dk", "--no-ack", "--body", "I hotline-køen forsvinder ventende opkald efter 2 minutter.")
+	run("new", "--subject", "Printer", "--requester", "jens@aarhus.dk", "--no-ack", "--body", "Paper stuck in tray 2.")
+	run("kb", "new", "--title", "Ventende opkald forsvinder i hotline-køen", "--kind", "workaround",
+		"--body", "Sæt køens timeout op til 10 minutter i omstillingen.")
+	tm := startTmux(t, "80", "24", []string{"NO_COLOR=1", "TERM=xterm-256color", "DESK_CONFIG=", "USER=mette"}, bin, "--data", data)
+	tm.waitFor("All open 2", "SD-1")
+	tm.keys("/")
+	tm.keys("o", "p", "k", "a", "l", "d", "e", "n", "e", "Enter")
+	tm.waitFor(`search "opkaldene": 2 of 2`, "› SD-1", "forsvinder ventende opkald", "KB-1     workaround")
+	tm.keys("Enter")
+	tm.waitFor("SD-1  Telefonsystemet", "KB-1 workaround", "K applies KB-1")
+	tm.keys("K")
+	tm.waitFor("Resolve SD-1 with the known solution", "timeout op til 10 minutter")
+	tm.keys("C-s")
+	tm.waitFor("resolved with KB-1")
+	tm.keys("q", "q")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := exec.Command("tmux", "has-session", "-t", tm.session).Run(); err != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out := run("show", "SD-1")
+	if !strings.Contains(out, "resolved") || !strings.Contains(out, "solved with KB-1 (workaround)") {
+		t.Fatalf("SD-1 after K:\n%s", out)
+	}
+	if out := run("kb", "show", "KB-1"); !strings.Contains(out, "solved 1 tickets") {
+		t.Fatalf("KB-1 did not count SD-1:\n%s", out)
+	}
+}
