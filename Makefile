@@ -27,7 +27,7 @@ vet:
 
 ## bench: the benchmarks (numbers for the issue notes)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 120m ./...
 
 ## fuzz: a short fuzzing run of the mail parser and the text sanitiser
 fuzz:
