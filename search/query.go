@@ -208,7 +208,6 @@ func (x *Index) Search(q string, limit int) (Result, error) {
 		return Result{}, errors.New("search: the index is closed")
 	}
 	req := bleve.NewSearchRequestOptions(x.build(parts), limit, 0, false)
-	req.SortBy([]string{"-_score", "-updated"})
 	res, err := x.idx.Search(req)
 	if err != nil {
 		return Result{}, fmt.Errorf("search %q: %w", q, err)
