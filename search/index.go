@@ -285,7 +285,7 @@ func (x *Index) Follow(ctx context.Context) <-chan struct{} {
 		if n, err := x.CatchUp(ctx); err != nil && ctx.Err() == nil {
 			x.log.Printf("%v", err)
 		} else if n > 0 {
-			x.log.Printf("search: indexed %d tickets that changed while no index ran", n)
+			x.log.Printf("search: indexed %d tickets new to the index or changed since it last ran", n)
 		}
 		x.follow(ctx, ch, articles)
 	}()
