@@ -2,12 +2,9 @@ package tui
 
 import (
 	"context"
-	"io"
-	"log"
 	"strings"
 	"testing"
 
-	"github.com/deskhq/desk/search"
 	"github.com/deskhq/desk/store"
 )
 
@@ -17,16 +14,7 @@ import (
 // ticket records it; :kb lists and opens the articles.
 func TestKnowledgeBaseInTheConsole(t *testing.T) {
 	st := openStore(t, nil)
-	mk := func(subject, name, body string) store.Ticket {
-		nt := ticket(subject, name, 3)
-		nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
-		nt.Inbound = true
-		tk, err := st.Create("mail", nt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk
-	}
+	mk := func(subject, name, body string) store.Ticket { return mailed(t, st, subject, name, body) }
 	old := mk("MitID login fails after the app update", "Anders Bæk", "Since this morning MitID login fails in the app.")
 	if _, err := st.SetField(old.ID, "mette", store.FieldStatus, "new", "open"); err != nil {
 		t.Fatal(err)
@@ -35,11 +23,7 @@ func TestKnowledgeBaseInTheConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := mk("MitID login fails", "Karen Juhl", "I cannot log in with MitID after updating the app.")
-	idx, err := search.Open(search.Dir(t.TempDir()), st, log.New(io.Discard, "", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	idx := openIndex(t, st)
 	d := attachDesk(t, st, nil, Options{Search: idx.Search, Similar: idx.Similar, Solutions: idx.Solutions})
 
 	d.keys(":")

@@ -18,25 +18,10 @@ import (
 // from mail in a result never reaches the screen with its escapes.
 func TestSlashSearchesEveryMessage(t *testing.T) {
 	st := openStore(t, nil)
-	mk := func(subject, name, body string) {
-		nt := ticket(subject, name, 3)
-		nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
-		nt.Inbound = true
-		if _, err := st.Create("mail", nt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mk("Telefoni", "Anders Bæk", "I hotline-køen forsvinder ventende opkald efter 2 minutter.")
-	mk("Printer jam", "Jens Hansen", "Paper stuck in tray 2\x1b[31m since this morning")
-	mk("VPN", "Anna Berg", "The tunnel drops every hour.")
-	idx, err := search.Open(search.Dir(t.TempDir()), st, log.New(io.Discard, "", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	if _, err := idx.CatchUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mailed(t, st, "Telefoni", "Anders Bæk", "I hotline-køen forsvinder ventende opkald efter 2 minutter.")
+	mailed(t, st, "Printer jam", "Jens Hansen", "Paper stuck in tray 2\x1b[31m since this morning")
+	mailed(t, st, "VPN", "Anna Berg", "The tunnel drops every hour.")
+	idx := openIndex(t, st)
 	d := attachDesk(t, st, nil, Options{Search: idx.Search})
 
 	d.keys("/")
@@ -78,27 +63,11 @@ func TestSlashSearchesEveryMessage(t *testing.T) {
 // them as master, and enter links it.
 func TestSimilarTicketsAndMaster(t *testing.T) {
 	st := openStore(t, nil)
-	mk := func(subject, name, body string) store.Ticket {
-		nt := ticket(subject, name, 3)
-		nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
-		nt.Inbound = true
-		tk, err := st.Create("mail", nt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk
-	}
+	mk := func(subject, name, body string) store.Ticket { return mailed(t, st, subject, name, body) }
 	master := mk("Telefonsystemet: ventende opkald forsvinder", "Anders Bæk", "I hotline-køen forsvinder ventende opkald efter 2 minutter.")
 	mk("Printer jam", "Jens Hansen", "Paper stuck in tray 2")
 	child := mk("Ventende opkald forsvinder igen", "Karen Juhl", "Opkaldene i køen forsvinder efter to minutter.")
-	idx, err := search.Open(search.Dir(t.TempDir()), st, log.New(io.Discard, "", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	if _, err := idx.CatchUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	idx := openIndex(t, st)
 	d := attachDesk(t, st, nil, Options{Search: idx.Search, Similar: idx.Similar})
 	d.keys(":")
 	d.typeText(child.ID.String())
@@ -111,4 +80,31 @@ func TestSimilarTicketsAndMaster(t *testing.T) {
 	if got := d.get(child.ID).Master; got != master.ID {
 		t.Fatalf("master of %s = %v, want %v", child.ID, got, master.ID)
 	}
+}
+
+// mailed registers a ticket opened by a requester's mail.
+func mailed(t *testing.T, st *store.Store, subject, name, body string) store.Ticket {
+	t.Helper()
+	nt := ticket(subject, name, 3)
+	nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
+	nt.Inbound = true
+	tk, err := st.Create("mail", nt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// openIndex is a search index of st, caught up.
+func openIndex(t *testing.T, st *store.Store) *search.Index {
+	t.Helper()
+	idx, err := search.Open(search.Dir(t.TempDir()), st, log.New(io.Discard, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	if _, err := idx.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return idx
 }
