@@ -98,7 +98,7 @@ func (s *searchModel) View() string {
 	title := fmt.Sprintf("search %q: %d of %d, best first", s.query, len(s.res.Hits), s.res.Total)
 	lines := []string{s.styles.Title.Render(fitWidth(SafeLine(title), s.width))}
 	if len(s.res.Hits) == 0 {
-		lines = append(lines, "", "  no ticket matches", "",
+		lines = append(lines, "", "  nothing matches (tickets or knowledge-base articles)", "",
 			s.styles.Dim.Render(fitWidth("  "+search.Help, s.width)))
 		return strings.Join(lines, "\n")
 	}

@@ -55,7 +55,7 @@ func TestSlashSearchesEveryMessage(t *testing.T) {
 	d.keys("esc", ":")
 	d.typeText("s nothing-like-this")
 	d.keys("enter")
-	d.wantScreen("no ticket matches")
+	d.wantScreen("nothing matches")
 }
 
 // TestSimilarTicketsAndMaster: the detail pane lists the tickets most

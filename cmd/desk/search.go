@@ -101,7 +101,7 @@ func printHits(w io.Writer, res search.Result, asJSON bool, now time.Time) error
 		return enc.Encode(res)
 	}
 	if len(res.Hits) == 0 {
-		_, err := fmt.Fprintln(w, "no ticket matches")
+		_, err := fmt.Fprintln(w, "nothing matches (tickets or knowledge-base articles)")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
