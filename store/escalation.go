@@ -63,6 +63,11 @@ type Directory struct {
 	Cadence  slaengine.UpdateCadence
 	// Webhook is where steps that tell "webhook" POST their JSON ("" none).
 	Webhook string
+	// StatusURL is the status page's address as subscribers reach it
+	// ("https://status.example.org"): confirmation and unsubscribe links.
+	StatusURL string
+	// Windows are the notice rules of planned service windows.
+	Windows WindowRules
 }
 
 // SetDirectory sets whom escalation steps reach.

@@ -227,7 +227,7 @@ func (s *Store) majorFollowUps(txn *badger.Txn, cur *Ticket, wrote []Event) ([]E
 
 // prepareMajor fills in a major-incident event before it is written: the
 // owner, when the next update is due, and the mail to the subscribers.
-func (s *Store) prepareMajor(cur *Ticket, e *Event, now time.Time) {
+func (s *Store) prepareMajor(txn *badger.Txn, cur *Ticket, e *Event, now time.Time) error {
 	d := s.people()
 	m := MajorIncident{}
 	if e.Major != nil {
@@ -248,8 +248,9 @@ func (s *Store) prepareMajor(cur *Ticket, e *Event, now time.Time) {
 	}
 	e.Major = &m
 	sv, _ := d.service(svcName)
-	if len(sv.Subscribers) == 0 {
-		return
+	subs, err := s.subscribersOf(txn, sv.Name)
+	if err != nil || len(subs) == 0 {
+		return err
 	}
 	name := svcName
 	if name == "" {
@@ -271,20 +272,41 @@ func (s *Store) prepareMajor(cur *Ticket, e *Event, now time.Time) {
 		subject = "Resolved: major incident " + name
 		body = fmt.Sprintf("The major incident affecting %s is resolved.\n\n%s\n", name, cur.Resolution)
 	}
-	body += "\nReference: " + TicketPlaceholder + ". You receive this because you are subscribed to " + sv.Name + ".\n"
-	e.Message = &Message{To: slices.Clone(sv.Subscribers), Subject: subject, Body: body, Auto: true}
+	body += "\nReference: " + TicketPlaceholder + ".\n"
+	to := make([]string, len(subs))
+	for i, r := range subs {
+		to[i] = r.addr
+	}
+	e.Message = &Message{To: to, Subject: subject, Body: body, Auto: true}
+	return nil
 }
 
 // subscriberMail queues one mail per subscriber (they must not see each
 // other's addresses); the event's Message keeps the list for the record.
-func (s *Store) subscriberMail(txn *badger.Txn, w *writeSet, id TicketID, seq int, m *Message) error {
+func (s *Store) subscriberMail(txn *badger.Txn, w *writeSet, id TicketID, cur *Ticket, seq int, m *Message) error {
+	service := cur.Service
+	if cur.Major != nil && cur.Major.Service != "" {
+		service = cur.Major.Service
+	}
 	if m.From.Email == "" {
 		m.From.Email = s.opt.SupportAddress
 	}
 	m.Subject = s.tagSubject(m.Subject, id)
+	subs, err := s.subscribersOf(txn, service)
+	if err != nil {
+		return err
+	}
+	token := map[string]string{}
+	for _, r := range subs {
+		token[strings.ToLower(r.addr)] = r.token
+	}
 	for i, to := range m.To {
+		body := m.Body
+		if tk := token[strings.ToLower(to)]; tk != "" {
+			body += s.unsubscribeLine(tk, service)
+		}
 		om := OutMail{
-			Ticket: id, Kind: "major", To: []string{to}, Subject: m.Subject, Body: m.Body,
+			Ticket: id, Kind: "major", To: []string{to}, Subject: m.Subject, Body: body,
 			MessageID: s.messageID(fmt.Sprintf("sd-%d.%d.%d.%s", uint64(id), seq, i, randHex(6))), Auto: true,
 		}
 		if err := s.putOutMail(txn, w, &om); err != nil {

@@ -101,6 +101,11 @@ const (
 	pHookDue      = 'v' // next-try unixnano + id -> "" (webhook calls not yet made)
 	pArticle      = 'A' // id -> Article (the knowledge base)
 	pArticleEvent = 'B' // id + seq -> ArticleEvent (an article's history)
+	pProbe        = 'P' // probe key -> ProbeState
+	pUptime       = 'U' // probe key 0 yyyymmdd -> DayCount
+	pWindow       = 'W' // id -> Window (planned service windows)
+	pSubscriber   = 'S' // lower(address) -> Subscriber (status-page subscriptions)
+	pSubToken     = 'T' // token -> lower(address)
 )
 
 const (

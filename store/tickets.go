@@ -247,7 +247,9 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 			e.Link = &l
 		}
 		if e.Kind == EvMajor || e.Kind == EvMajorNote || e.Kind == EvMajorEnd {
-			s.prepareMajor(&cur, &e, now)
+			if err := s.prepareMajor(txn, &cur, &e, now); err != nil {
+				return err
+			}
 		}
 		if e.Kind == EvEscalation && e.Escalation != nil {
 			for _, t := range e.Escalation.Told {
@@ -262,7 +264,7 @@ func (s *Store) putEvents(txn *badger.Txn, w *writeSet, old Ticket, tl *slaengin
 			m := cloneMessage(e.Message)
 			e.Message = m
 			if e.Kind == EvMajor || e.Kind == EvMajorNote || e.Kind == EvMajorEnd {
-				if err := s.subscriberMail(txn, w, id, e.Seq, m); err != nil {
+				if err := s.subscriberMail(txn, w, id, &cur, e.Seq, m); err != nil {
 					return err
 				}
 			} else if e.Kind == EvMessageOut || e.Kind == EvEscalation {
