@@ -91,6 +91,12 @@ func (r *intakeRun) handle(uid uint32, raw []byte, p *Parsed) error {
 	if pl.Hold != "" {
 		return r.hold(uid, raw, p, next, pl.Hold, "bounce", "", 0, "")
 	}
+	if words, ok := subscribeRequest(m.Subject); ok && pl.New != nil && !m.Auto && r.subscribe(p, words) {
+		// Like our own mail, it leaves the mailbox with the chunk: the
+		// subscriber record is the mail's trace.
+		r.cp = next
+		return nil
+	}
 	if pl.Reject != 0 {
 		return r.hold(uid, raw, p, next, fmt.Sprintf("reply to closed ticket %s (closed_reply = reject)", pl.Reject), reason, "reject", pl.Reject,
 			"Thank you for your mail. Ticket "+pl.Reject.String()+" is closed, so your message was not added to it.\n"+
