@@ -151,7 +151,7 @@ func TestOutageOpensOneIncidentAndRecovers(t *testing.T) {
 		t.Errorf("probe state %+v: want outage %s, last 'connection refused'", ps, inc.ID)
 	}
 
-	h = startHealth(t, h.addr)
+	startHealth(t, h.addr)
 	waitFor(t, "the probe up again", func() bool { return probeState(t, st).State == store.ProbeUp })
 	stop()
 	inc, err := st.Get(inc.ID)

@@ -31,6 +31,8 @@ type Model struct {
 	picker  *pickerModel
 	page    *pageModel
 	results *searchModel
+	monitor *monitorModel
+	windows *windowsModel
 	overlay overlay // the one open overlay, or nil
 
 	focusDetail bool
@@ -88,9 +90,12 @@ func (m *Model) setStyles(s *Styles) {
 		m.picker = &pickerModel{styles: s}
 		m.page = newPageModel(s)
 		m.results = newSearchModel(s)
+		m.monitor = newMonitorModel(s, m.loc)
+		m.windows = newWindowsModel(s, m.loc)
 		return
 	}
 	m.list.styles, m.detail.styles, m.picker.styles, m.page.styles, m.results.styles = s, s, s, s, s
+	m.monitor.styles, m.windows.styles = s, s
 	m.prompt.styles, m.compose.styles, m.form.styles = s, s, s
 	m.list.cache = map[*Row]rowCache{}
 	m.detail.layout()
@@ -159,6 +164,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.kbDone(msg)
 	case attachmentsMsg:
 		return m, m.attachmentsLoaded(msg)
+	case monitorMsg:
+		return m, m.monitorLoaded(msg)
+	case windowsMsg:
+		return m, m.windowsLoaded(msg)
+	case windowActMsg:
+		return m, m.windowAct(msg)
+	case windowDoneMsg:
+		return m, m.windowDone(msg)
 	case searchOpenMsg:
 		if msg.article != 0 {
 			return m, m.loadKB(msg.article)
@@ -243,7 +256,7 @@ func (m *Model) layout() {
 	}
 	m.list.focused = !m.focusDetail
 	m.detail.focused = m.focusDetail
-	for _, p := range []pane{m.compose, m.form, m.page, m.picker, m.results} {
+	for _, p := range []pane{m.compose, m.form, m.page, m.picker, m.results, m.monitor, m.windows} {
 		p.SetSize(m.width, h)
 	}
 	m.prompt.SetSize(m.width, 1)

@@ -44,7 +44,7 @@ func (m *Model) tick(now time.Time) tea.Cmd {
 		m.flash, m.undo = flash{}, undoable{}
 	}
 	m.relayout() // an alert's time in the banner may be up
-	return tick()
+	return tea.Batch(tick(), m.refreshOverlay(now))
 }
 
 // boardChanged takes the board's newest snapshot; the open ticket is read

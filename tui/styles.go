@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 	"github.com/deskhq/desk/slaengine"
+	"github.com/deskhq/desk/store"
 )
 
 // Styles are one session's: built for its background (dark or light), and
@@ -26,6 +27,9 @@ type Styles struct {
 	Title, Label, Value, Event, EventMeta    lipgloss.Style
 	Border, Overlay, Flash, FlashErr         lipgloss.Style
 	HelpKey, HelpDesc                        lipgloss.Style
+	// Probe colours a monitoring probe's state (store.ProbeUp, ...); the
+	// state's word is always beside it.
+	Probe map[string]lipgloss.Style
 }
 
 // NewStyles derives every style for a dark or light background. Colour is
@@ -71,6 +75,12 @@ func NewStyles(dark bool) *Styles {
 	s.FlashErr = ns().Bold(true).Foreground(red)
 	s.HelpKey = ns().Bold(true)
 	s.HelpDesc = ns().Faint(true)
+	s.Probe = map[string]lipgloss.Style{
+		store.ProbeUp:      ns().Foreground(c("#1B7F3B", "#87D787")),
+		store.ProbeFailing: ns().Bold(true).Foreground(c("#9A5B00", "#FFD75F")),
+		store.ProbeDown:    ns().Bold(true).Foreground(red),
+		store.ProbeUnknown: ns().Faint(true),
+	}
 	return s
 }
 

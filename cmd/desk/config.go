@@ -48,6 +48,10 @@ type Config struct {
 	Webhook WebhookConfig `toml:"webhook"`
 	// Search: the full-text index (on unless index = false).
 	Search SearchConfig `toml:"search"`
+	// Status is the public status page; Windows the notice rules of
+	// planned service windows.
+	Status  StatusConfig  `toml:"status"`
+	Windows WindowsConfig `toml:"windows"`
 
 	path string
 	src  []byte
@@ -379,6 +383,9 @@ func (c *Config) check() error {
 	}
 	u, err := c.checkServices()
 	if err != nil {
+		return err
+	}
+	if err := c.checkMonitoring(); err != nil {
 		return err
 	}
 	c.policy, c.roster, c.cadence, c.compiled = p, r, u, true

@@ -99,6 +99,8 @@ func (e *env) runConsole(cfg *Config, mailCfg *mailin.Config, seed func(*store.S
 	go (&webhook.Sender{St: st, Log: logger}).Run(ctx, escalationEvery)
 	index := startSearch(cfg, e.dataDir, st, logger)
 	defer index.stop()
+	stopMonitor, _ := startMonitoring(cfg, st, logger)
+	defer stopMonitor()
 	me, role := localOperator(cfg) // the same person and role as desk's other commands
 	ops := cfg.OperatorNames()
 	if len(ops) == 0 {

@@ -120,6 +120,16 @@ func (e *env) demo(every time.Duration, noMail bool) error {
 			cfg.MailDomain = "desk.demo.invalid"
 		}
 	}
+	if len(probesOf(cfg)) == 0 && cfg.Status.Listen == "" {
+		// Probes on the demo's own health endpoints, one service of which
+		// goes down for a while every few minutes, and the status page.
+		h, err := demomail.StartHealth("DAWA", 6*time.Minute, 70*time.Second)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		demoMonitoring(cfg, h)
+	}
 	desk := prepareDemo(cfg, nil, every, noMail, ack)
 	e.now = desk.Clock.Now
 	return e.runConsole(cfg, mailCfg, desk.Seed, func(ctx context.Context, st *store.Store) {
@@ -151,4 +161,33 @@ func demoRoster(colleagues []string) []OnCallConfig {
 		{Name: "system-owner", Contact: "system-owner@desk.demo.invalid", Hours: map[string]string{"mon-fri": "18:00-24:00, 00:00-08:00", "sat-sun": "00:00-24:00"}},
 		{Name: lead, Contact: lead + "@desk.demo.invalid", Hours: map[string]string{"mon-fri": "08:00-16:00"}},
 	}
+}
+
+func probesOf(cfg *Config) []ProbeConfig {
+	var out []ProbeConfig
+	for _, sv := range cfg.Services {
+		out = append(out, sv.Probes...)
+	}
+	return out
+}
+
+// demoMonitoring gives each demo service a probe of its health endpoint
+// and turns the status page on at localhost:8088 (if that port is taken,
+// the console says so in its log and runs without the page).
+func demoMonitoring(cfg *Config, h *demomail.Health) {
+	if len(cfg.Services) == 0 {
+		cfg.Services = slices.Clone(demoServices)
+	}
+	for i := range cfg.Services {
+		sv := &cfg.Services[i]
+		p := ProbeConfig{Kind: "http", Name: "health", URL: h.URL(sv.Name), Interval: mailin.Duration{Duration: 5 * time.Second},
+			FailAfter: 2, RecoverAfter: 2, Contains: "ok"}
+		if sv.Name == h.Flaky {
+			// Its outage is a P2 that monitoring resolves itself: the
+			// demo shows the whole round without an operator.
+			p.Priority, p.Resolve = "P2", true
+		}
+		sv.Probes = append(slices.Clone(sv.Probes), p)
+	}
+	cfg.Status = StatusConfig{Listen: "127.0.0.1:8088", Title: "Demo services"}
 }

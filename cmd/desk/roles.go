@@ -40,7 +40,8 @@ func (c *Config) tagPrefix() string {
 // addresses, the leads, the teams' addresses and the on-call roster.
 func (c *Config) directory() store.Directory {
 	d := store.Directory{Operators: map[string]string{}, Teams: map[string]string{}, Roster: c.Roster(),
-		Services: c.storeServices(), Cadence: c.Cadence(), Webhook: c.Webhook.URL}
+		Services: c.storeServices(), Cadence: c.Cadence(), Webhook: c.Webhook.URL, StatusURL: c.statusURL()}
+	d.Windows, _ = c.windowRules() // checked when the config was loaded
 	for _, o := range c.Operators {
 		d.Operators[o.Name] = o.Email
 		if o.Role == Role(tui.RoleLead) {

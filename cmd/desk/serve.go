@@ -104,16 +104,19 @@ type serveOptions struct {
 
 // server is a running `desk serve`.
 type server struct {
-	e         *env
-	log       *log.Logger
-	st        *store.Store
-	board     *board.Board
-	svc       *mailin.Service
-	index     *searchIndex
-	ssh       *ssh.Server
-	ln        net.Listener
-	hostKeyFP string
-	serveErr  chan error
+	e     *env
+	log   *log.Logger
+	st    *store.Store
+	board *board.Board
+	svc   *mailin.Service
+	index *searchIndex
+	// stopMonitor ends the probes and the status page (at StatusAddr).
+	stopMonitor func()
+	StatusAddr  string
+	ssh         *ssh.Server
+	ln          net.Listener
+	hostKeyFP   string
+	serveErr    chan error
 
 	cfg      atomic.Pointer[Config]
 	auth     atomic.Pointer[authTable]
@@ -216,8 +219,10 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	go s.st.RunEscalations(boardCtx, escalationEvery)
 	go (&webhook.Sender{St: s.st, Log: s.log}).Run(boardCtx, escalationEvery)
 	s.index = startSearch(cfg, e.dataDir, s.st, logger)
+	s.stopMonitor, s.StatusAddr = startMonitoring(cfg, s.st, logger)
 	defer func() {
 		if err != nil {
+			s.stopMonitor()
 			s.index.stop()
 		}
 	}()
@@ -357,6 +362,8 @@ func loadHostKey(dir string) ([]byte, string, error) {
 // then every session (each console is told why), then the store.
 func (s *server) Close() error {
 	s.closeOnce.Do(func() {
+		// Probes write to the store, and the status page reads it.
+		s.stopMonitor()
 		if s.mailCancel != nil {
 			// Intake finishes the mail it is registering (one store
 			// transaction each) and stops; a mail server that does not

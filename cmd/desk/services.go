@@ -26,6 +26,8 @@ type ServiceConfig struct {
 	To      []string `toml:"to"`
 	Domains []string `toml:"domains"`
 	Words   []string `toml:"words"`
+	// Probes watch it (package monitor): an outage opens its incident.
+	Probes []ProbeConfig `toml:"probes"`
 }
 
 // MajorConfig is the [major] table: how often a major incident's
