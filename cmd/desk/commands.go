@@ -114,7 +114,7 @@ func init() {
 		{name: "monitor", args: "[--json]", summary: "the probes: each one's state, last result, latency and 30-day uptime", role: tui.RoleViewer, flags: cmdMonitor},
 		{name: "window", args: "[--json]", summary: "planned service windows (the same as window list)", role: tui.RoleViewer, flags: cmdWindowList},
 		{name: "window list", args: "[--json]", summary: "planned service windows, upcoming and on now", role: tui.RoleViewer, flags: cmdWindowList},
-		{name: "window plan", args: "--service S --start TIME --duration 2h --description TEXT|- [--override] [--json]", summary: "plan a service window; its subscribers are told (rules: [windows])", role: tui.RoleOperator, writes: true, flags: cmdWindowPlan},
+		{name: "window plan", nargs: -1, args: "--service S --start TIME --duration 2h --description TEXT|- [--override] [--json]", summary: "plan a service window; its subscribers are told (rules: [windows])", role: tui.RoleOperator, writes: true, flags: cmdWindowPlan},
 		{name: "window cancel", args: "ID [WHY|-]", nargs: -1, summary: "call a window off; its subscribers are told", role: tui.RoleOperator, writes: true, flags: cmdWindowCancel},
 		{name: "subscribers", args: "[--json]", summary: "who hears of incidents and windows, and who is awaiting confirmation", role: tui.RoleLead, flags: cmdSubscribers},
 		{name: "subscribe", args: "EMAIL [--services A,B]", nargs: 1, summary: "send EMAIL a link to confirm a subscription (as the status page does)", role: tui.RoleOperator, writes: true, flags: cmdSubscribe},

@@ -446,7 +446,7 @@ func cmdWindowPlan(fs *flag.FlagSet) runFunc {
 	override := fs.Bool("override", false, "plan it although it breaks the notice rules (leads)")
 	asJSON := fs.Bool("json", false, "the window as JSON")
 	return func(c *call) int {
-		if *service == "" || *start == "" || *duration == 0 || *desc == "" {
+		if len(c.args) > 0 || *service == "" || *start == "" || *duration == 0 || *desc == "" {
 			return c.usage()
 		}
 		at, err := parseAt(*start, c.now.Location())
