@@ -264,11 +264,7 @@ func (o *op) openOutageOf(service, except string) (TicketID, error) {
 		return id, err
 	}
 	var found TicketID
-	err := prefixScan(o.txn, []byte{pProbe}, false, func(item *badger.Item) (bool, error) {
-		var p ProbeState
-		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &p) }); err != nil {
-			return false, err
-		}
+	err := scanProbes(o.txn, func(p ProbeState) (bool, error) {
 		if p.Key == except || !strings.EqualFold(p.Service, service) || p.State != ProbeDown || p.Outage == 0 {
 			return true, nil
 		}
@@ -320,11 +316,7 @@ func (o *op) probeRecovered(rule ProbeRule, st *ProbeState, r ProbeResult, set f
 
 func (o *op) othersDown(service, except string) (bool, error) {
 	down := false
-	err := prefixScan(o.txn, []byte{pProbe}, false, func(item *badger.Item) (bool, error) {
-		var p ProbeState
-		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &p) }); err != nil {
-			return false, err
-		}
+	err := scanProbes(o.txn, func(p ProbeState) (bool, error) {
 		if p.Key != except && strings.EqualFold(p.Service, service) && p.State == ProbeDown {
 			down = true
 			return false, nil
@@ -366,16 +358,23 @@ func (o *op) probeCert(rule ProbeRule, st *ProbeState, r ProbeResult) error {
 func (s *Store) Probes() ([]ProbeState, error) {
 	var out []ProbeState
 	err := s.read(func(txn *badger.Txn) error {
-		return prefixScan(txn, []byte{pProbe}, false, func(item *badger.Item) (bool, error) {
-			var p ProbeState
-			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &p) }); err != nil {
-				return false, err
-			}
+		return scanProbes(txn, func(p ProbeState) (bool, error) {
 			out = append(out, p)
 			return true, nil
 		})
 	})
 	return out, err
+}
+
+// scanProbes calls fn with each probe's state until it returns false.
+func scanProbes(txn *badger.Txn, fn func(ProbeState) (bool, error)) error {
+	return prefixScan(txn, []byte{pProbe}, false, func(item *badger.Item) (bool, error) {
+		var p ProbeState
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &p) }); err != nil {
+			return false, err
+		}
+		return fn(p)
+	})
 }
 
 // Uptime is a probe's day counts from the day of from on, oldest first;

@@ -79,3 +79,19 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Service, k.MajorUpdate, k.Report, k.Approve, k.Attachments, k.Knowledge},
 	}
 }
+
+// moveCursor is where j/k and g/G take the cursor of a list of n rows;
+// it stops at the ends rather than wrapping.
+func moveCursor(key string, cursor, n int) int {
+	switch key {
+	case "j", "down":
+		return min(cursor+1, max(n-1, 0))
+	case "k", "up":
+		return max(cursor-1, 0)
+	case "g", "home":
+		return 0
+	case "G", "end":
+		return max(n-1, 0)
+	}
+	return cursor
+}

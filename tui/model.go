@@ -164,14 +164,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.kbDone(msg)
 	case attachmentsMsg:
 		return m, m.attachmentsLoaded(msg)
-	case monitorMsg:
-		return m, m.monitorLoaded(msg)
-	case windowsMsg:
-		return m, m.windowsLoaded(msg)
-	case windowActMsg:
-		return m, m.windowAct(msg)
-	case windowDoneMsg:
-		return m, m.windowDone(msg)
+	case monitorMsg, windowsMsg, windowActMsg, windowDoneMsg:
+		return m, m.monitoring(msg)
 	case searchOpenMsg:
 		if msg.article != 0 {
 			return m, m.loadKB(msg.article)

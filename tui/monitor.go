@@ -221,14 +221,8 @@ func (o *monitorModel) Update(msg tea.Msg) tea.Cmd {
 	o.note = ""
 	n := len(o.rows)
 	switch km.String() {
-	case "j", "down":
-		o.cursor = min(o.cursor+1, max(n-1, 0))
-	case "k", "up":
-		o.cursor = max(o.cursor-1, 0)
-	case "g", "home":
-		o.cursor = 0
-	case "G", "end":
-		o.cursor = max(n-1, 0)
+	case "j", "down", "k", "up", "g", "home", "G", "end":
+		o.cursor = moveCursor(km.String(), o.cursor, n)
 	case "enter":
 		if n == 0 {
 			return nil
@@ -443,4 +437,19 @@ func incident(p store.ProbeState) string {
 		return "-"
 	}
 	return p.Outage.String()
+}
+
+// monitoring routes the messages of the :monitor and :window overlays.
+func (m *Model) monitoring(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case monitorMsg:
+		return m.monitorLoaded(msg)
+	case windowsMsg:
+		return m.windowsLoaded(msg)
+	case windowActMsg:
+		return m.windowAct(msg)
+	case windowDoneMsg:
+		return m.windowDone(msg)
+	}
+	return nil
 }

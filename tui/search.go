@@ -67,14 +67,8 @@ func (s *searchModel) Update(msg tea.Msg) tea.Cmd {
 	}
 	n := len(s.res.Hits)
 	switch km.String() {
-	case "j", "down":
-		s.cursor = min(s.cursor+1, max(n-1, 0))
-	case "k", "up":
-		s.cursor = max(s.cursor-1, 0)
-	case "g", "home":
-		s.cursor = 0
-	case "G", "end":
-		s.cursor = max(n-1, 0)
+	case "j", "down", "k", "up", "g", "home", "G", "end":
+		s.cursor = moveCursor(km.String(), s.cursor, n)
 	case "enter":
 		if n == 0 {
 			return nil

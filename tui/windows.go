@@ -365,14 +365,8 @@ func (o *windowsModel) Update(msg tea.Msg) tea.Cmd {
 	o.note = ""
 	n := len(o.list)
 	switch km.String() {
-	case "j", "down":
-		o.cursor = min(o.cursor+1, max(n-1, 0))
-	case "k", "up":
-		o.cursor = max(o.cursor-1, 0)
-	case "g", "home":
-		o.cursor = 0
-	case "G", "end":
-		o.cursor = max(n-1, 0)
+	case "j", "down", "k", "up", "g", "home", "G", "end":
+		o.cursor = moveCursor(km.String(), o.cursor, n)
 	case "n":
 		return act(windowActMsg{act: winAskPlan})
 	case "x":
