@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -72,12 +73,13 @@ func (s *Service) setOutboxErr(e string) {
 // round without an attempt counted against them. Nothing is dropped.
 //
 // Durability: the outbox hands out only mail whose queuing is on disk. Each
-// outcome is recorded the moment it is known, without waiting for the disk
-// (that already survives the process being killed), and the next mail's
-// last step (the end of its DATA) waits until the previous outcome is
-// recorded, so a kill finds at most the one mail in flight sent and not
-// marked. The round is synced once, at its end (a failed connection is one
-// synced write for all of its mails).
+// outcome is journalled the moment it is known (store.JournalAttempt: one
+// append to a file, which survives the process being killed), before the
+// next mail's last step (the end of its DATA) leaves, so a kill finds at
+// most the one mail in flight sent and not marked. The outcomes reach the
+// outbox in the database in batches, behind the sending, and the round
+// ends with one synced write (a failed connection is one synced write for
+// all of its mails).
 func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
@@ -103,7 +105,7 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 		return 0, len(due), err
 	}
 	defer c.Close()
-	rec := &recorder{s: s}
+	rec := newRecorder(s)
 	var lastErr error
 	tried := 0
 	// report records what became of m; false ends the round (the
@@ -138,22 +140,19 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 		return true
 	}
 	if c.pipe {
-		s.sendPipelined(ctx, c, due, rec.wait, func(p *prepared, o outcome) bool { return report(p.m, o) })
+		s.sendPipelined(ctx, c, due, func(p *prepared, o outcome) bool { return report(p.m, o) })
 	} else {
 		for _, m := range due {
 			if ctx != nil && ctx.Err() != nil {
 				break
 			}
-			if !report(m, s.send(c.c, m, c.utf8, rec.wait)) {
+			if !report(m, s.send(c.c, m, c.utf8)) {
 				break
 			}
 		}
 		c.c.Quit()
 	}
-	rec.wait()
-	if err := s.st.Sync(); err != nil {
-		s.log.Printf("mail: sync the outbox round: %v", err)
-	}
+	rec.finish()
 	if lastErr != nil {
 		s.setOutboxErr(lastErr.Error())
 	} else {
@@ -162,34 +161,81 @@ func (s *Service) flush(ctx context.Context) (sent, failed int, err error) {
 	return sent, failed, lastErr
 }
 
-// recorder records send outcomes one after another in the background:
-// recording one overlaps sending the next, and wait returns once every
-// outcome handed to it is in the store.
+// recorder journals each outcome as it is handed over and commits the
+// outcomes to the outbox in the background, as many per transaction as
+// came in while the one before was written; finish writes the rest in the
+// round's one synced write.
 type recorder struct {
-	s    *Service
-	prev chan struct{} // closed when the last outcome recorded so far is in
+	s     *Service
+	mu    sync.Mutex
+	queue []store.Attempt
+	kick  chan struct{}
+	done  chan struct{} // closed when the background writer has stopped
+	stop  chan struct{}
+}
+
+func newRecorder(s *Service) *recorder {
+	r := &recorder{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for {
+			select {
+			case <-r.kick:
+				r.commit(false)
+			case <-r.stop:
+				return
+			}
+		}
+	}()
+	return r
 }
 
 func (r *recorder) record(a store.Attempt) {
-	prev, done := r.prev, make(chan struct{})
-	r.prev = done
-	go func() {
-		defer close(done)
+	if err := r.s.st.JournalAttempt(a); err != nil {
+		// Without the journal, the outbox itself must know before the next
+		// mail goes.
+		r.s.log.Printf("mail: %v; recording it in the outbox at once", err)
 		if err := r.s.st.RecordAttempts([]store.Attempt{a}, false); err != nil {
 			// Sent but not recorded: it will be sent again. Rare, and a
 			// duplicate ack is better than a lost one.
 			r.s.log.Printf("mail: record the outcome of outbox mail %d: %v", a.ID, err)
 		}
-		if prev != nil {
-			<-prev
-		}
-	}()
+		return
+	}
+	r.mu.Lock()
+	r.queue = append(r.queue, a)
+	r.mu.Unlock()
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
-func (r *recorder) wait() {
-	if r.prev != nil {
-		<-r.prev
+// commit writes the queued outcomes in one transaction.
+func (r *recorder) commit(sync bool) {
+	r.mu.Lock()
+	as := r.queue
+	r.queue = nil
+	r.mu.Unlock()
+	if len(as) == 0 {
+		if sync {
+			if err := r.s.st.Sync(); err != nil {
+				r.s.log.Printf("mail: sync the outbox round: %v", err)
+			}
+		}
+		return
 	}
+	if err := r.s.st.RecordAttempts(as, sync); err != nil {
+		// The journal still has them: the next start records them.
+		r.s.log.Printf("mail: record the outcome of %d outbox mails: %v (the send journal keeps them)", len(as), err)
+	}
+}
+
+// finish stops the background writer and writes what is left, synced.
+func (r *recorder) finish() {
+	close(r.stop)
+	<-r.done
+	r.commit(true)
 }
 
 // outcome of one mail's sending.
@@ -204,9 +250,8 @@ type outcome struct {
 // A recipient refused for good (5xx, or a non-ASCII address a server
 // without SMTPUTF8 cannot take) is left out and named in the reason; one
 // refused for now (4xx) makes the whole mail wait for a retry; with no
-// recipient left the mail has failed for good. beforeDot runs just before
-// the end of the data, the moment the mail leaves for good.
-func (s *Service) send(c *smtp.Client, m store.OutMail, utf8OK bool, beforeDot func()) outcome {
+// recipient left the mail has failed for good.
+func (s *Service) send(c *smtp.Client, m store.OutMail, utf8OK bool) outcome {
 	p := s.prepare(m, utf8OK)
 	if p.early != nil {
 		return *p.early
@@ -251,7 +296,6 @@ func (s *Service) send(c *smtp.Client, m store.OutMail, utf8OK bool, beforeDot f
 	if _, err := w.Write(raw); err != nil {
 		return outcome{broken: true, reason: err.Error()}
 	}
-	beforeDot()
 	if err := w.Close(); err != nil {
 		return refusal(c, "the mail", err)
 	}

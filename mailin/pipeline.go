@@ -172,9 +172,10 @@ func (s *Service) prepare(m store.OutMail, utf8OK bool) *prepared {
 
 // pipeliner sends prepared mails over a PIPELINING server. At most one
 // mail is ever between the end of its data and its recorded outcome: the
-// end of a mail's data is written only once the outcome of the mail before
-// it is recorded (beforeDot), so a kill finds at most that one mail sent
-// and not marked.
+// end of a mail's data leaves with the next mail's envelope, after the
+// outcome of the mail before it was heard and recorded (done, which
+// journals it before it returns), so a kill finds at most that one mail
+// sent and not marked.
 type pipeliner struct {
 	s    *Service
 	sc   *smtpConn
@@ -182,18 +183,15 @@ type pipeliner struct {
 	bw   *bufio.Writer
 	w    *textproto.Writer
 	from string
-	// beforeDot runs just before a mail's data is ended: the moment it
-	// leaves for good.
-	beforeDot func()
 	// pend is the mail whose data has been ended and whose answer is not
 	// read yet.
 	pend *prepared
 }
 
-func newPipeliner(s *Service, sc *smtpConn, beforeDot func()) *pipeliner {
+func newPipeliner(s *Service, sc *smtpConn) *pipeliner {
 	bw := bufio.NewWriterSize(sc.conn, 32<<10)
 	return &pipeliner{s: s, sc: sc, r: textproto.NewReader(bufio.NewReaderSize(lineLimit{sc.conn}, 4096)), bw: bw,
-		w: textproto.NewWriter(bw), from: s.cfg.Address, beforeDot: beforeDot}
+		w: textproto.NewWriter(bw), from: s.cfg.Address}
 }
 
 // lineLimit keeps a server from making the client read an endless line: a
@@ -375,7 +373,6 @@ func (p *pipeliner) start(m *prepared, done func(*prepared, outcome) bool) (o ou
 	if _, err := dw.Write(m.raw); err != nil {
 		return broken(err)
 	}
-	p.beforeDot()
 	// Close puts the end of the data in the buffer: it leaves with the
 	// next mail's envelope, or at the end of the round.
 	if err := dw.Close(); err != nil {
@@ -388,7 +385,7 @@ func (p *pipeliner) start(m *prepared, done func(*prepared, outcome) bool) (o ou
 // sendPipelined sends due over sc, composing each mail while the one
 // before it is on the wire. done hears each mail's outcome in order and
 // says whether to go on; the mails after a stop are not tried.
-func (s *Service) sendPipelined(ctx context.Context, sc *smtpConn, due []store.OutMail, beforeDot func(), done func(*prepared, outcome) bool) {
+func (s *Service) sendPipelined(ctx context.Context, sc *smtpConn, due []store.OutMail, done func(*prepared, outcome) bool) {
 	ready := make(chan *prepared, 8)
 	quit := make(chan struct{})
 	defer close(quit)
@@ -402,7 +399,7 @@ func (s *Service) sendPipelined(ctx context.Context, sc *smtpConn, due []store.O
 			}
 		}
 	}()
-	p := newPipeliner(s, sc, beforeDot)
+	p := newPipeliner(s, sc)
 	// flushPending lets the end of the pending mail go now.
 	flushPending := func() bool {
 		if p.pend == nil {

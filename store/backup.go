@@ -591,6 +591,12 @@ func (s *Store) stagingDir() (string, error) {
 // directory is reopened as it was, and staged says the restored copy was
 // left in stage for the operator (the error says so).
 func (s *Store) swapIn(stage string, keep bool) (kept string, staged bool, err error) {
+	// The send journal speaks of the database being replaced: it stays
+	// with it (the restored outbox is as the backup left it).
+	s.closeJournal()
+	s.journal.mu.Lock()
+	s.journal.pending, s.journal.unused = nil, true
+	s.journal.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		s.logf("restore: close %s before the swap: %v", s.dir, err)
 	}
@@ -624,7 +630,7 @@ func (s *Store) swapIn(stage string, keep bool) (kept string, staged bool, err e
 	// own (desk.log) move to the restored directory.
 	if ents, err := os.ReadDir(stage); err == nil {
 		for _, e := range ents {
-			if n := e.Name(); !isBadgerFile(n) && n != holderFile {
+			if n := e.Name(); !isBadgerFile(n) && n != holderFile && n != journalFile {
 				if _, err := os.Lstat(filepath.Join(abs, n)); errors.Is(err, os.ErrNotExist) {
 					os.Rename(filepath.Join(stage, n), filepath.Join(abs, n))
 				}

@@ -137,6 +137,11 @@ func (s *Store) Enqueue(m OutMail) (OutMail, error) {
 // Outbox returns unsent mail due at or before now, oldest first. What it
 // returns is on disk, deferred registrations included (see Intake.NoSync).
 func (s *Store) Outbox(now time.Time) ([]OutMail, error) {
+	if !s.journal.replayed.Load() {
+		if err := s.replayJournal(); err != nil {
+			return nil, err
+		}
+	}
 	var out []OutMail
 	err := s.read(func(txn *badger.Txn) error {
 		ids, err := dueIDs(txn, pOutDue, now)
@@ -241,8 +246,10 @@ func (s *Store) recordAttempts(as []Attempt, sync, strict bool) error {
 	if len(as) == 0 {
 		return nil
 	}
-	return s.write(func(txn *badger.Txn, w *writeSet) error {
-		w.sync, w.nosync = true, !sync
+	// Committed unsynced, then synced if asked: the journal learns of the
+	// commit in between, so the sync can empty it.
+	err := s.write(func(txn *badger.Txn, w *writeSet) error {
+		w.sync, w.nosync = true, true
 		for _, a := range as {
 			m, err := s.attempted(txn, a)
 			if err != nil {
@@ -255,31 +262,44 @@ func (s *Store) recordAttempts(as []Attempt, sync, strict bool) error {
 				s.logf("outbox entry %d was already %s; attempt not recorded", a.ID, m.state())
 				continue
 			}
-			if err := txn.Delete(outDueKey(m.NextTry, a.ID)); err != nil {
-				return err
-			}
-			m.Attempts++
-			m.LastError = a.Error
-			switch {
-			case !a.Sent.IsZero():
-				m.Sent = a.Sent
-			case a.Permanent:
-				m.Failed = a.At
-				if m.Failed.IsZero() {
-					m.Failed = s.now()
-				}
-			default:
-				m.NextTry = a.NextTry
-				if err := txn.Set(outDueKey(m.NextTry, a.ID), nil); err != nil {
-					return err
-				}
-			}
-			if err := putOut(txn, &m); err != nil {
+			if err := s.applyAttempt(txn, a, &m); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.journalApplied(as)
+	if sync {
+		return s.Sync()
+	}
+	return nil
+}
+
+// applyAttempt records a on m, the entry as stored, not sent or given up.
+func (s *Store) applyAttempt(txn *badger.Txn, a Attempt, m *OutMail) error {
+	if err := txn.Delete(outDueKey(m.NextTry, a.ID)); err != nil {
+		return err
+	}
+	m.Attempts++
+	m.LastError = a.Error
+	switch {
+	case !a.Sent.IsZero():
+		m.Sent = a.Sent
+	case a.Permanent:
+		m.Failed = a.At
+		if m.Failed.IsZero() {
+			m.Failed = s.now()
+		}
+	default:
+		m.NextTry = a.NextTry
+		if err := txn.Set(outDueKey(m.NextTry, a.ID), nil); err != nil {
+			return err
+		}
+	}
+	return putOut(txn, m)
 }
 
 // attempted is the entry an attempt is about: a.Entry while its due key

@@ -162,6 +162,8 @@ type Store struct {
 	syncMu     sync.Mutex // one sync at a time; guards the fields below
 	vlogFrom   int        // value-log files below this number were synced before
 	files      map[string]bool
+
+	journal sendJournal // outcomes of sends ahead of their commit (sendjournal.go)
 }
 
 // Open opens or creates the store in dir. A dir held by another process gives
@@ -224,7 +226,12 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	if s.readOnly.Load() {
 		s.logf("opened %s read-only: %v", dir, s.diskFull(s.space.last(), ""))
+	} else if err := s.replayJournal(); err != nil {
+		s.db.Close()
+		return nil, err
 	}
+	// Opened read-only, the journal is replayed by the first Outbox once
+	// the store is writable again.
 	return s, nil
 }
 
@@ -402,6 +409,7 @@ func (s *Store) Close() error {
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	s.hub.closeAll()
+	s.closeJournal()
 	if s.db == nil {
 		return nil
 	}

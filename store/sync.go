@@ -46,17 +46,18 @@ func (s *Store) syncDisk() error {
 	s.commitMu.Lock()
 	gen := s.deferred.Load()
 	s.commitMu.Unlock()
+	jgen, jclean := s.journalMark()
 	s.syncs.Add(1)
 	if err := s.db.Sync(); err != nil {
 		return fmt.Errorf("store: sync %s to disk: %w", s.dir, err)
 	}
-	if gen == s.synced.Load() {
-		return nil
+	if gen != s.synced.Load() {
+		if err := s.syncLogs(); err != nil {
+			return fmt.Errorf("store: sync %s to disk: %w", s.dir, err)
+		}
+		s.synced.Store(gen)
 	}
-	if err := s.syncLogs(); err != nil {
-		return fmt.Errorf("store: sync %s to disk: %w", s.dir, err)
-	}
-	s.synced.Store(gen)
+	s.journalSynced(jgen, jclean)
 	return nil
 }
 
