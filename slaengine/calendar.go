@@ -55,6 +55,9 @@ type prepared struct {
 	// does not go through time.Location's lookup. Outside it, zone asks Go.
 	zs    []zoneSpan
 	zsEnd int64
+	// held are spans of instants without business time (Without), sorted
+	// and disjoint.
+	held []span
 }
 
 type zoneSpan struct{ start, off int64 }
@@ -409,7 +412,7 @@ func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
 	if d <= 0 {
 		return from
 	}
-	r := c.prepared().add(clampNs(from), int64(d))
+	r := c.prepared().addHeld(clampNs(from), int64(d))
 	if r >= maxNs {
 		return Horizon()
 	}
@@ -420,9 +423,9 @@ func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
 func (c *Calendar) Between(from, to time.Time) time.Duration {
 	a, b := clampNs(from), clampNs(to)
 	if b < a {
-		return -time.Duration(c.prepared().between(b, a))
+		return -time.Duration(c.prepared().betweenHeld(b, a))
 	}
-	return time.Duration(c.prepared().between(a, b))
+	return time.Duration(c.prepared().betweenHeld(a, b))
 }
 
 // DayLength is the length of one business day on this calendar, used to turn
@@ -447,6 +450,9 @@ func (c *Calendar) DayLength() time.Duration {
 func (c *Calendar) Open(t time.Time) bool {
 	p := c.prepared()
 	n := clampNs(t)
+	if p.isHeld(n) {
+		return false
+	}
 	off, _ := p.zone(n)
 	w := n + off
 	day := floorDiv(w, dayNs)

@@ -93,6 +93,7 @@ func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]st
 	if cal == nil {
 		cal = AlwaysOpen()
 	}
+	cal = cal.Without(tl.Holds)
 	resp := clockRun{target: tg.Response}
 	res := clockRun{target: tg.Resolution}
 	status := tl.Status
@@ -160,10 +161,14 @@ func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]st
 	advance(t, now)
 	paused := p.Pause[status]
 	w := p.warnAt()
-	return Clocks{
+	c := Clocks{
 		Response:   resp.clock(cal, now, paused, w),
 		Resolution: res.clock(cal, now, paused, w),
-	}, [2]stopAt{{resp.stopped, resp.stopAt, stopPrio[0]}, {res.stopped, res.stopAt, stopPrio[1]}}
+	}
+	if ahead := holdsAfter(tl.Holds, now); len(ahead) > 0 {
+		c.Response.Holds, c.Resolution.Holds = ahead, ahead
+	}
+	return c, [2]stopAt{{resp.stopped, resp.stopAt, stopPrio[0]}, {res.stopped, res.stopAt, stopPrio[1]}}
 }
 
 func (r *clockRun) clock(cal *Calendar, now time.Time, paused bool, warn float64) Clock {
@@ -232,20 +237,38 @@ func (p Policy) project(ticketType string, prio Priority, c Clock, now time.Time
 		return c
 	}
 	if c.Running {
-		cal := c.cal
-		if cal == nil {
-			cal = p.Target(ticketType, prio).Calendar
-		}
-		if cal == nil {
-			cal = AlwaysOpen()
-			c.cal = cal
-		}
+		cal := c.calendar(p, ticketType, prio)
+		c.cal = cal
 		c.Used += cal.Between(c.At, now)
 		c.Left = c.Target - c.Used
 		c.State = runningState(c, now, warn)
 	}
 	c.At = now
 	return c
+}
+
+// calendar is the calendar c was measured on: its own, or for a clock read
+// back from storage, the target's without c's holds.
+func (c Clock) calendar(p Policy, ticketType string, prio Priority) *Calendar {
+	if c.cal != nil {
+		return c.cal
+	}
+	cal := p.Target(ticketType, prio).Calendar
+	if cal == nil {
+		cal = AlwaysOpen()
+	}
+	return cal.Without(c.Holds)
+}
+
+// holdsAfter are the holds that end after t.
+func holdsAfter(holds []Hold, t time.Time) []Hold {
+	var out []Hold
+	for _, h := range holds {
+		if h.To.After(t) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Next returns the clock an operator should watch and its name: the

@@ -24,13 +24,7 @@ func (p Policy) NextChange(ticketType string, prio Priority, c Clock, after time
 	if s0 == StateBreached {
 		return time.Time{}
 	}
-	cal := c.cal
-	if cal == nil {
-		cal = p.Target(ticketType, prio).Calendar
-	}
-	if cal == nil {
-		cal = AlwaysOpen()
-	}
+	cal := c.calendar(p, ticketType, prio)
 	// Up to At the projection is the stored state; from the first instant
 	// after it, the state follows from Used and Due alone.
 	lo := after

@@ -1,6 +1,7 @@
 package slaengine
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -181,6 +182,33 @@ func TestPropertyCalendarAndClocks(t *testing.T) {
 			cases++
 		}
 
+		// The same questions on the calendar without random holds (service
+		// windows), against the minute table with those minutes closed.
+		holds, held := randomHolds(rng, w)
+		hcal := w.cal.Without(holds)
+		hprefix := make([]int64, propMinutes+1)
+		for i := 0; i < propMinutes; i++ {
+			hprefix[i+1] = hprefix[i]
+			if w.open[i] && !held[i] {
+				hprefix[i+1]++
+			}
+		}
+		for q := 0; q < 20; q++ {
+			i, j := rng.Intn(propMinutes+1), rng.Intn(propMinutes+1)
+			want := time.Duration(hprefix[j]-hprefix[i]) * time.Minute
+			if got := hcal.Between(w.at(i), w.at(j)); got != want {
+				fail(w, "with holds %v: Between(%s, %s) = %v, brute force %v", holds, w.at(i), w.at(j), got, want)
+			}
+			i = rng.Intn(propMinutes / 2)
+			d := int64(rng.Intn(int(hprefix[propMinutes]-hprefix[i]) + 1))
+			if k := bruteAdd(hprefix, i, d); k >= 0 {
+				if got := hcal.Add(w.at(i), time.Duration(d)*time.Minute); !got.Equal(w.at(k)) {
+					fail(w, "with holds %v: Add(%s, %dm) = %s, brute force %s", holds, w.at(i), d, got, w.at(k))
+				}
+			}
+			cases += 2
+		}
+
 		for q := 0; q < 25; q++ {
 			cases++
 			checkClocks(t, rng, w, always, fail, seen)
@@ -208,6 +236,25 @@ func bruteAdd(prefix []int64, i int, d int64) int {
 		}
 	}
 	return -1
+}
+
+// randomHolds are up to three random holds within the world's range
+// (none half the time), and which minutes they cover.
+func randomHolds(rng *rand.Rand, w *world) ([]Hold, []bool) {
+	held := make([]bool, propMinutes)
+	if rng.Intn(2) == 0 {
+		return nil, held
+	}
+	var holds []Hold
+	for n := 1 + rng.Intn(3); n > 0; n-- {
+		a := rng.Intn(propMinutes)
+		b := min(a+rng.Intn(3000), propMinutes)
+		holds = append(holds, Hold{From: w.at(a), To: w.at(b)})
+		for m := a; m < b; m++ {
+			held[m] = true
+		}
+	}
+	return holds, held
 }
 
 type brutePoint struct {
@@ -250,9 +297,11 @@ func checkClocks(t *testing.T, rng *rand.Rand, w *world, always *Calendar, fail 
 		pts = append(pts, brutePoint{m, pt})
 		tl.Points = append(tl.Points, pt)
 	}
+	var held []bool
+	tl.Holds, held = randomHolds(rng, w)
 	now := created + rng.Intn(propMinutes*2/3-created)
 	got := Compute(pol, tl, w.at(now))
-	want, dueOK := bruteClocks(pol, w, always, tl, created, pts, now)
+	want, dueOK := bruteClocks(pol, w, always, tl, created, pts, now, held)
 	seen[want.Response.State]++
 	seen[want.Resolution.State]++
 	if d := diffClocks(got, want, dueOK); d != "" {
@@ -279,6 +328,16 @@ func checkClocks(t *testing.T, rng *rand.Rand, w *world, always *Calendar, fail 
 		again := Compute(pol, tl, w.at(later))
 		if d := diffClocks(proj, again, true); d != "" {
 			fail(w, "Project from %s to %s disagrees with Compute for %s: %s", w.at(now), w.at(later), describe(tl), d)
+		}
+		// Clocks read back from storage have lost their calendar: their
+		// holds must still be skipped.
+		var stored Clocks
+		if b, err := json.Marshal(got); err != nil || json.Unmarshal(b, &stored) != nil {
+			t.Fatalf("clocks do not survive JSON: %v", err)
+		}
+		proj = pol.Project(currentPriority(tl, w.at(now)), stored, w.at(later))
+		if d := diffClocks(proj, again, true); d != "" {
+			fail(w, "Project of stored clocks from %s to %s disagrees with Compute for %s: %s", w.at(now), w.at(later), describe(tl), d)
 		}
 	}
 }
@@ -322,7 +381,7 @@ func diffClocks(got, want Clocks, dueOK bool) string {
 //
 // A running clock is judged by the priority at now; a stopped one by the
 // priority in force at the minute it stopped (it keeps its verdict).
-func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int) (Clocks, bool) {
+func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int, held []bool) (Clocks, bool) {
 	prioAt := func(m int) Priority {
 		prio := tl.Priority
 		for _, p := range pts {
@@ -333,13 +392,13 @@ func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created in
 		return prio
 	}
 	prio := prioAt(now)
-	c, dueOK, stops := bruteClocksFor(pol, w, always, tl, created, pts, now, prio)
+	c, dueOK, stops := bruteClocksFor(pol, w, always, tl, created, pts, now, prio, held)
 	if stops[0] != 0 && stops[0] != prio {
-		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, stops[0])
+		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, stops[0], held)
 		c.Response = r.Response
 	}
 	if stops[1] != 0 && stops[1] != prio {
-		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, stops[1])
+		r, _, _ := bruteClocksFor(pol, w, always, tl, created, pts, now, stops[1], held)
 		c.Resolution = r.Resolution
 	}
 	return c, dueOK
@@ -348,11 +407,11 @@ func bruteClocks(pol Policy, w *world, always *Calendar, tl Timeline, created in
 // bruteClocksFor walks both clocks with the targets of prio; stops holds
 // the priority in force at the point that stopped each clock (the points
 // walked until then), 0 for a clock still running.
-func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int, prio Priority) (Clocks, bool, [2]Priority) {
+func bruteClocksFor(pol Policy, w *world, always *Calendar, tl Timeline, created int, pts []brutePoint, now int, prio Priority, held []bool) (Clocks, bool, [2]Priority) {
 	tg := pol.Targets[prio]
-	open := func(m int) bool { return w.open[m] }
+	open := func(m int) bool { return w.open[m] && !held[m] }
 	if tg.Calendar == always {
-		open = func(int) bool { return true }
+		open = func(m int) bool { return !held[m] }
 	}
 	type sim struct {
 		target   time.Duration

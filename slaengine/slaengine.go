@@ -114,6 +114,9 @@ type Timeline struct {
 	Points   []Point
 	// Type is the ticket's current type, for Policy.ByType.
 	Type string
+	// Holds are spans in which no business time passes for this ticket
+	// (its service's planned windows, when the desk pauses clocks then).
+	Holds []Hold `json:",omitempty"`
 }
 
 // Clock is one SLA clock evaluated at a given time.
@@ -131,6 +134,10 @@ type Clock struct {
 	Running bool
 	// At is when this evaluation was made; Project continues from it.
 	At time.Time
+	// Holds are the timeline's holds that end after At: Project and
+	// NextChange skip them too once the clock has lost its calendar (read
+	// back from storage).
+	Holds []Hold `json:",omitempty"`
 
 	cal *Calendar // the calendar Used was measured on, for Project
 }

@@ -23,11 +23,13 @@ import (
 // report; V1 records (written before) decode with Peak = Priority.
 // V3 appends the escalation steps fired and when the next one is due.
 // V4 appends the service and the major incident.
+// V5 ends each clock with its holds (service windows ahead).
 const (
 	ticketCodecV1 = 1
 	ticketCodecV2 = 2
 	ticketCodecV3 = 3
 	ticketCodecV4 = 4
+	ticketCodecV5 = 5
 )
 
 // ticketRec is the JSON form of the projection (read for records that start
@@ -39,9 +41,13 @@ type ticketRec struct {
 	EscalateAt time.Time        `json:"escalate_at,omitzero"`
 }
 
-func encodeTicket(t *Ticket) ([]byte, error) {
+func encodeTicket(t *Ticket) ([]byte, error) { return encodeTicketAs(t, ticketCodecV5) }
+
+// encodeTicketAs encodes in format v; before V5 the clocks' holds are left
+// out (the fields a format lacks at its end are cut by the caller).
+func encodeTicketAs(t *Ticket, v byte) ([]byte, error) {
 	b := make([]byte, 0, 256+len(t.Subject))
-	b = append(b, ticketCodecV4)
+	b = append(b, v)
 	b = binary.AppendUvarint(b, uint64(t.ID))
 	b = putStr(b, string(t.Type))
 	b = binary.AppendVarint(b, int64(t.Priority))
@@ -67,8 +73,8 @@ func encodeTicket(t *Ticket) ([]byte, error) {
 	b = putTime(b, t.Responded)
 	b = putTime(b, t.Resolved)
 	b = binary.AppendVarint(b, int64(t.Events))
-	b = putClock(b, &t.SLA.Response)
-	b = putClock(b, &t.SLA.Resolution)
+	b = putClock(b, &t.SLA.Response, v)
+	b = putClock(b, &t.SLA.Resolution, v)
 	b = putTime(b, t.Deadline)
 	b = putStr(b, t.Resolution)
 	b = binary.AppendVarint(b, int64(t.Peak))
@@ -132,7 +138,7 @@ var (
 	maxNs = time.Unix(0, math.MaxInt64)
 )
 
-func putClock(b []byte, c *slaengine.Clock) []byte {
+func putClock(b []byte, c *slaengine.Clock, v byte) []byte {
 	b = binary.AppendVarint(b, int64(c.Target))
 	b = binary.AppendVarint(b, int64(c.Used))
 	b = binary.AppendVarint(b, int64(c.Left))
@@ -144,7 +150,15 @@ func putClock(b []byte, c *slaengine.Clock) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	return putTime(b, c.At)
+	b = putTime(b, c.At)
+	if v < ticketCodecV5 {
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Holds)))
+	for _, h := range c.Holds {
+		b = putTime(putTime(b, h.From), h.To)
+	}
+	return b
 }
 
 var errShort = errors.New("ticket record is truncated or damaged")
@@ -256,7 +270,7 @@ func (r *reader) time() time.Time {
 	}
 }
 
-func (r *reader) clock(c *slaengine.Clock) {
+func (r *reader) clock(c *slaengine.Clock, version byte) {
 	c.Target = time.Duration(r.varint())
 	c.Used = time.Duration(r.varint())
 	c.Left = time.Duration(r.varint())
@@ -265,6 +279,17 @@ func (r *reader) clock(c *slaengine.Clock) {
 	c.Stopped = r.time()
 	c.Running = r.byte() == 1
 	c.At = r.time()
+	if version >= ticketCodecV5 {
+		if n := r.uvarint(); n > 0 && n <= uint64(len(r.b)) {
+			c.Holds = make([]slaengine.Hold, n)
+			for i := range c.Holds {
+				c.Holds[i].From = r.time()
+				c.Holds[i].To = r.time()
+			}
+		} else if n > 0 {
+			r.err = errShort
+		}
+	}
 }
 
 func decodeTicket(b []byte, t *Ticket) error {
@@ -277,7 +302,7 @@ func decodeTicket(b []byte, t *Ticket) error {
 		t.SLA, t.Deadline, t.EscalateAt = rec.SLA, rec.Deadline, rec.EscalateAt
 		return nil
 	}
-	if len(b) == 0 || b[0] < ticketCodecV1 || b[0] > ticketCodecV4 {
+	if len(b) == 0 || b[0] < ticketCodecV1 || b[0] > ticketCodecV5 {
 		return errors.New("ticket record has an unknown format (written by a newer desk?)")
 	}
 	r := &reader{b: b[1:]}
@@ -311,8 +336,8 @@ func decodeTicket(b []byte, t *Ticket) error {
 	t.Responded = r.time()
 	t.Resolved = r.time()
 	t.Events = int(r.varint())
-	r.clock(&t.SLA.Response)
-	r.clock(&t.SLA.Resolution)
+	r.clock(&t.SLA.Response, b[0])
+	r.clock(&t.SLA.Resolution, b[0])
 	t.Deadline = r.time()
 	if b[0] == ticketCodecV1 {
 		return r.err // Peak 0: the store reads it from the history (peakFromHistory)

@@ -12,7 +12,8 @@ func fullTicket() Ticket {
 	at := time.Date(2026, 4, 1, 8, 30, 0, 123, time.UTC)
 	clock := func(k int) slaengine.Clock {
 		return slaengine.Clock{Target: time.Duration(k) * time.Hour, Used: time.Minute, Left: -time.Second,
-			Due: at.Add(time.Duration(k) * time.Hour), State: slaengine.StateWarning, Stopped: at.Add(time.Minute), Running: k == 1, At: at}
+			Due: at.Add(time.Duration(k) * time.Hour), State: slaengine.StateWarning, Stopped: at.Add(time.Minute), Running: k == 1, At: at,
+			Holds: []slaengine.Hold{{From: at.Add(time.Duration(k) * time.Hour), To: at.Add(time.Duration(k+2) * time.Hour)}}}
 	}
 	return Ticket{
 		ID: 42, Type: ChangeReq, Priority: 2, Status: StatusPendingRelease, Queue: "q", Assignee: "a", Team: "net",
@@ -72,8 +73,8 @@ func TestCodecCoversEveryField(t *testing.T) {
 			exported++
 		}
 	}
-	if exported != 8 {
-		t.Errorf("slaengine.Clock has %d exported fields; codec.go encodes 8: add the new one to putClock/clock", exported)
+	if exported != 9 {
+		t.Errorf("slaengine.Clock has %d exported fields; codec.go encodes 9: add the new one to putClock/clock", exported)
 	}
 	if n := reflect.TypeFor[slaengine.Clocks]().NumField(); n != 2 {
 		t.Errorf("slaengine.Clocks has %d fields; codec.go encodes 2", n)

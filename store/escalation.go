@@ -70,8 +70,35 @@ type Directory struct {
 	Windows WindowRules
 }
 
-// SetDirectory sets whom escalation steps reach.
-func (s *Store) SetDirectory(d Directory) { s.directory.Store(&d) }
+// SetDirectory sets whom escalation steps reach, the services and the
+// window rules. Switching WindowRules.PauseSLA moves the deadlines of the
+// tickets of services with windows (a failure is logged: the clocks then
+// follow at each ticket's next change).
+func (s *Store) SetDirectory(d Directory) {
+	old := s.directory.Swap(&d)
+	if (old != nil && old.Windows.PauseSLA) == d.Windows.PauseSLA {
+		return
+	}
+	h := s.holds.Load()
+	if h == nil {
+		return
+	}
+	since := s.now().AddDate(0, 0, -90)
+	services := map[string]bool{}
+	for svc, hs := range *h {
+		for _, x := range hs {
+			if x.To.After(since) {
+				services[svc] = true
+			}
+		}
+	}
+	if len(services) == 0 {
+		return
+	}
+	if err := s.recomputeServices(services); err != nil {
+		s.logf("SLA clocks during service windows: %v", err)
+	}
+}
 
 func (s *Store) people() Directory {
 	if d := s.directory.Load(); d != nil {

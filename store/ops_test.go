@@ -650,13 +650,12 @@ func TestLegacyProjectionPeakFromHistory(t *testing.T) {
 	cur := mustGet(t, s, tk.ID)
 	cur.Peak = 0
 	if err := s.db.Update(func(txn *badger.Txn) error {
-		b, err := encodeTicket(&cur)
+		b, err := encodeTicketAs(&cur, ticketCodecV1)
 		if err != nil {
 			return err
 		}
 		// V1 is V2 without the tail: an empty resolution, peak 0 and no
 		// report are one byte each.
-		b[0] = ticketCodecV1
 		return txn.Set(ticketKey(tk.ID), b[:len(b)-3])
 	}); err != nil {
 		t.Fatal(err)

@@ -58,7 +58,11 @@ func (s *Store) SetPolicy(p slaengine.Policy) (err error) {
 	return nil
 }
 
-func (s *Store) recompute(ids []TicketID) error {
+func (s *Store) recompute(ids []TicketID) error { return s.recomputeWhere(ids, nil) }
+
+// recomputeWhere recomputes the clocks of the tickets of ids that only
+// accepts (all when nil).
+func (s *Store) recomputeWhere(ids []TicketID, only func(Ticket) bool) error {
 	return s.write(func(txn *badger.Txn, w *writeSet) error {
 		for _, id := range ids {
 			old, err := getTicket(txn, id)
@@ -67,6 +71,9 @@ func (s *Store) recompute(ids []TicketID) error {
 			}
 			if err != nil {
 				return err
+			}
+			if only != nil && !only(old) {
+				continue
 			}
 			var tl slaengine.Timeline
 			if err := getJSON(txn, timelineKey(id), &tl); err != nil && !errors.Is(err, ErrNotFound) {

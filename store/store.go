@@ -126,6 +126,9 @@ type Store struct {
 	policy atomic.Pointer[slaengine.Policy]
 	// directory is whom escalation steps reach (SetDirectory).
 	directory atomic.Pointer[Directory]
+	// holds are the service windows as spans in which clocks stand still
+	// (windowholds.go); nil until read.
+	holds atomic.Pointer[holdSet]
 	roles     atomic.Pointer[map[string]Role]
 	hub       hub
 
@@ -227,6 +230,10 @@ func Open(dir string, o Options) (*Store, error) {
 	if s.readOnly.Load() {
 		s.logf("opened %s read-only: %v", dir, s.diskFull(s.space.last(), ""))
 	} else if err := s.replayJournal(); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if err := s.loadHolds(); err != nil {
 		s.db.Close()
 		return nil, err
 	}

@@ -437,6 +437,7 @@ func (s *Store) computeSLA(t *Ticket, tl slaengine.Timeline, now time.Time) {
 			s.logf("SLA engine failed on %s, left without clocks: %v", t.ID, r)
 		}
 	}()
+	tl.Holds = s.holdsFor(t.Service, t.Created)
 	t.SLA = slaengine.Compute(*p, tl, now)
 	t.Deadline = t.SLA.Deadline()
 }

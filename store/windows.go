@@ -57,6 +57,9 @@ type WindowRules struct {
 	// midnight in Location (To zero: any hour).
 	From, To time.Duration
 	Location *time.Location
+	// PauseSLA stops the SLA clocks of a service's tickets while a window
+	// of that service is on (windowholds.go).
+	PauseSLA bool
 }
 
 // DefaultWindowRules are Borger.dk's.
@@ -175,7 +178,10 @@ func (s *Store) PlanWindow(actor string, w Window, override bool) (Window, error
 		out = w
 		return putJSON(txn, windowKey(id), w)
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, s.windowsChanged(out.Service)
 }
 
 // CancelWindow calls a planned window off and tells the subscribers.
@@ -205,7 +211,10 @@ func (s *Store) CancelWindow(id uint64, actor, why string) (Window, error) {
 		out = w
 		return putJSON(txn, windowKey(id), w)
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, s.windowsChanged(out.Service)
 }
 
 // windowMail tells the service's subscribers of a window (or, cancelled,

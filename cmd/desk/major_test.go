@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,46 @@ func TestReportBarsForTheConsole(t *testing.T) {
 	}
 	if !regexp.MustCompile(`P1 response +no clock decided yet`).MatchString(txt) {
 		t.Fatalf(":report:\n%s", txt)
+	}
+}
+
+// [windows] pause_sla: a window planned from the CLI moves the deadlines
+// of its service's tickets by its length (P2 runs around the clock), not
+// those of other services; cancelled, they move back.
+func TestWindowPausesSLAFromConfig(t *testing.T) {
+	d := newScriptDesk(t, servicesTOML+`
+[windows]
+hours = "any"
+pause_sla = true
+[[windows.notice]]
+upto = "7h"
+days = 0
+`)
+	mitid := d.ok("", "new", "--subject", "MitID login slow", "--requester", "a@odense.dk", "--priority", "P2", "--no-ack")
+	other := d.ok("", "new", "--subject", "Printer jam", "--requester", "b@odense.dk", "--priority", "P2", "--no-ack")
+	if mitid.Service != "MitID" || other.Service == "MitID" || mitid.SLA.Response.Due == nil {
+		t.Fatalf("services %q %q, response %+v", mitid.Service, other.Service, mitid.SLA.Response)
+	}
+	start := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	out, errOut, code := d.run("window", "plan", "--service", "MitID", "--start", start, "--duration", "2h", "--description", "database upgrade", "--json")
+	if code != 0 {
+		t.Fatalf("desk window plan: %d %s %s", code, out, errOut)
+	}
+	var w struct{ ID uint64 }
+	if err := json.Unmarshal([]byte(out), &w); err != nil || w.ID == 0 {
+		t.Fatalf("desk window plan --json: %v %s", err, out)
+	}
+	moved := d.ok("", "show", mitid.ID)
+	if got := moved.SLA.Response.Due.Sub(*mitid.SLA.Response.Due); got != 2*time.Hour {
+		t.Errorf("MitID ticket's response due moved by %s, want the window's 2h", got)
+	}
+	if o := d.ok("", "show", other.ID); !o.SLA.Response.Due.Equal(*other.SLA.Response.Due) {
+		t.Errorf("another service's ticket moved from %s to %s", other.SLA.Response.Due, o.SLA.Response.Due)
+	}
+	if _, errOut, code := d.run("window", "cancel", strconv.FormatUint(w.ID, 10)); code != 0 {
+		t.Fatalf("desk window cancel: %d %s", code, errOut)
+	}
+	if back := d.ok("", "show", mitid.ID); !back.SLA.Response.Due.Equal(*mitid.SLA.Response.Due) {
+		t.Errorf("after the cancellation the due is %s, want %s", back.SLA.Response.Due, mitid.SLA.Response.Due)
 	}
 }

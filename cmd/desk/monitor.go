@@ -68,6 +68,9 @@ type StatusConfig struct {
 type WindowsConfig struct {
 	Notice []NoticeConfig `toml:"notice"`
 	Hours  string         `toml:"hours"` // "00:00-07:00"; "any" for no bound
+	// PauseSLA stops the SLA clocks of a service's tickets during its
+	// planned windows (off by default: many desks count them).
+	PauseSLA bool `toml:"pause_sla"`
 }
 
 // NoticeConfig is one [[windows.notice]]: a window of up to Upto needs
@@ -182,6 +185,7 @@ func (c *Config) probes() []monitor.Probe {
 // windowRules compiles [windows].
 func (c *Config) windowRules() (store.WindowRules, error) {
 	r := store.DefaultWindowRules(c.displayZone())
+	r.PauseSLA = c.Windows.PauseSLA
 	if len(c.Windows.Notice) > 0 {
 		r.Notice = nil
 		for i, n := range c.Windows.Notice {
