@@ -129,8 +129,8 @@ type Store struct {
 	// holds are the service windows as spans in which clocks stand still
 	// (windowholds.go); nil until read.
 	holds atomic.Pointer[holdSet]
-	roles     atomic.Pointer[map[string]Role]
-	hub       hub
+	roles atomic.Pointer[map[string]Role]
+	hub   hub
 
 	// gate lets Restore run Badger's Load with no other transaction
 	// running: every operation holds it shared.
