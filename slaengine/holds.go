@@ -113,3 +113,14 @@ func (p *prepared) isHeld(n int64) bool {
 	}
 	return false
 }
+
+// HeldAt is the hold of c that t lies in, if any: the clock stands still
+// then (a running clock keeps Running; only no business time passes).
+func (c Clock) HeldAt(t time.Time) (Hold, bool) {
+	for _, h := range c.Holds {
+		if !t.Before(h.From) && t.Before(h.To) {
+			return h, true
+		}
+	}
+	return Hold{}, false
+}

@@ -167,6 +167,11 @@ func (d *detailModel) clocks() string {
 			s = "paused, " + FormatLeft(d.policy, t, k.Left) + " left"
 		case k.State == slaengine.StateBreached:
 			s = "BREACHED " + FormatLeft(d.policy, t, k.Left) + " (due " + k.Due.In(d.loc).Format("Mon 02 Jan 15:04") + ")"
+		case k.Running:
+			s = FormatLeft(d.policy, t, k.Left) + " left, due " + k.Due.In(d.loc).Format("Mon 02 Jan 15:04")
+			if h, ok := k.HeldAt(d.now); ok {
+				s = "held: window until " + h.To.In(d.loc).Format("15:04") + " · " + s
+			}
 		default:
 			s = FormatLeft(d.policy, t, k.Left) + " left, due " + k.Due.In(d.loc).Format("Mon 02 Jan 15:04")
 		}
