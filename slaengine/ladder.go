@@ -81,7 +81,7 @@ func (s Step) When(c Clock) time.Time {
 	}
 	cal := c.cal
 	if cal == nil {
-		return c.At.Add(need - c.Used)
+		cal = AlwaysOpen().Without(c.Holds)
 	}
 	return cal.Add(c.At, need-c.Used)
 }
@@ -105,9 +105,7 @@ var defaultLadders = DefaultLadders()
 // that may have lost its calendar (read back from storage): the target's
 // calendar counts the share.
 func (p Policy) StepWhen(ticketType string, prio Priority, s Step, c Clock) time.Time {
-	if c.cal == nil {
-		c.cal = p.Target(ticketType, prio).Calendar
-	}
+	c.cal = c.calendar(p, ticketType, prio)
 	return s.When(c)
 }
 

@@ -128,3 +128,21 @@ func TestStepWhenAgainstMinuteByMinute(t *testing.T) {
 		t.Fatalf("only %d random clocks checked", checked)
 	}
 }
+
+// A step's time skips a hold, also for a clock read back from storage.
+func TestStepWhenSkipsHolds(t *testing.T) {
+	created := time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC)
+	pol := DefaultPolicy(AlwaysOpen())
+	hold := Hold{From: created.Add(time.Hour), To: created.Add(90 * time.Minute)}
+	c := Compute(pol, Timeline{Created: created, Priority: 2, Holds: []Hold{hold}}, created)
+	step := Step{Share: 0.75}
+	want := created.Add(time.Duration(0.75*float64(c.Response.Target)) + 30*time.Minute)
+	if got := pol.StepWhen("", 2, step, c.Response); !got.Equal(want) {
+		t.Errorf("75%% step at %s, want %s (half an hour later for the hold)", got, want)
+	}
+	stored := c.Response
+	stored.cal = nil
+	if got := pol.StepWhen("", 2, step, stored); !got.Equal(want) {
+		t.Errorf("stored clock: 75%% step at %s, want %s", got, want)
+	}
+}
