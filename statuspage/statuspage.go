@@ -104,7 +104,6 @@ type handler struct {
 	path  string // base's path: the prefix of links on the page
 	pages *template.Template
 	mux   *http.ServeMux
-	asks  asks
 }
 
 // New is the status page's handler.

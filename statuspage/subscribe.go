@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/deskhq/desk/store"
 )
@@ -15,50 +13,6 @@ import (
 // maxForm bounds a subscription form: an address and a few service
 // names fit many times over, and nobody can make the desk read more.
 const maxForm = 8 << 10
-
-// Confirmation mails per address: the form has no login, so without a
-// bound anyone could make the desk mail a stranger again and again.
-const (
-	askPer   = time.Hour
-	askLimit = 3
-)
-
-// asks counts recent subscription requests per address. It lives in the
-// process: a restart forgets it, which only lets a few more through.
-type asks struct {
-	mu   sync.Mutex
-	seen map[string][]time.Time
-}
-
-// allow records a request for addr at now unless askLimit were made
-// within askPer.
-func (a *asks) allow(addr string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen == nil {
-		a.seen = map[string][]time.Time{}
-	}
-	keep := func(ts []time.Time) []time.Time {
-		return slices.DeleteFunc(ts, func(t time.Time) bool { return now.Sub(t) >= askPer })
-	}
-	if len(a.seen) > 10000 {
-		for k, ts := range a.seen {
-			if ts = keep(ts); len(ts) == 0 {
-				delete(a.seen, k)
-			} else {
-				a.seen[k] = ts
-			}
-		}
-	}
-	k := strings.ToLower(addr)
-	ts := keep(a.seen[k])
-	if len(ts) >= askLimit {
-		a.seen[k] = ts
-		return false
-	}
-	a.seen[k] = append(ts, now)
-	return true
-}
 
 // subscribe takes the form. What the visitor got wrong (the address, a
 // service) is said back to them in words with 400; what went wrong in
@@ -95,12 +49,12 @@ func (h *handler) subscribe(w http.ResponseWriter, r *http.Request) {
 			names = append(names, known[i].Name)
 		}
 	}
-	if !h.asks.allow(addr, h.src.Now()) {
+	sub, err := h.src.Subscribe(addr, names, "page")
+	if errors.Is(err, store.ErrTooManyAsks) {
 		w.Header().Set("Retry-After", "3600")
 		h.message(w, http.StatusTooManyRequests, "Not subscribed", []string{"This address was sent several confirmation mails in the past hour. Open the link in one of them, or try again in an hour."}, nil)
 		return
 	}
-	sub, err := h.src.Subscribe(addr, names, "page")
 	if err != nil {
 		h.opt.Logf("status page: subscribe: %v", err)
 		h.message(w, http.StatusServiceUnavailable, "Not subscribed", []string{"The subscription could not be taken just now. Try again in a few minutes."}, nil)

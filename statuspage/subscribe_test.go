@@ -126,16 +126,16 @@ func TestSubscriptionErrors(t *testing.T) {
 		}
 	}
 	// A stranger's address is not mailed without end.
-	for i := range askLimit + 1 {
+	for i := range store.AskLimit + 1 {
 		res, body := f.post(t, "/subscribe", url.Values{"email": {"Victim@example.org"}})
-		if want := map[bool]int{true: 429, false: 200}[i == askLimit]; res.StatusCode != want {
+		if want := map[bool]int{true: 429, false: 200}[i == store.AskLimit]; res.StatusCode != want {
 			t.Fatalf("request %d: %s, want %d\n%s", i+1, res.Status, want, body)
 		}
 	}
-	if n := len(f.mailsTo(t, "victim@example.org")); n != askLimit {
-		t.Errorf("%d confirmation mails, want %d", n, askLimit)
+	if n := len(f.mailsTo(t, "victim@example.org")); n != store.AskLimit {
+		t.Errorf("%d confirmation mails, want %d", n, store.AskLimit)
 	}
-	f.clk.Add(askPer)
+	f.clk.Add(store.AskPer)
 	if res, _ := f.post(t, "/subscribe", url.Values{"email": {"victim@example.org"}}); res.StatusCode != 200 {
 		t.Errorf("an hour later: %s", res.Status)
 	}

@@ -26,6 +26,10 @@ type Subscriber struct {
 	// Pending are services asked for and not yet confirmed; Asked is when.
 	Pending []string  `json:"pending,omitempty"`
 	Asked   time.Time `json:"asked,omitzero"`
+	// Asks are the confirmation mails sent in the last AskPer (at most
+	// AskLimit): nobody logs in to subscribe, so without a bound anyone
+	// could make the desk mail a stranger again and again.
+	Asks []time.Time `json:"asks,omitempty"`
 	// Token is in the confirmation and unsubscribe links.
 	Token     string    `json:"token"`
 	Confirmed time.Time `json:"confirmed,omitzero"`
@@ -34,6 +38,17 @@ type Subscriber struct {
 	Left time.Time `json:"left,omitzero"`
 	Via  string    `json:"via"` // "page", "mail", "cli", "config"
 }
+
+// At most AskLimit confirmation mails go to one address per AskPer,
+// whoever asks (the page, mail, the CLI) and across restarts.
+const (
+	AskPer   = time.Hour
+	AskLimit = 3
+)
+
+// ErrTooManyAsks refuses a subscription whose address was sent AskLimit
+// confirmation mails in the last AskPer.
+var ErrTooManyAsks = fmt.Errorf("%w: this address was sent %d confirmation mails in the past hour: open the link in one of them, or try again in an hour", ErrRefused, AskLimit)
 
 // ErrUnknownLink is a confirmation or unsubscribe link that names no
 // subscription (mistyped, or from another desk).
@@ -94,7 +109,13 @@ func (s *Store) Subscribe(address string, services []string, via string) (Subscr
 		if sub.Via == "config" {
 			sub.Via = via // a configured contact subscribing for more
 		}
-		sub.Pending, sub.Asked = names, s.now()
+		now := s.now()
+		sub.Asks = slices.DeleteFunc(sub.Asks, func(t time.Time) bool { return now.Sub(t) >= AskPer })
+		if len(sub.Asks) >= AskLimit {
+			return ErrTooManyAsks
+		}
+		sub.Asks = append(sub.Asks, now)
+		sub.Pending, sub.Asked = names, now
 		body := fmt.Sprintf("Someone, probably you, asked for %s to hear of incidents and planned service windows of: %s.\n\n"+
 			"To confirm, open this link:\n%s\n\nIf it was not you, ignore this mail: nothing more will be sent.\n",
 			addr, strings.Join(names, ", "), d.StatusURL+"/confirm/"+sub.Token)

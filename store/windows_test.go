@@ -199,3 +199,34 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// Confirmation mails to one address are capped whoever asks (page, mail,
+// CLI) and however often the desk restarts: the count is in the store.
+func TestSubscribeConfirmationCap(t *testing.T) {
+	dir := t.TempDir()
+	clk := newClock()
+	open := func() *Store {
+		s := openTest(t, dir, clk, testPolicy())
+		s.SetDirectory(Directory{Services: []Service{{Name: "DSD"}}, StatusURL: "https://status.desk.test"})
+		return s
+	}
+	s := open()
+	for i, via := range []string{"page", "mail", "cli"} {
+		if _, err := s.Subscribe("victim@example.org", nil, via); err != nil {
+			t.Fatalf("ask %d (%s): %v", i+1, via, err)
+		}
+	}
+	s.Close()
+	s = open()
+	if _, err := s.Subscribe("Victim@example.org", nil, "page"); !errors.Is(err, ErrTooManyAsks) || !errors.Is(err, ErrRefused) {
+		t.Fatalf("a fourth ask within the hour, after a restart: %v, want ErrTooManyAsks", err)
+	}
+	all, _ := s.OutboxAll(0)
+	if len(all) != AskLimit {
+		t.Errorf("%d confirmation mails queued, want %d", len(all), AskLimit)
+	}
+	clk.Add(AskPer)
+	if _, err := s.Subscribe("victim@example.org", nil, "page"); err != nil {
+		t.Errorf("an hour later: %v", err)
+	}
+}
