@@ -68,6 +68,15 @@ func compose(m store.OutMail, from, fromName string, date time.Time, key []byte)
 		h.Set("Auto-Submitted", "auto-replied")
 		h.Set("Precedence", "auto_reply")
 	}
+	if u := m.Unsubscribe; u != "" && !strings.ContainsAny(u, "<>\r\n \t") {
+		// A notice to a subscriber: mail clients offer the link as their
+		// own unsubscribe button; over HTTPS they may post to it at once
+		// (one-click, RFC 8058), which the status page takes.
+		h.Set("List-Unsubscribe", "<"+headerSafe(u, 500)+">")
+		if strings.HasPrefix(u, "https://") {
+			h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		}
+	}
 	// Ask Exchange and friends not to answer us with out-of-office mail.
 	h.Set("X-Auto-Response-Suppress", "All")
 	h.Set(LoopHeader, from)

@@ -185,3 +185,30 @@ func TestValidate(t *testing.T) {
 		t.Errorf("STARTTLS refused: %v", err)
 	}
 }
+
+// A notice to a subscriber carries its unsubscribe link as List-Unsubscribe,
+// with one-click posting over HTTPS only; a link that could break the
+// header is left out, and other mail has none.
+func TestComposeListUnsubscribe(t *testing.T) {
+	header := func(u string) (string, string) {
+		t.Helper()
+		_, raw, err := compose(store.OutMail{ID: 1, To: []string{"a@x.example"}, Subject: "Planned maintenance", Body: "b", Unsubscribe: u}, "support@desk.test", "", time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := Parse(raw, 0)
+		return p.Header.Get("List-Unsubscribe"), p.Header.Get("List-Unsubscribe-Post")
+	}
+	if lu, post := header("https://status.desk.test/unsubscribe/0123abcd"); lu != "<https://status.desk.test/unsubscribe/0123abcd>" || post != "List-Unsubscribe=One-Click" {
+		t.Errorf("https link: List-Unsubscribe %q, -Post %q", lu, post)
+	}
+	if lu, post := header("http://127.0.0.1:8088/unsubscribe/0123abcd"); lu != "<http://127.0.0.1:8088/unsubscribe/0123abcd>" || post != "" {
+		t.Errorf("http link: List-Unsubscribe %q, -Post %q (one-click wants https)", lu, post)
+	}
+	if lu, _ := header("https://x.example/u>\r\nBcc: v@x.example"); lu != "" {
+		t.Errorf("a link that breaks the header was sent: %q", lu)
+	}
+	if lu, _ := header(""); lu != "" {
+		t.Errorf("mail without a subscription got List-Unsubscribe %q", lu)
+	}
+}

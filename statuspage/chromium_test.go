@@ -169,4 +169,43 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatalf("mails to %s: %+v", eve, mails)
 	}
 	screenshot(t, ctx, "subscribed.png")
+
+	// The subscriber of before leaves with the link of a notice: opening
+	// it asks, the button ends it.
+	if _, err := f.st.PlanWindow("lena", store.Window{Service: "DSD", Start: f.clk.Now().Add(96 * time.Hour), Duration: time.Hour, Description: "Index rebuild"}, false); err != nil {
+		t.Fatal(err)
+	}
+	var unsub string
+	for _, m := range f.mailsTo(t, "subscriber@example.org") {
+		if m.Kind == "window" {
+			unsub = m.Unsubscribe
+		}
+	}
+	if unsub == "" {
+		t.Fatal("the window notice to the subscriber has no unsubscribe link")
+	}
+	do(t, ctx, chromedp.Navigate(unsub), chromedp.WaitVisible(chromedp.CSS("section.message button")))
+	if text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`)); !strings.Contains(text, "Stop the notices?") {
+		t.Errorf("the unsubscribe link shows:\n%s", text)
+	}
+	if subs, _ := f.st.Subscribers(); !subscribed(subs, "subscriber@example.org") {
+		t.Fatal("opening the unsubscribe link unsubscribed without the button")
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("section.message button")), chromedp.WaitNotPresent(chromedp.CSS("section.message button")))
+	if text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`)); !strings.Contains(text, "Unsubscribed") {
+		t.Errorf("after the button the browser shows:\n%s", text)
+	}
+	if subs, _ := f.st.Subscribers(); subscribed(subs, "subscriber@example.org") {
+		t.Error("still subscribed after the button")
+	}
+	screenshot(t, ctx, "unsubscribed.png")
+}
+
+func subscribed(subs []store.Subscriber, addr string) bool {
+	for _, s := range subs {
+		if s.Address == addr && len(s.Services) > 0 {
+			return true
+		}
+	}
+	return false
 }

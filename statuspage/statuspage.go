@@ -48,6 +48,7 @@ type Source interface {
 	Subscribe(address string, services []string, via string) (store.Subscriber, error)
 	ConfirmSubscription(token string) (store.Subscriber, error)
 	Unsubscribe(token string) (store.Subscriber, error)
+	SubscriberByToken(token string) (store.Subscriber, error)
 	Now() time.Time
 }
 
@@ -142,8 +143,10 @@ func New(src Source, opt Options) http.Handler {
 	m.HandleFunc("GET /api/v2/components.json", h.components)
 	m.HandleFunc("POST /subscribe", h.subscribe)
 	m.HandleFunc("GET /confirm/{token}", h.confirm)
-	m.HandleFunc("GET /unsubscribe/{token}", h.unsubscribe)
-	// One-click unsubscribe (RFC 8058) posts to the same link.
+	// The link in a mail shows a button; the button, and mail clients'
+	// one-click unsubscribe (RFC 8058), post to the same address. A GET
+	// changes nothing: link scanners of mail systems open every link.
+	m.HandleFunc("GET /unsubscribe/{token}", h.askUnsubscribe)
 	m.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
 	m.HandleFunc("/", h.notFound)
 	h.mux = m
@@ -221,6 +224,8 @@ type pageData struct {
 	Lines   []string
 	List    []string
 	Error   bool
+	// Button, when set, is a form posting to Action (a path on the page).
+	Button, Action string
 }
 
 func (h *handler) index(w http.ResponseWriter, r *http.Request) {

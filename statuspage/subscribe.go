@@ -83,6 +83,24 @@ func (h *handler) confirm(w http.ResponseWriter, r *http.Request) {
 	h.message(w, http.StatusOK, "Subscription confirmed", append(lines, "Every notice has a link that ends the subscription."), sub.Services)
 }
 
+// askUnsubscribe is what the link in a notice opens: a button that posts.
+func (h *handler) askUnsubscribe(w http.ResponseWriter, r *http.Request) {
+	sub, err := h.src.SubscriberByToken(r.PathValue("token"))
+	if err != nil {
+		h.linkError(w, err)
+		return
+	}
+	if !sub.Left.IsZero() && len(sub.Services) == 0 && len(sub.Pending) == 0 {
+		h.message(w, http.StatusOK, "Unsubscribed", []string{"This address is unsubscribed already: no notices go to it.",
+			"Changed your mind? Subscribe again on the status page."}, nil)
+		return
+	}
+	noStore(w)
+	h.render(w, http.StatusOK, "message.html", pageData{Title: h.opt.Title, Heading: "Stop the notices?",
+		Lines:  []string{"No more mails about incidents and planned maintenance will go to the address this link was sent to."},
+		Button: "Unsubscribe", Action: "/unsubscribe/" + r.PathValue("token")})
+}
+
 // unsubscribe follows the link every notice carries: one link, no login,
 // no questions, as the mails promise.
 func (h *handler) unsubscribe(w http.ResponseWriter, r *http.Request) {

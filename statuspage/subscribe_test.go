@@ -66,18 +66,32 @@ func TestSubscriptionRoundTrip(t *testing.T) {
 	if len(mails) != 2 || mails[0].Kind != "window" || !strings.Contains(mails[0].Subject, "DSD") {
 		t.Fatalf("mails after confirming: %+v", mails)
 	}
-	res, body = f.get(t, strings.TrimPrefix(link(t, f, mails[0], "unsubscribe"), f.srv.URL))
+	unsub := strings.TrimPrefix(link(t, f, mails[0], "unsubscribe"), f.srv.URL)
+	if mails[0].Unsubscribe != f.srv.URL+unsub {
+		t.Errorf("the notice's List-Unsubscribe link is %q, want the one in its text %q", mails[0].Unsubscribe, f.srv.URL+unsub)
+	}
+	// Opening the link (what a mail system's link scanner does too)
+	// only asks; the button posts.
+	res, body = f.get(t, unsub)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Stop the notices?") || !strings.Contains(body, `<form method="post" action="`+unsub+`">`) {
+		t.Fatalf("unsubscribe link: %s\n%s", res.Status, body)
+	}
+	plan("DSD")
+	if n := len(f.mailsTo(t, ann)); n != 3 {
+		t.Fatalf("%d mails after only opening the unsubscribe link, want 3", n)
+	}
+	res, body = f.post(t, unsub, nil)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Unsubscribed") {
 		t.Fatalf("unsubscribe: %s\n%s", res.Status, body)
 	}
 	plan("DSD")
-	if n := len(f.mailsTo(t, ann)); n != 2 {
-		t.Fatalf("%d mails after unsubscribing, want still 2", n)
+	if n := len(f.mailsTo(t, ann)); n != 3 {
+		t.Fatalf("%d mails after unsubscribing, want still 3", n)
 	}
 	// A major incident does not reach ann either.
 	f.majorOutage(t, "Lookups fail.")
-	if n := len(f.mailsTo(t, ann)); n != 2 {
-		t.Fatalf("%d mails after unsubscribing, want still 2", n)
+	if n := len(f.mailsTo(t, ann)); n != 3 {
+		t.Fatalf("%d mails after unsubscribing, want still 3", n)
 	}
 
 	// One-click unsubscribe (RFC 8058) posts to the same link.

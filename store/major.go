@@ -301,13 +301,14 @@ func (s *Store) subscriberMail(txn *badger.Txn, w *writeSet, id TicketID, cur *T
 		token[strings.ToLower(r.addr)] = r.token
 	}
 	for i, to := range m.To {
-		body := m.Body
+		body, unsub := m.Body, ""
 		if tk := token[strings.ToLower(to)]; tk != "" {
 			body += s.unsubscribeLine(tk, service)
+			unsub = s.unsubscribeURL(tk)
 		}
 		om := OutMail{
 			Ticket: id, Kind: "major", To: []string{to}, Subject: m.Subject, Body: body,
-			MessageID: s.messageID(fmt.Sprintf("sd-%d.%d.%d.%s", uint64(id), seq, i, randHex(6))), Auto: true,
+			MessageID: s.messageID(fmt.Sprintf("sd-%d.%d.%d.%s", uint64(id), seq, i, randHex(6))), Auto: true, Unsubscribe: unsub,
 		}
 		if err := s.putOutMail(txn, w, &om); err != nil {
 			return err

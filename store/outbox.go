@@ -14,21 +14,24 @@ import (
 
 // OutMail is one entry of the outbox.
 type OutMail struct {
-	ID         uint64    `json:"id"`
-	Ticket     TicketID  `json:"ticket"`
-	Kind       string    `json:"kind"` // "ack", "reply", "resolution", "redirect", "escalation"
-	To         []string  `json:"to"`
-	Subject    string    `json:"subject"`
-	Body       string    `json:"body"`
-	MessageID  string    `json:"message_id"`
-	InReplyTo  string    `json:"in_reply_to,omitempty"`
-	References []string  `json:"references,omitempty"`
-	Auto       bool      `json:"auto"` // automatic mail: Auto-Submitted: auto-replied
-	Queued     time.Time `json:"queued"`
-	Attempts   int       `json:"attempts"`
-	NextTry    time.Time `json:"next_try"`
-	LastError  string    `json:"last_error,omitempty"`
-	Sent       time.Time `json:"sent,omitzero"`
+	ID         uint64   `json:"id"`
+	Ticket     TicketID `json:"ticket"`
+	Kind       string   `json:"kind"` // "ack", "reply", "resolution", "redirect", "escalation"
+	To         []string `json:"to"`
+	Subject    string   `json:"subject"`
+	Body       string   `json:"body"`
+	MessageID  string   `json:"message_id"`
+	InReplyTo  string   `json:"in_reply_to,omitempty"`
+	References []string `json:"references,omitempty"`
+	Auto       bool     `json:"auto"` // automatic mail: Auto-Submitted: auto-replied
+	// Unsubscribe is the link that ends the subscription a notice goes
+	// out under (List-Unsubscribe, RFC 2369 and 8058); "" for other mail.
+	Unsubscribe string    `json:"unsubscribe,omitempty"`
+	Queued      time.Time `json:"queued"`
+	Attempts    int       `json:"attempts"`
+	NextTry     time.Time `json:"next_try"`
+	LastError   string    `json:"last_error,omitempty"`
+	Sent        time.Time `json:"sent,omitzero"`
 	// Failed is when the mail was given up on: the server refused it for
 	// good (a 5xx answer, an address it cannot take). LastError says why;
 	// it is not tried again.

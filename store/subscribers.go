@@ -211,6 +211,18 @@ func (s *Store) Unsubscribe(token string) (Subscriber, error) {
 	return out, err
 }
 
+// SubscriberByToken is the subscription a link's token names
+// (ErrUnknownLink if none).
+func (s *Store) SubscriberByToken(token string) (Subscriber, error) {
+	var out Subscriber
+	err := s.read(func(txn *badger.Txn) error {
+		sub, err := s.byToken(txn, token)
+		out = sub
+		return err
+	})
+	return out, err
+}
+
 // Subscribers are every address's record, confirmed or not.
 func (s *Store) Subscribers() ([]Subscriber, error) {
 	var out []Subscriber
@@ -281,5 +293,10 @@ func (s *Store) subscribersOf(txn *badger.Txn, service string) ([]recipient, err
 
 // unsubscribeLine ends every notice.
 func (s *Store) unsubscribeLine(token, service string) string {
-	return fmt.Sprintf("\nYou receive this because you are subscribed to %s. To stop these mails, open:\n%s\n", service, s.people().StatusURL+"/unsubscribe/"+token)
+	return fmt.Sprintf("\nYou receive this because you are subscribed to %s. To stop these mails, open:\n%s\n", service, s.unsubscribeURL(token))
+}
+
+// unsubscribeURL is the status page's link that ends token's subscription.
+func (s *Store) unsubscribeURL(token string) string {
+	return s.people().StatusURL + "/unsubscribe/" + token
 }

@@ -240,7 +240,7 @@ func (s *Store) windowMail(txn *badger.Txn, ws *writeSet, w Window, why string) 
 		}
 	}
 	for _, r := range subs {
-		om := OutMail{Kind: "window", To: []string{r.addr}, Subject: subject, Body: body + s.unsubscribeLine(r.token, w.Service),
+		om := OutMail{Kind: "window", To: []string{r.addr}, Subject: subject, Body: body + s.unsubscribeLine(r.token, w.Service), Unsubscribe: s.unsubscribeURL(r.token),
 			MessageID: s.messageID(fmt.Sprintf("win-%d.%s", w.ID, randHex(6))), Auto: true}
 		if err := s.putOutMail(txn, ws, &om); err != nil {
 			return 0, err
