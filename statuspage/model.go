@@ -180,8 +180,27 @@ func newest(p store.PublishedIncident) []store.PublishedUpdate {
 	return u
 }
 
-// load reads a snapshot.
+// load is the current snapshot: a fresh reading, or within opt.CacheFor
+// of the last one, that.
 func (h *handler) load() (*snapshot, error) {
+	if h.opt.CacheFor <= 0 {
+		return h.read()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.snap != nil && time.Since(h.snapAt) < h.opt.CacheFor {
+		return h.snap, nil
+	}
+	s, err := h.read()
+	if err != nil {
+		return nil, err
+	}
+	h.snap, h.snapAt = s, time.Now()
+	return s, nil
+}
+
+// read reads the snapshot from the store.
+func (h *handler) read() (*snapshot, error) {
 	now := h.src.Now()
 	s := &snapshot{Now: now}
 	probes, err := h.src.Probes()

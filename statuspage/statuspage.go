@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskhq/desk/store"
@@ -70,6 +71,11 @@ type Options struct {
 	// Logf receives errors the visitor is only told about in general
 	// terms (nil: log.Printf).
 	Logf func(format string, args ...any)
+	// CacheFor is how long one reading of the store serves every
+	// request (0: each request reads). During a big outage everybody
+	// refreshes the page at once; desk serve sets a couple of seconds,
+	// so that a storm of visitors costs the desk one read per interval.
+	CacheFor time.Duration
 }
 
 // Days of uptime shown per service.
@@ -105,6 +111,13 @@ type handler struct {
 	path  string // base's path: the prefix of links on the page
 	pages *template.Template
 	mux   *http.ServeMux
+
+	// The reading of the store that serves requests for opt.CacheFor;
+	// mu also makes concurrent requests wait for one reading, not each
+	// make their own.
+	mu     sync.Mutex
+	snap   *snapshot
+	snapAt time.Time // wall clock
 }
 
 // New is the status page's handler.

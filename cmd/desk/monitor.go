@@ -254,7 +254,7 @@ func startMonitoring(cfg *Config, st *store.Store, logger *log.Logger) (stop fun
 			logger.Printf("status page: cannot listen on %s (status.listen): %v; the page is off until desk restarts with the address free", cfg.Status.Listen, err)
 		} else {
 			statusAddr = ln.Addr().String()
-			srv = &http.Server{Handler: statuspage.New(st, statuspage.Options{Title: cfg.Status.Title, URL: cfg.statusURL(), Location: cfg.displayZone(), Logf: logger.Printf}),
+			srv = &http.Server{Handler: statuspage.New(st, statuspage.Options{Title: cfg.Status.Title, URL: cfg.statusURL(), Location: cfg.displayZone(), Logf: logger.Printf, CacheFor: 2 * time.Second}),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 			go func() {
 				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
