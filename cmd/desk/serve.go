@@ -56,7 +56,19 @@ func (e *env) serve(listen string) error {
 	// 10^6 tickets most of the start-up was GC). setMemoryLimit sets it
 	// after, from the live heap, and hands the loading peak back.
 	_, explicitLimit := os.LookupEnv("GOMEMLIMIT")
+	// The load only grows the heap, so a collection halfway finds little
+	// to free: with a quarter of the collections (GOGC 400 instead of the
+	// default 100 unless GOGC is set) the 10^6 start spends far less of
+	// its two cores marking the same rows again and again.
+	_, explicitGC := os.LookupEnv("GOGC")
+	gc := 100
+	if !explicitGC {
+		gc = debug.SetGCPercent(400)
+	}
 	s, err := e.startServer(serveOptions{listen: listen, log: logger})
+	if !explicitGC {
+		debug.SetGCPercent(gc)
+	}
 	if err != nil {
 		return err
 	}
@@ -198,10 +210,12 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 
 	// The holder names the address, so a local `desk list` can say which
 	// ssh command reaches the store instead.
+	began := time.Now()
 	s.st, err = e.openStore(cfg, "desk serve on "+s.ln.Addr().String(), logger)
 	if err != nil {
 		return nil, err
 	}
+	opened := time.Now()
 	defer func() {
 		if err != nil {
 			if s.boardCancel != nil {
@@ -216,6 +230,9 @@ func (e *env) startServer(o serveOptions) (_ *server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading tickets: %w", err)
 	}
+	// How long a start takes, and where, for whoever waits for one.
+	s.log.Printf("serve: store opened in %s, %d tickets loaded in %s", opened.Sub(began).Round(time.Millisecond),
+		s.board.Snapshot().Rows.Len(), time.Since(opened).Round(time.Millisecond))
 	go s.st.RunEscalations(boardCtx, escalationEvery)
 	go (&webhook.Sender{St: s.st, Log: s.log}).Run(boardCtx, escalationEvery)
 	s.index = startSearch(cfg, e.dataDir, s.st, logger)

@@ -390,8 +390,9 @@ func BenchmarkServeWireCountdowns(b *testing.B) {
 }
 
 // BenchmarkServeStart1M: desk serve on a store of 1,000,000 active
-// tickets: process start to the first screen over SSH, and the CPU the
-// process uses while idle with no session, over 10 s.
+// tickets: process start to the first screen over SSH (right after the
+// bulk load, and again on the settled store), and the CPU the process
+// uses while idle with no session, over 10 s.
 func BenchmarkServeStart1M(b *testing.B) {
 	cfg, op := benchConfig(b)
 	c, err := LoadConfig(cfg, false)
@@ -423,15 +424,28 @@ func BenchmarkServeStart1M(b *testing.B) {
 	if err := st.Close(); err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	ch := startChild(b, data, cfg)
+	// Twice: the first start finds the store as the bulk load left it,
+	// with Badger compacting it while the board loads (as after a
+	// migration); the second finds it as a desk in use does.
+	firstScreen := func() (*child, float64) {
+		start := time.Now()
+		ch := startChild(b, data, cfg)
+		client := ch.dial(b, op)
+		sc := openScreen(b, client, "start", "xterm-256color", 80, 24)
+		sc.waitFor(0, reReady)
+		took := time.Since(start).Seconds()
+		sc.sess.Close()
+		client.Close()
+		return ch, took
+	}
+	ch, fresh := firstScreen()
+	time.Sleep(20 * time.Second) // the compactions of the bulk load finish
+	ch.cmd.Process.Signal(os.Interrupt)
+	ch.wait()
+	ch, settled := firstScreen()
 	defer func() { ch.cmd.Process.Signal(os.Interrupt); ch.wait() }()
-	client := ch.dial(b, op)
-	sc := openScreen(b, client, "start", "xterm-256color", 80, 24)
-	sc.waitFor(0, reReady)
-	b.ReportMetric(time.Since(start).Seconds(), "s-to-first-screen")
-	sc.sess.Close()
-	client.Close()
+	b.ReportMetric(fresh, "s-to-first-screen-after-bulk-load")
+	b.ReportMetric(settled, "s-to-first-screen")
 	time.Sleep(5 * time.Second)
 	cpu := func() float64 {
 		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ch.cmd.Process.Pid))
