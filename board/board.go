@@ -206,7 +206,7 @@ func (b *Board) load(scan func(yield func(store.Ticket) bool) error) error {
 			for i := range ts {
 				r := newRow(ts[i])
 				k := keyOf(r)
-				if r.Group == GroupRunning {
+				if r.Group() == GroupRunning {
 					ev := evaluate(p, r, now)
 					k.at, k.code = ev.at, ev.code
 				}
@@ -249,7 +249,7 @@ func (b *Board) load(scan func(yield func(store.Ticket) bool) error) error {
 		sorted[i] = r
 		b.rows.set(r.T.ID, r)
 		b.count(r, 1)
-		if r.Group != GroupRunning {
+		if r.Group() != GroupRunning {
 			continue
 		}
 		if k.code != codeNone {
@@ -314,7 +314,7 @@ func (b *Board) count(r *Row, d int) {
 	if b.byStatus[r.T.Status] == 0 {
 		delete(b.byStatus, r.T.Status)
 	}
-	if r.Group == GroupDone {
+	if r.Group() == GroupDone {
 		return
 	}
 	b.active += d
@@ -414,7 +414,7 @@ func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID, esc ...Alert)
 		b.list = e.insert(b.list, r)
 		b.count(r, 1)
 		code := codeNone
-		if r.Group == GroupRunning {
+		if r.Group() == GroupRunning {
 			ev := evaluate(p, r, now)
 			code = ev.code
 			b.setState(e, r, ev.code)

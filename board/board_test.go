@@ -52,7 +52,7 @@ func checkAgainst(t *testing.T, b *Board, p slaengine.Policy, now time.Time, ste
 			s.Active, s.Unassigned, s.ByStatus, s.ByAssignee, w.active, w.unassigned, w.byStatus, w.byAssignee)
 	}
 	for i := range rows[:s.Active] {
-		if rows[i].Group == GroupDone {
+		if rows[i].Group() == GroupDone {
 			t.Fatalf("%s: Rows[:Active] holds the done ticket %s", step, rows[i].T.ID)
 		}
 	}

@@ -99,7 +99,7 @@ func bruteForce(rows []*Row, p slaengine.Policy, now time.Time) brute {
 	w := brute{rows: rows, hot: map[store.TicketID]slaengine.State{}, byStatus: map[store.Status]int{}, byAssignee: map[string]int{}}
 	for _, r := range rows {
 		w.byStatus[r.T.Status]++
-		if r.Group == GroupDone {
+		if r.Group() == GroupDone {
 			continue
 		}
 		w.active++
@@ -108,7 +108,7 @@ func bruteForce(rows []*Row, p slaengine.Policy, now time.Time) brute {
 		} else {
 			w.byAssignee[r.T.Assignee]++
 		}
-		if r.Group != GroupRunning {
+		if r.Group() != GroupRunning {
 			continue
 		}
 		c, _ := p.ProjectFor(string(r.T.Type), slaengine.Priority(r.T.Priority), r.T.SLA, now).Next()

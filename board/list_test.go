@@ -45,7 +45,7 @@ func checkList(t *testing.T, l List, want []*Row, what string) {
 func TestListPersistent(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	mk := func(id int) *Row {
-		return &Row{T: store.Ticket{ID: store.TicketID(id), Priority: store.Priority(1 + rng.Intn(4)), Status: store.StatusOpen}, Group: GroupActive}
+		return &Row{T: store.Ticket{ID: store.TicketID(id), Priority: store.Priority(1 + rng.Intn(4)), Status: store.StatusOpen}}
 	}
 	var want []*Row
 	for i := range 5000 {

@@ -166,13 +166,13 @@ func compute(p Policy, tl Timeline, now time.Time, prio Priority) (Clocks, [2]st
 		Resolution: res.clock(cal, now, paused, w),
 	}
 	if ahead := holdsAfter(tl.Holds, now); len(ahead) > 0 {
-		c.Response.Holds, c.Resolution.Holds = ahead, ahead
+		c.Response.Holds, c.Resolution.Holds = &ahead, &ahead
 	}
 	return c, [2]stopAt{{resp.stopped, resp.stopAt, stopPrio[0]}, {res.stopped, res.stopAt, stopPrio[1]}}
 }
 
 func (r *clockRun) clock(cal *Calendar, now time.Time, paused bool, warn float64) Clock {
-	c := Clock{Target: r.target, Used: r.used, Left: r.target - r.used, At: now, cal: cal}
+	c := Clock{Target: r.target, Used: r.used, Left: r.target - r.used, At: now}
 	switch {
 	case r.target <= 0:
 		c.State = StateNone
@@ -238,7 +238,6 @@ func (p Policy) project(ticketType string, prio Priority, c Clock, now time.Time
 	}
 	if c.Running {
 		cal := c.calendar(p, ticketType, prio)
-		c.cal = cal
 		c.Used += cal.Between(c.At, now)
 		c.Left = c.Target - c.Used
 		c.State = runningState(c, now, warn)
@@ -247,17 +246,23 @@ func (p Policy) project(ticketType string, prio Priority, c Clock, now time.Time
 	return c
 }
 
-// calendar is the calendar c was measured on: its own, or for a clock read
-// back from storage, the target's without c's holds.
+// calendar is the calendar a running clock of a ticket of this type and
+// priority is measured on: the target's, without c's holds. (A stopped
+// clock is judged by the priority it stopped under, but no longer runs.)
 func (c Clock) calendar(p Policy, ticketType string, prio Priority) *Calendar {
-	if c.cal != nil {
-		return c.cal
-	}
 	cal := p.Target(ticketType, prio).Calendar
 	if cal == nil {
 		cal = AlwaysOpen()
 	}
-	return cal.Without(c.Holds)
+	return cal.Without(c.holds())
+}
+
+// holds are c's holds (none when Holds is nil).
+func (c Clock) holds() []Hold {
+	if c.Holds == nil {
+		return nil
+	}
+	return *c.Holds
 }
 
 // holdsAfter are the holds that end after t.

@@ -326,13 +326,11 @@ func TestProjectMatchesCompute(t *testing.T) {
 	if p := pol.Project(3, c, start.Add(-time.Hour)); !reflect.DeepEqual(p, c) {
 		t.Errorf("Project to an earlier time changed the clocks: %+v", p)
 	}
-	// Clocks that lost their calendar (decoded from storage) use the
-	// priority's.
-	lost := c
-	lost.Resolution.cal = nil
+	// Clocks carry no calendar (they are decoded from storage): the
+	// priority's is used, so Project agrees with a Compute there.
 	later := cph(t, 2025, 3, 10, 9, 0)
-	if p, w := pol.Project(3, lost, later), pol.Project(3, c, later); p.Resolution.Used != w.Resolution.Used {
-		t.Errorf("Project without the calendar: used %v, want %v", p.Resolution.Used, w.Resolution.Used)
+	if p, w := pol.Project(3, c, later), Compute(pol, tl, later); p.Resolution.Used != w.Resolution.Used {
+		t.Errorf("Project: used %v, Compute %v", p.Resolution.Used, w.Resolution.Used)
 	}
 }
 
@@ -554,8 +552,6 @@ func TestProjectForUsesTheTypesCalendar(t *testing.T) {
 	// Saturday noon: business time stands still, 24x7 time runs.
 	created := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	c := Compute(p, Timeline{Created: created, Priority: 3, Status: "new", Type: "request"}, created)
-	// As read back from the store: the calendar is not stored.
-	c.Response.cal, c.Resolution.cal = nil, nil
 	got := p.ProjectFor("request", 3, c, created.Add(2*time.Hour)).Response.Left
 	if got != 6*time.Hour {
 		t.Fatalf("request P3 left after 2 weekend hours = %v, want 6h on its 24x7 calendar", got)

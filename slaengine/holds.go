@@ -117,7 +117,7 @@ func (p *prepared) isHeld(n int64) bool {
 // HeldAt is the hold of c that t lies in, if any: the clock stands still
 // then (a running clock keeps Running; only no business time passes).
 func (c Clock) HeldAt(t time.Time) (Hold, bool) {
-	for _, h := range c.Holds {
+	for _, h := range c.holds() {
 		if !t.Before(h.From) && t.Before(h.To) {
 			return h, true
 		}

@@ -66,9 +66,15 @@ func (s Step) Due(c Clock) bool {
 }
 
 // When is the instant step s comes due for clock c if nothing changes
-// (c.At or earlier when it already is); zero when it cannot while c stays
-// as it is (stopped or paused).
+// (c.At or earlier when it already is), counting business time around the
+// clock (Policy.StepWhen counts on the ticket's calendar); zero when it
+// cannot while c stays as it is (stopped or paused).
 func (s Step) When(c Clock) time.Time {
+	return s.when(c, AlwaysOpen().Without(c.holds()))
+}
+
+// when is When on the calendar cal the clock runs on.
+func (s Step) when(c Clock, cal *Calendar) time.Time {
 	if !c.Running || c.Target <= 0 {
 		return time.Time{}
 	}
@@ -78,10 +84,6 @@ func (s Step) When(c Clock) time.Time {
 	need := time.Duration(s.Share * float64(c.Target))
 	if c.Used >= need {
 		return c.At
-	}
-	cal := c.cal
-	if cal == nil {
-		cal = AlwaysOpen().Without(c.Holds)
 	}
 	return cal.Add(c.At, need-c.Used)
 }
@@ -105,8 +107,7 @@ var defaultLadders = DefaultLadders()
 // that may have lost its calendar (read back from storage): the target's
 // calendar counts the share.
 func (p Policy) StepWhen(ticketType string, prio Priority, s Step, c Clock) time.Time {
-	c.cal = c.calendar(p, ticketType, prio)
-	return s.When(c)
+	return s.when(c, c.calendar(p, ticketType, prio))
 }
 
 // DefaultLadders are the seeds' escalation paths, per priority:

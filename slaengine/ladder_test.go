@@ -1,6 +1,7 @@
 package slaengine
 
 import (
+	"encoding/json"
 	"math/rand"
 	"strings"
 	"testing"
@@ -93,6 +94,9 @@ func TestStepWhenAgainstMinuteByMinute(t *testing.T) {
 			pause := created.Add(time.Duration(rng.Intn(600)) * time.Minute)
 			tl.Points = append(tl.Points, Point{At: pause, Status: "waiting"}, Point{At: pause.Add(time.Duration(1+rng.Intn(600)) * time.Minute), Status: "open"})
 		}
+		if rng.Intn(3) == 0 {
+			tl.Holds, _ = randomHolds(rng, w) // service windows
+		}
 		now := created.Add(time.Duration(rng.Intn(24*60)) * time.Minute)
 		step := Step{Share: float64(rng.Intn(101)) / 100}
 		if rng.Intn(3) == 0 {
@@ -115,7 +119,7 @@ func TestStepWhenAgainstMinuteByMinute(t *testing.T) {
 				break
 			}
 		}
-		got := step.When(c)
+		got := p.StepWhen("", 3, step, c)
 		if want.IsZero() {
 			t.Fatalf("%s: step %+v never due in 60 days (When %s)", w.desc, step, got)
 		}
@@ -140,9 +144,11 @@ func TestStepWhenSkipsHolds(t *testing.T) {
 	if got := pol.StepWhen("", 2, step, c.Response); !got.Equal(want) {
 		t.Errorf("75%% step at %s, want %s (half an hour later for the hold)", got, want)
 	}
-	stored := c.Response
-	stored.cal = nil
-	if got := pol.StepWhen("", 2, step, stored); !got.Equal(want) {
+	var stored Clocks
+	if b, err := json.Marshal(c); err != nil || json.Unmarshal(b, &stored) != nil {
+		t.Fatal("clocks do not survive JSON")
+	}
+	if got := pol.StepWhen("", 2, step, stored.Response); !got.Equal(want) {
 		t.Errorf("stored clock: 75%% step at %s, want %s", got, want)
 	}
 }

@@ -63,12 +63,12 @@ func TestPropertyNextChange(t *testing.T) {
 			}
 			created := rng.Intn(propMinutes / 3)
 			tl := Timeline{Created: w.at(created), Priority: Priority(1 + rng.Intn(4)), Status: propStatuses[rng.Intn(6)]}
+			if rng.Intn(3) == 0 {
+				tl.Holds, _ = randomHolds(rng, w) // service windows
+			}
 			evalAt := w.at(created + rng.Intn(4000)).Add(time.Duration(rng.Intn(60)) * time.Second)
 			cs := Compute(pol, tl, evalAt)
 			for _, c := range []Clock{cs.Response, cs.Resolution} {
-				if rng.Intn(3) == 0 {
-					c.cal = nil // as decoded from storage
-				}
 				after := evalAt.Add(time.Duration(rng.Intn(6000)-2000)*time.Minute + time.Duration(rng.Intn(60))*time.Second)
 				state := func(at time.Time) State { return pol.project("", tl.Priority, c, at, pol.warnAt()).State }
 				s0 := state(after)

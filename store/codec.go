@@ -154,8 +154,12 @@ func putClock(b []byte, c *slaengine.Clock, v byte) []byte {
 	if v < ticketCodecV5 {
 		return b
 	}
-	b = binary.AppendUvarint(b, uint64(len(c.Holds)))
-	for _, h := range c.Holds {
+	var holds []slaengine.Hold
+	if c.Holds != nil {
+		holds = *c.Holds
+	}
+	b = binary.AppendUvarint(b, uint64(len(holds)))
+	for _, h := range holds {
 		b = putTime(putTime(b, h.From), h.To)
 	}
 	return b
@@ -281,11 +285,12 @@ func (r *reader) clock(c *slaengine.Clock, version byte) {
 	c.At = r.time()
 	if version >= ticketCodecV5 {
 		if n := r.uvarint(); n > 0 && n <= uint64(len(r.b)) {
-			c.Holds = make([]slaengine.Hold, n)
-			for i := range c.Holds {
-				c.Holds[i].From = r.time()
-				c.Holds[i].To = r.time()
+			holds := make([]slaengine.Hold, n)
+			for i := range holds {
+				holds[i].From = r.time()
+				holds[i].To = r.time()
 			}
+			c.Holds = &holds
 		} else if n > 0 {
 			r.err = errShort
 		}

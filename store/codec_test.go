@@ -13,7 +13,7 @@ func fullTicket() Ticket {
 	clock := func(k int) slaengine.Clock {
 		return slaengine.Clock{Target: time.Duration(k) * time.Hour, Used: time.Minute, Left: -time.Second,
 			Due: at.Add(time.Duration(k) * time.Hour), State: slaengine.StateWarning, Stopped: at.Add(time.Minute), Running: k == 1, At: at,
-			Holds: []slaengine.Hold{{From: at.Add(time.Duration(k) * time.Hour), To: at.Add(time.Duration(k+2) * time.Hour)}}}
+			Holds: &[]slaengine.Hold{{From: at.Add(time.Duration(k) * time.Hour), To: at.Add(time.Duration(k+2) * time.Hour)}}}
 	}
 	return Ticket{
 		ID: 42, Type: ChangeReq, Priority: 2, Status: StatusPendingRelease, Queue: "q", Assignee: "a", Team: "net",

@@ -10,4 +10,4 @@ type (
 	Snapshot = board.Snapshot
 )
 
-func active(r *Row) bool { return r.Group != board.GroupDone }
+func active(r *Row) bool { return r.Group() != board.GroupDone }
