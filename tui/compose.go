@@ -15,7 +15,7 @@ import (
 // back, so a stray key never costs an operator their words.
 type composeModel struct {
 	styles *Styles
-	area   textarea.Model
+	area   *textarea.Model // made when first opened: a textarea holds ~0.25 MB, and most sessions never write
 	kind   composeKind
 	ticket store.TicketID
 	to     string
@@ -89,14 +89,21 @@ type composedMsg struct {
 }
 
 func newComposeModel(s *Styles, drafts *Drafts) *composeModel {
-	ta := s.textArea()
-	ta.ShowLineNumbers = false
-	ta.CharLimit = 64 << 10
-	ta.Prompt = "│ "
 	if drafts == nil {
 		drafts = NewDrafts()
 	}
-	return &composeModel{styles: s, area: ta, drafts: drafts}
+	return &composeModel{styles: s, drafts: drafts}
+}
+
+func (c *composeModel) makeArea() {
+	if c.area != nil {
+		return
+	}
+	ta := c.styles.textArea()
+	ta.ShowLineNumbers = false
+	ta.CharLimit = 64 << 10
+	ta.Prompt = "│ "
+	c.area = &ta
 }
 
 func (c *composeModel) Active() bool { return c.active }
@@ -124,6 +131,7 @@ func (c *composeModel) Open(kind composeKind, t store.TicketID, to string, w, h 
 // opens on its headings, or on the current version).
 func (c *composeModel) OpenWith(kind composeKind, t store.TicketID, to, text string, w, h int) tea.Cmd {
 	c.kind, c.ticket, c.to, c.active, c.err = kind, t, to, true, ""
+	c.makeArea()
 	c.SetSize(w, h)
 	draft := c.drafts.get(draftKey{kind, t})
 	if draft != "" {
@@ -142,11 +150,17 @@ func (c *composeModel) OpenWith(kind composeKind, t store.TicketID, to, text str
 }
 
 func (c *composeModel) SetSize(w, h int) {
+	if c.area == nil {
+		return
+	}
 	c.area.SetWidth(max(w-4, 20))
 	c.area.SetHeight(max(h-6, 3))
 }
 
 func (c *composeModel) Update(msg tea.Msg) tea.Cmd {
+	if c.area == nil {
+		return nil
+	}
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch km.String() {
 		case "ctrl+s":
@@ -172,11 +186,14 @@ func (c *composeModel) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	var cmd tea.Cmd
-	c.area, cmd = c.area.Update(msg)
+	*c.area, cmd = c.area.Update(msg)
 	return cmd
 }
 
 func (c *composeModel) View() string {
+	if c.area == nil {
+		return ""
+	}
 	title := "Internal note on " + c.ticket.String() + " (not sent to the requester)"
 	switch c.kind {
 	case composeReply:
@@ -218,7 +235,7 @@ func (c *composeModel) View() string {
 
 // keep saves what is being written as a draft (the session is ending).
 func (c *composeModel) keep() {
-	if c.active {
+	if c.active && c.area != nil {
 		c.drafts.set(draftKey{c.kind, c.ticket}, c.area.Value())
 	}
 }

@@ -21,7 +21,7 @@ type formModel struct {
 	prio   store.Priority
 	queue  int
 	queues []string
-	body   textarea.Model
+	body   *textarea.Model // made when the form opens (see composeModel.area)
 	focus  int // 0..3 inputs, 4 type, 5 priority, 6 queue, 7 body
 	err    string
 	active bool
@@ -50,11 +50,18 @@ func newFormModel(s *Styles) *formModel {
 		ti.Prompt = ""
 		f.inputs = append(f.inputs, ti)
 	}
-	f.body = s.textArea()
-	f.body.ShowLineNumbers = false
-	f.body.Placeholder = "e.g. what the caller reported, in their words"
-	f.body.Prompt = "│ "
 	return f
+}
+
+func (f *formModel) makeBody() {
+	if f.body != nil {
+		return
+	}
+	ta := f.styles.textArea()
+	ta.ShowLineNumbers = false
+	ta.Placeholder = "e.g. what the caller reported, in their words"
+	ta.Prompt = "│ "
+	f.body = &ta
 }
 
 // Open shows the form; what was typed before an esc is still there.
@@ -64,6 +71,7 @@ func (f *formModel) Open(queues []string, w, h int) tea.Cmd {
 		f.prio = 3
 	}
 	f.active, f.queues, f.err = true, queues, ""
+	f.makeBody()
 	f.SetSize(w, h)
 	return f.setFocus(f.focus)
 }
@@ -89,15 +97,17 @@ func (f *formModel) hasDraft() bool {
 			return true
 		}
 	}
-	return strings.TrimSpace(f.body.Value()) != ""
+	return f.body != nil && strings.TrimSpace(f.body.Value()) != ""
 }
 
 func (f *formModel) SetSize(w, h int) {
 	for i := range f.inputs {
 		f.inputs[i].SetWidth(max(w-18, 10))
 	}
-	f.body.SetWidth(max(w-4, 20))
-	f.body.SetHeight(max(h-14, 3))
+	if f.body != nil {
+		f.body.SetWidth(max(w-4, 20))
+		f.body.SetHeight(max(h-14, 3))
+	}
 }
 
 func (f *formModel) setFocus(i int) tea.Cmd {
@@ -113,11 +123,13 @@ func (f *formModel) setFocus(i int) tea.Cmd {
 	for j := range f.inputs {
 		f.inputs[j].Blur()
 	}
-	f.body.Blur()
+	if f.body != nil {
+		f.body.Blur()
+	}
 	switch {
 	case f.focus < len(f.inputs):
 		return f.inputs[f.focus].Focus()
-	case f.focus == fBody:
+	case f.focus == fBody && f.body != nil:
 		return f.body.Focus()
 	}
 	return nil
@@ -179,8 +191,8 @@ func (f *formModel) Update(msg tea.Msg) tea.Cmd {
 	switch {
 	case f.focus < len(f.inputs):
 		f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
-	case f.focus == fBody:
-		f.body, cmd = f.body.Update(msg)
+	case f.focus == fBody && f.body != nil:
+		*f.body, cmd = f.body.Update(msg)
 	}
 	return cmd
 }
@@ -214,6 +226,9 @@ func (f *formModel) ticket() (store.NewTicket, error) {
 	}
 	if len(f.queues) > 0 {
 		nt.Queue = f.queues[f.queue]
+	}
+	if f.body == nil {
+		return nt, nil
 	}
 	if body := strings.TrimSpace(f.body.Value()); body != "" {
 		nt.Message = &store.Message{From: nt.Requester, Subject: subject, Body: body}
@@ -255,7 +270,11 @@ func (f *formModel) View() string {
 	if len(f.queues) > 0 {
 		b.WriteString(choice(fQueue, f.queues, f.queue) + "\n")
 	}
-	b.WriteString(label(fBody, "description") + "\n" + f.body.View() + "\n")
+	body := ""
+	if f.body != nil {
+		body = f.body.View()
+	}
+	b.WriteString(label(fBody, "description") + "\n" + body + "\n")
 	if f.err != "" {
 		b.WriteString(f.styles.FlashErr.Render(f.err) + "\n")
 	}

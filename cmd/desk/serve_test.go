@@ -997,6 +997,14 @@ func TestServeChildProcess(t *testing.T) {
 			runtime.GC()
 			var m runtime.MemStats
 			runtime.ReadMemStats(&m)
+			if path := os.Getenv("DESK_CHILD_HEAPPROFILE"); path != "" {
+				// What the heap holds at the benchmark's readings (the
+				// last one wins): DESK_CHILD_HEAPPROFILE=/tmp/heap.prof
+				if f, err := os.Create(path); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
 			fmt.Fprintf(os.Stderr, "heap-live %d\n", m.HeapAlloc)
 		}
 	}()
