@@ -237,3 +237,37 @@ func TestChangeFeedApplied(t *testing.T) {
 		}
 	}
 }
+
+// Rows replaced by changes are not kept alive by the heaps' stale entries
+// beyond an eighth of the board (they hold the old Row until compacted).
+func TestReplacedRowsAreCompactedAway(t *testing.T) {
+	p := slaengine.DefaultPolicy(slaengine.AlwaysOpen())
+	clk := &fakeClock{t: base}
+	mk := func(id int, prio store.Priority, at time.Time) store.Ticket {
+		tk := store.Ticket{ID: store.TicketID(id), Type: store.Incident, Priority: prio, Status: store.StatusOpen, Created: base, Updated: at}
+		tk.SLA = slaengine.Compute(p, slaengine.Timeline{Created: base, Priority: slaengine.Priority(prio), Status: "open"}, at)
+		tk.Deadline = tk.SLA.Deadline()
+		return tk
+	}
+	const n = 4000
+	var ts []store.Ticket
+	for i := 1; i <= n; i++ {
+		ts = append(ts, mk(i, 3, base))
+	}
+	b := FromTickets(ts, p, clk.Now)
+	for round := range 5 { // every ticket changed five times
+		clk.Add(time.Second)
+		fresh := make([]store.Ticket, 0, n)
+		for i := 1; i <= n; i++ {
+			fresh = append(fresh, mk(i, store.Priority(3+round%2), clk.Now()))
+		}
+		b.apply(fresh, nil)
+	}
+	b.mu.Lock()
+	due, next := len(b.due), len(b.next)
+	b.mu.Unlock()
+	if limit := n + n/8 + 1024; due > limit || next > limit {
+		t.Errorf("after 5 changes of each of %d tickets the heaps hold %d and %d entries, want at most %d", n, due, next, limit)
+	}
+	checkAgainst(t, b, p, clk.Now(), "after the changes")
+}
