@@ -22,7 +22,7 @@ type formModel struct {
 	queue  int
 	queues []string
 	body   *textarea.Model // made when the form opens (see composeModel.area)
-	focus  int // 0..3 inputs, 4 type, 5 priority, 6 queue, 7 body
+	focus  int             // 0..3 inputs, 4 type, 5 priority, 6 queue, 7 body
 	err    string
 	active bool
 }
