@@ -321,13 +321,15 @@ func (s *server) keysSummary() string {
 // minMemoryLimit is the design's budget for 100,000 tickets and 20 sessions.
 const minMemoryLimit = 200 << 20
 
-// setMemoryLimit gives the garbage collector a soft limit a little above
-// what the loaded board needs. With the default GOGC alone the heap may grow
-// to twice the live size before a collection, which for 100,000 tickets is
-// ~250-320 MB resident; with this limit the same server with 20 consoles
-// stays under 200 MB (BenchmarkServeSessionMemory). It scales with the live
-// heap, so a bigger desk is not made to collect constantly. An explicit
-// GOMEMLIMIT wins. Returns the limit set, 0 when none.
+// setMemoryLimit gives the garbage collector a soft limit above what the
+// loaded board needs, so that a desk much bigger than the design's does not
+// grow to twice its live heap before a collection. It must not sit close
+// to what the runtime holds anyway (the live heap, its fragmentation and
+// the runtime's own ~1.25x): at 100,000 tickets a limit of live x 1.25 +
+// 48 MB kept the collector and the scavenger busy near it, and a key over
+// SSH took p95 32 ms against the empty app's 17; at live x 1.5 + 64 MB it
+// takes 17 (BenchmarkServeKeyToScreen100k). An explicit GOMEMLIMIT wins.
+// Returns the limit set, 0 when none.
 func setMemoryLimit(explicit bool) int64 {
 	if explicit {
 		return 0
@@ -335,7 +337,7 @@ func setMemoryLimit(explicit bool) int64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	lim := max(int64(minMemoryLimit), int64(m.HeapAlloc)*5/4+48<<20)
+	lim := max(int64(minMemoryLimit), int64(m.HeapAlloc)*3/2+64<<20)
 	debug.SetMemoryLimit(lim)
 	// Hand the loading peak back to the system now rather than over minutes.
 	debug.FreeOSMemory()

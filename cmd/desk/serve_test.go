@@ -1005,7 +1005,7 @@ func TestServeChildProcess(t *testing.T) {
 					f.Close()
 				}
 			}
-			fmt.Fprintf(os.Stderr, "heap-live %d\n", m.HeapAlloc)
+			fmt.Fprintf(os.Stderr, "heap-live %d total-alloc %d\n", m.HeapAlloc, m.TotalAlloc)
 		}
 	}()
 	if path := os.Getenv("DESK_CHILD_CPUPROFILE"); path != "" {
