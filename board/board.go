@@ -81,6 +81,7 @@ type Board struct {
 	hotList  List
 	due      dueHeap // when each running clock's state can next change
 	next     rowHeap // running clocks not yet breached, in default order (lazily pruned)
+	replaced int     // rows replaced or dropped since the heaps were last compacted
 	byStatus map[store.Status]int
 	byAssign map[string]int
 	active   int
@@ -402,6 +403,7 @@ func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID, esc ...Alert)
 		if old := b.rows.get(id); old != nil {
 			b.drop(e, old)
 			b.rows.set(id, nil)
+			b.replaced++
 		}
 	}
 	for _, r := range rows {
@@ -409,6 +411,7 @@ func (b *Board) apply(fresh []store.Ticket, gone []store.TicketID, esc ...Alert)
 		oldCode := b.hot.code(uint64(r.T.ID))
 		if old != nil {
 			b.drop(e, old)
+			b.replaced++
 		}
 		b.rows.set(r.T.ID, r)
 		b.list = e.insert(b.list, r)
@@ -567,14 +570,19 @@ func (b *Board) openMajors() []*Row {
 }
 
 // compact drops the heap entries of replaced (and, in next, breached) rows
-// once they are more than an eighth beyond the live ones: they are
-// otherwise skipped only when they reach the top, and each keeps its old
-// Row alive (at 100k tickets with escalations firing at start, a bound of
-// twice the rows kept ~50 MB of replaced rows). Linear, at most once per
-// eighth of the board changed.
+// once a sixteenth of the board has been replaced since the last time:
+// they are otherwise skipped only when they reach the top, and each keeps
+// its old Row alive (at 100k tickets with escalations firing at start, a
+// bound of twice the rows kept ~50 MB of replaced rows). Linear, at most
+// once per sixteenth of the board changed; the entries' count is bounded
+// too, for breached rows left in next.
 func (b *Board) compact() {
 	n := b.list.Len()
 	limit := n + n/8 + 1024
+	if b.replaced > n/16+256 {
+		limit = 0 // compact both now
+		b.replaced = 0
+	}
 	if len(b.due) > limit {
 		live := b.due[:0]
 		for _, d := range b.due {

@@ -239,7 +239,7 @@ func TestChangeFeedApplied(t *testing.T) {
 }
 
 // Rows replaced by changes are not kept alive by the heaps' stale entries
-// beyond an eighth of the board (they hold the old Row until compacted).
+// beyond a sixteenth of the board (they hold the old Row until compacted).
 func TestReplacedRowsAreCompactedAway(t *testing.T) {
 	p := slaengine.DefaultPolicy(slaengine.AlwaysOpen())
 	clk := &fakeClock{t: base}
@@ -266,7 +266,7 @@ func TestReplacedRowsAreCompactedAway(t *testing.T) {
 	b.mu.Lock()
 	due, next := len(b.due), len(b.next)
 	b.mu.Unlock()
-	if limit := n + n/8 + 1024; due > limit || next > limit {
+	if limit := n + n/16 + 256; due > limit || next > limit {
 		t.Errorf("after 5 changes of each of %d tickets the heaps hold %d and %d entries, want at most %d", n, due, next, limit)
 	}
 	checkAgainst(t, b, p, clk.Now(), "after the changes")
