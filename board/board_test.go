@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"math/rand"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,4 +272,51 @@ func TestReplacedRowsAreCompactedAway(t *testing.T) {
 		t.Errorf("after 5 changes of each of %d tickets the heaps hold %d and %d entries, want at most %d", n, due, next, limit)
 	}
 	checkAgainst(t, b, p, clk.Now(), "after the changes")
+}
+
+// A ticket's old Row is freed once it is replaced and no snapshot holds it
+// any more: nothing of the board's (a list built at start, a heap) keeps
+// it. Before, the leaves of the list built at start shared one array,
+// which kept every first Row alive.
+func TestReplacedRowsAreFreed(t *testing.T) {
+	p := slaengine.DefaultPolicy(slaengine.AlwaysOpen())
+	clk := &fakeClock{t: base}
+	mk := func(id int, at time.Time) store.Ticket {
+		tk := store.Ticket{ID: store.TicketID(id), Type: store.Incident, Priority: 3, Status: store.StatusOpen, Created: base, Updated: at}
+		tk.SLA = slaengine.Compute(p, slaengine.Timeline{Created: base, Priority: 3, Status: "open"}, at)
+		tk.Deadline = tk.SLA.Deadline()
+		return tk
+	}
+	const n = 3000
+	var ts []store.Ticket
+	for i := 1; i <= n; i++ {
+		ts = append(ts, mk(i, base))
+	}
+	b := FromTickets(ts, p, clk.Now)
+	var freed atomic.Int64
+	watched := 0
+	func() {
+		s := b.Snapshot()
+		s.Rows.Range(0, func(i int, r *Row) bool {
+			if i%10 == 0 && r.T.ID <= n/2 { // the first half is changed below
+				runtime.AddCleanup(r, func(*atomic.Int64) { freed.Add(1) }, &freed)
+				watched++
+			}
+			return true
+		})
+	}()
+	clk.Add(time.Second)
+	var fresh []store.Ticket
+	for i := 1; i <= n/2; i++ { // leaves of the second half stay untouched
+		fresh = append(fresh, mk(i, clk.Now()))
+	}
+	b.apply(fresh, nil)
+	for try := 0; try < 50 && freed.Load() < int64(watched); try++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := freed.Load(); got != int64(watched) {
+		t.Errorf("%d of %d replaced rows freed", got, watched)
+	}
+	runtime.KeepAlive(b)
 }
