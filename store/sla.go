@@ -31,25 +31,35 @@ func (s *Store) SetPolicy(p slaengine.Policy) (err error) {
 			s.policy.Store(old)
 		}
 	}()
+	if err := s.recomputeActive(nil); err != nil {
+		return fmt.Errorf("store: recompute SLA clocks with the new policy: %w", err)
+	}
+	return nil
+}
+
+// recomputeActive recomputes the clocks of the active tickets that only
+// accepts (all when nil), in batches of transactions, each halved when it
+// does not fit one.
+func (s *Store) recomputeActive(only func(Ticket) bool) error {
 	var ids []TicketID
 	for _, st := range Statuses {
 		if !st.Active() {
 			continue
 		}
 		if err := s.ByStatus(st, "", func(id TicketID) bool { ids = append(ids, id); return true }); err != nil {
-			return fmt.Errorf("store: list active tickets for the new SLA policy: %w", err)
+			return fmt.Errorf("list the active tickets: %w", err)
 		}
 	}
 	for len(ids) > 0 {
 		n := min(setPolicyBatch, len(ids))
 		for {
-			err := s.recompute(ids[:n])
+			err := s.recomputeWhere(ids[:n], only)
 			if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
 				n /= 2
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("store: recompute SLA clocks with the new policy: %w", err)
+				return err
 			}
 			break
 		}
@@ -57,8 +67,6 @@ func (s *Store) SetPolicy(p slaengine.Policy) (err error) {
 	}
 	return nil
 }
-
-func (s *Store) recompute(ids []TicketID) error { return s.recomputeWhere(ids, nil) }
 
 // recomputeWhere recomputes the clocks of the tickets of ids that only
 // accepts (all when nil).

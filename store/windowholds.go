@@ -1,12 +1,8 @@
 package store
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 
 	"github.com/deskhq/desk/slaengine"
 )
@@ -44,17 +40,7 @@ func holdsOf(ws []Window) holdSet {
 
 // loadHolds reads the windows into the in-memory hold set.
 func (s *Store) loadHolds() error {
-	var ws []Window
-	err := s.read(func(txn *badger.Txn) error {
-		return prefixScan(txn, []byte{pWindow}, false, func(item *badger.Item) (bool, error) {
-			var w Window
-			if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &w) }); err != nil {
-				return false, err
-			}
-			ws = append(ws, w)
-			return true, nil
-		})
-	})
+	ws, err := s.Windows(time.Time{})
 	if err != nil {
 		return fmt.Errorf("store: read the service windows: %w", err)
 	}
@@ -83,32 +69,10 @@ func (s *Store) holdsFor(service string, created time.Time) []slaengine.Hold {
 }
 
 // recomputeServices recomputes the clocks of the active tickets of the
-// given services (all services when nil), in batches like SetPolicy.
+// given services (all services when nil).
 func (s *Store) recomputeServices(services map[string]bool) error {
-	var ids []TicketID
-	for _, st := range Statuses {
-		if !st.Active() {
-			continue
-		}
-		if err := s.ByStatus(st, "", func(id TicketID) bool { ids = append(ids, id); return true }); err != nil {
-			return fmt.Errorf("store: list active tickets to recompute their clocks: %w", err)
-		}
-	}
-	only := func(t Ticket) bool { return services == nil || services[t.Service] }
-	for len(ids) > 0 {
-		n := min(setPolicyBatch, len(ids))
-		for {
-			err := s.recomputeWhere(ids[:n], only)
-			if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
-				n /= 2
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("store: recompute SLA clocks for the service windows: %w", err)
-			}
-			break
-		}
-		ids = ids[n:]
+	if err := s.recomputeActive(func(t Ticket) bool { return services == nil || services[t.Service] }); err != nil {
+		return fmt.Errorf("store: recompute SLA clocks for the service windows: %w", err)
 	}
 	return nil
 }
