@@ -38,14 +38,7 @@ func TestAttemptEntry(t *testing.T) {
 	if err := s.RecordAttempts([]Attempt{{ID: a.ID, Error: "late", NextTry: next, Entry: &a}}, true); err != nil {
 		t.Fatal(err)
 	}
-	all, err := s.OutboxAll(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[uint64]OutMail{}
-	for _, m := range all {
-		got[m.ID] = m
-	}
+	got := outboxByID(t, s)
 	if m := got[a.ID]; m.Sent.IsZero() || m.Attempts != 1 || m.LastError != "" {
 		t.Errorf("a: %+v, want sent after one attempt, untouched by the stale one", m)
 	}
@@ -55,4 +48,18 @@ func TestAttemptEntry(t *testing.T) {
 	if n, _ := s.OutboxCount(); n != 1 {
 		t.Errorf("%d mails still to try, want 1 (b)", n)
 	}
+}
+
+// outboxByID is the whole outbox, by entry id.
+func outboxByID(t *testing.T, s *Store) map[uint64]OutMail {
+	t.Helper()
+	all, err := s.OutboxAll(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[uint64]OutMail{}
+	for _, m := range all {
+		got[m.ID] = m
+	}
+	return got
 }

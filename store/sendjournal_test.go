@@ -67,14 +67,7 @@ func TestSendJournal(t *testing.T) {
 		t.Fatalf("reopen with a journal to replay: %v", err)
 	}
 	defer s2.Close()
-	all, err := s2.OutboxAll(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[uint64]OutMail{}
-	for _, m := range all {
-		got[m.ID] = m
-	}
+	got := outboxByID(t, s2)
 	if m := got[a.ID]; m.Sent.IsZero() || m.Attempts != 1 || m.LastError != "" {
 		t.Errorf("a: %+v, want sent after one attempt, the stale journal line ignored", m)
 	}
